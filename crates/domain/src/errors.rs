@@ -14,10 +14,7 @@ pub struct FieldError {
 impl FieldError {
     /// A field error for `field` with `message`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 

@@ -55,10 +55,7 @@ pub enum JobStatus {
 impl JobStatus {
     /// Whether the job will never change again.
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
-        )
+        matches!(self, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled)
     }
 
     /// The status's name as clients see it.

@@ -63,9 +63,7 @@ pub const MAX_NAME_LEN: usize = 64;
 fn parse_slug(raw: &str) -> Result<(), String> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
     if raw.is_empty() || raw.len() > MAX_NAME_LEN || !raw.chars().all(allowed) {
-        return Err(format!(
-            "must be 1–{MAX_NAME_LEN} characters of letters, digits, '_', '.' or '-'"
-        ));
+        return Err(format!("must be 1–{MAX_NAME_LEN} characters of letters, digits, '_', '.' or '-'"));
     }
     Ok(())
 }
@@ -76,10 +74,7 @@ mod tests {
 
     #[test]
     fn a_name_of_letters_digits_and_punctuation_is_accepted() {
-        assert_eq!(
-            GameName::parse("Tetris_99.v-2").unwrap().as_str(),
-            "Tetris_99.v-2"
-        );
+        assert_eq!(GameName::parse("Tetris_99.v-2").unwrap().as_str(), "Tetris_99.v-2");
     }
 
     #[test]

@@ -149,9 +149,7 @@ fn start_scoring(game: &Game) -> Vec<GameEvent> {
         (_, true) => vec![],
         (Some(_), false) => vec![GameEvent::GameScoringStarted],
         (None, false) => vec![
-            GameEvent::GameConfigured {
-                settings: GameSettings::default(),
-            },
+            GameEvent::GameConfigured { settings: GameSettings::default() },
             GameEvent::GameScoringStarted,
         ],
     }
@@ -218,19 +216,13 @@ mod tests {
         GameTest::with(())
             .given_no_previous_events()
             .when(GameCommand::StartScoring)
-            .then_expect_events(vec![
-                configured(GameSettings::default()),
-                GameEvent::GameScoringStarted,
-            ]);
+            .then_expect_events(vec![configured(GameSettings::default()), GameEvent::GameScoringStarted]);
     }
 
     #[test]
     fn later_scores_change_nothing() {
         GameTest::with(())
-            .given(vec![
-                configured(GameSettings::default()),
-                GameEvent::GameScoringStarted,
-            ])
+            .given(vec![configured(GameSettings::default()), GameEvent::GameScoringStarted])
             .when(GameCommand::StartScoring)
             .then_expect_events(vec![]);
     }
@@ -238,10 +230,7 @@ mod tests {
     #[test]
     fn the_sort_order_of_a_game_with_scores_cannot_change() {
         GameTest::with(())
-            .given(vec![
-                configured(GameSettings::default()),
-                GameEvent::GameScoringStarted,
-            ])
+            .given(vec![configured(GameSettings::default()), GameEvent::GameScoringStarted])
             .when(GameCommand::Configure(GameSettings {
                 sort_order: SortOrder::Asc,
                 ..GameSettings::default()
@@ -252,14 +241,8 @@ mod tests {
     #[test]
     fn the_operator_of_a_game_with_scores_cannot_change() {
         GameTest::with(())
-            .given(vec![
-                configured(GameSettings::default()),
-                GameEvent::GameScoringStarted,
-            ])
-            .when(GameCommand::Configure(GameSettings {
-                operator: Operator::Sum,
-                ..GameSettings::default()
-            }))
+            .given(vec![configured(GameSettings::default()), GameEvent::GameScoringStarted])
+            .when(GameCommand::Configure(GameSettings { operator: Operator::Sum, ..GameSettings::default() }))
             .then_expect_error(GameError::RankingFrozen { field: "operator" });
     }
 
@@ -271,10 +254,7 @@ mod tests {
             ..GameSettings::default()
         };
         GameTest::with(())
-            .given(vec![
-                configured(GameSettings::default()),
-                GameEvent::GameScoringStarted,
-            ])
+            .given(vec![configured(GameSettings::default()), GameEvent::GameScoringStarted])
             .when(GameCommand::Configure(renamed.clone()))
             .then_expect_events(vec![configured(renamed)]);
     }

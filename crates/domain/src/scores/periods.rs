@@ -52,10 +52,7 @@ impl Period {
                 (first, first_of_next_month(first))
             }
         };
-        Window {
-            start: Some(midnight(start)),
-            end: Some(midnight(end)),
-        }
+        Window { start: Some(midnight(start)), end: Some(midnight(end)) }
     }
 }
 
@@ -86,10 +83,7 @@ pub struct Window {
 
 impl Window {
     /// The window of the all-time period.
-    pub const ALL_TIME: Window = Window {
-        start: None,
-        end: None,
-    };
+    pub const ALL_TIME: Window = Window { start: None, end: None };
 
     /// A short stable name of the window, part of a board's key: `all` or the start date.
     pub fn key(&self) -> String {
@@ -110,11 +104,8 @@ fn midnight(day: NaiveDate) -> DateTime<Utc> {
 }
 
 fn first_of_next_month(first: NaiveDate) -> NaiveDate {
-    let (year, month) = if first.month() == 12 {
-        (first.year() + 1, 1)
-    } else {
-        (first.year(), first.month() + 1)
-    };
+    let (year, month) =
+        if first.month() == 12 { (first.year() + 1, 1) } else { (first.year(), first.month() + 1) };
     NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(first)
 }
 

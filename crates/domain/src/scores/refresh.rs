@@ -60,9 +60,7 @@ pub fn decide(
 ) -> Result<Vec<RefreshEvent>, AlreadyAccepted> {
     let RefreshCommand::Request(scope) = command;
     match &refresh.accepted_request_hash {
-        Some(request_hash) => Err(AlreadyAccepted {
-            request_hash: request_hash.clone(),
-        }),
+        Some(request_hash) => Err(AlreadyAccepted { request_hash: request_hash.clone() }),
         None => Ok(vec![RefreshEvent::LeaderboardRefreshRequested(scope)]),
     }
 }
@@ -112,20 +110,14 @@ mod tests {
         TestFramework::<LeaderboardRefresh>::with(())
             .given_no_previous_events()
             .when(RefreshCommand::Request(weekly_refresh("h")))
-            .then_expect_events(vec![RefreshEvent::LeaderboardRefreshRequested(weekly_refresh(
-                "h",
-            ))]);
+            .then_expect_events(vec![RefreshEvent::LeaderboardRefreshRequested(weekly_refresh("h"))]);
     }
 
     #[test]
     fn a_replayed_refresh_is_refused_with_the_first_request_hash() {
         TestFramework::<LeaderboardRefresh>::with(())
-            .given(vec![RefreshEvent::LeaderboardRefreshRequested(weekly_refresh(
-                "h",
-            ))])
+            .given(vec![RefreshEvent::LeaderboardRefreshRequested(weekly_refresh("h"))])
             .when(RefreshCommand::Request(weekly_refresh("other")))
-            .then_expect_error(AlreadyAccepted {
-                request_hash: "h".into(),
-            });
+            .then_expect_error(AlreadyAccepted { request_hash: "h".into() });
     }
 }

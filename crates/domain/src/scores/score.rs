@@ -14,10 +14,7 @@ impl ScoreValue {
     /// Accepts integers within ±2^53.
     pub fn new(value: i64) -> Result<Self, String> {
         if value.unsigned_abs() > MAX_SCORE_MAGNITUDE as u64 {
-            return Err(format!(
-                "must be an integer between -{0} and {0}",
-                MAX_SCORE_MAGNITUDE
-            ));
+            return Err(format!("must be an integer between -{0} and {0}", MAX_SCORE_MAGNITUDE));
         }
         Ok(Self(value))
     }

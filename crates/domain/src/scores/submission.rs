@@ -66,9 +66,7 @@ pub fn decide(
 ) -> Result<Vec<SubmissionEvent>, AlreadyAccepted> {
     let SubmissionCommand::Submit(score) = command;
     match &submission.accepted_request_hash {
-        Some(request_hash) => Err(AlreadyAccepted {
-            request_hash: request_hash.clone(),
-        }),
+        Some(request_hash) => Err(AlreadyAccepted { request_hash: request_hash.clone() }),
         None => Ok(vec![SubmissionEvent::ScoreSubmitted(score)]),
     }
 }
@@ -128,8 +126,6 @@ mod tests {
         TestFramework::<ScoreSubmission>::with(())
             .given(vec![SubmissionEvent::ScoreSubmitted(ada_scores("h1"))])
             .when(SubmissionCommand::Submit(ada_scores("h2")))
-            .then_expect_error(AlreadyAccepted {
-                request_hash: "h1".into(),
-            });
+            .then_expect_error(AlreadyAccepted { request_hash: "h1".into() });
     }
 }

@@ -1,0 +1,15 @@
+//! The event log: Postgres's `events` table, the only source of truth.
+//!
+//! Commands append to it through cqrs-es and postgres-es ([`store`]); the projector and the relay read
+//! it in commit order without ever skipping a committed event ([`reader`]); single-active readers elect
+//! themselves with an advisory lock and a fencing token ([`leadership`]).
+
+pub mod leadership;
+pub mod pool;
+pub mod reader;
+pub mod store;
+
+pub use leadership::{Leader, Leadership};
+pub use pool::{connect, migrate};
+pub use reader::{Checkpoint, EventLogReader, LoggedEvent, Wakeups};
+pub use store::{CommandError, EventStore, Metadata};

@@ -1,0 +1,23 @@
+//! Connection pools with timeouts, and the migrations.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use settings::DatabaseSettings;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// A lazy pool: the process starts while Postgres is down, and requests answer 503 until it is back.
+pub fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
+    let options: PgConnectOptions = settings.url.expose_secret().parse()?;
+    Ok(PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+        .idle_timeout(Duration::from_secs(60))
+        .connect_lazy_with(options.application_name("reprise")))
+}
+
+/// Applies the migrations in `sql/` that the database has not seen yet.
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    sqlx::migrate!("../../sql").run(pool).await
+}

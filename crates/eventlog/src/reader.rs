@@ -1,0 +1,194 @@
+//! Reading the log in commit order without skipping.
+//!
+//! Identity values are handed out before commit, so `position > last` would skip a row whose transaction
+//! commits after a later one. Instead the reader orders by `(transaction_id, position)` and reads only rows
+//! of transactions below the snapshot's xmin: all of those have finished, so nothing can later appear
+//! behind the checkpoint.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgListener;
+use sqlx::{PgPool, Row};
+
+/// Where a reader stands in the log: the last `(transaction_id, position)` it has handled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The transaction id (`xid8`) of the last event read.
+    pub transaction_id: i64,
+    /// The position of the last event read.
+    pub position: i64,
+}
+
+impl Checkpoint {
+    /// Before the first event.
+    pub const START: Checkpoint = Checkpoint { transaction_id: 0, position: 0 };
+}
+
+impl fmt::Display for Checkpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.transaction_id, self.position)
+    }
+}
+
+impl FromStr for Checkpoint {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let (tx, pos) = raw.split_once(':').ok_or_else(|| format!("not a checkpoint: {raw:?}"))?;
+        Ok(Checkpoint {
+            transaction_id: tx.parse().map_err(|_| format!("not a checkpoint: {raw:?}"))?,
+            position: pos.parse().map_err(|_| format!("not a checkpoint: {raw:?}"))?,
+        })
+    }
+}
+
+/// One event as stored, for readers that handle every aggregate type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    /// Where the event stands in the log.
+    pub checkpoint: Checkpoint,
+    /// The aggregate type (`Aggregate::TYPE`).
+    pub aggregate_type: String,
+    /// The aggregate's id.
+    pub aggregate_id: String,
+    /// The event's sequence number within its aggregate, from 1.
+    pub sequence: i64,
+    /// The event's type (`DomainEvent::event_type`).
+    pub event_type: String,
+    /// The version of the payload's shape.
+    pub event_version: String,
+    /// The event as serialized by cqrs-es: `{ "VariantName": { ... } }`.
+    pub payload: serde_json::Value,
+    /// The command's metadata: `job_id`, `request_id`, `user_id`, `idempotency_key`.
+    pub metadata: serde_json::Value,
+    /// When the event was committed.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl LoggedEvent {
+    /// The event's stable id, which messages carry so consumers can drop duplicates.
+    pub fn id(&self) -> String {
+        format!("{}:{}:{}", self.aggregate_type, self.aggregate_id, self.sequence)
+    }
+
+    /// A metadata entry, if the command set it.
+    pub fn metadata_value(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).and_then(serde_json::Value::as_str)
+    }
+}
+
+/// Reads batches of finished transactions' events in commit order.
+#[derive(Debug, Clone)]
+pub struct EventLogReader {
+    pool: PgPool,
+}
+
+impl EventLogReader {
+    /// A reader over the pool's `events` table.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Up to `limit` events after `after`, all from transactions that have certainly finished.
+    pub async fn next_batch(&self, after: Checkpoint, limit: i64) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT transaction_id::text::bigint AS tx, position, aggregate_type, aggregate_id, sequence,
+                    event_type, event_version, payload, metadata, recorded_at
+             FROM events
+             WHERE (transaction_id, position) > ($1::text::xid8, $2)
+               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY transaction_id, position
+             LIMIT $3",
+        )
+        .bind(after.transaction_id.to_string())
+        .bind(after.position)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|row| to_logged_event(&row)).collect()
+    }
+
+    /// How many events were committed after `after` (finished or not): the reader's lag.
+    pub async fn lag(&self, after: Checkpoint) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2)",
+        )
+        .bind(after.transaction_id.to_string())
+        .bind(after.position)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// The checkpoint of the last event committed so far, whether or not it is readable yet.
+    pub async fn head(&self) -> Result<Checkpoint, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT transaction_id::text::bigint AS tx, position FROM events
+             ORDER BY transaction_id DESC, position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => {
+                Checkpoint { transaction_id: row.try_get("tx")?, position: row.try_get("position")? }
+            }
+            None => Checkpoint::START,
+        })
+    }
+}
+
+fn to_logged_event(row: &sqlx::postgres::PgRow) -> Result<LoggedEvent, sqlx::Error> {
+    Ok(LoggedEvent {
+        checkpoint: Checkpoint { transaction_id: row.try_get("tx")?, position: row.try_get("position")? },
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        sequence: row.try_get("sequence")?,
+        event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
+        payload: row.try_get("payload")?,
+        metadata: row.try_get("metadata")?,
+        recorded_at: row.try_get("recorded_at")?,
+    })
+}
+
+/// Wakes a reader when events are appended, or after `poll` at the latest.
+pub struct Wakeups {
+    pool: PgPool,
+    listener: Option<PgListener>,
+    poll: Duration,
+}
+
+impl Wakeups {
+    /// Wake-ups for the pool's log; the listener connects on first use.
+    pub fn new(pool: PgPool, poll: Duration) -> Self {
+        Self { pool, listener: None, poll }
+    }
+
+    /// Waits for a notification or for the poll interval, whichever comes first. Returns whether a
+    /// notification arrived; errors only drop the listener, to be reconnected on the next call.
+    pub async fn wait(&mut self) -> bool {
+        if self.listener.is_none() {
+            self.listener = self.listen().await;
+        }
+        let Some(listener) = self.listener.as_mut() else {
+            tokio::time::sleep(self.poll).await;
+            return false;
+        };
+        match tokio::time::timeout(self.poll, listener.try_recv()).await {
+            Ok(Ok(Some(_))) => true,
+            Ok(Ok(None)) | Ok(Err(_)) => {
+                self.listener = None;
+                false
+            }
+            Err(_elapsed) => false,
+        }
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+        listener.listen("events").await.ok()?;
+        Some(listener)
+    }
+}

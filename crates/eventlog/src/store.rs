@@ -1,0 +1,100 @@
+//! Running commands on aggregates stored in the log, with the retries and error classes callers need.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
+use postgres_es::PostgresEventRepository;
+use sqlx::PgPool;
+
+/// How often a command is retried when another command on the same aggregate committed first.
+const CONFLICT_ATTEMPTS: usize = 5;
+
+/// The metadata copied onto every event of a command: `job_id`, `request_id`, `user_id`, `idempotency_key`.
+pub type Metadata = HashMap<String, String>;
+
+/// Commands on one aggregate type, appended to the log.
+pub struct EventStore<A: Aggregate> {
+    framework: Arc<CqrsFramework<A, PersistedEventStore<PostgresEventRepository, A>>>,
+}
+
+impl<A: Aggregate> Clone for EventStore<A> {
+    fn clone(&self) -> Self {
+        Self { framework: self.framework.clone() }
+    }
+}
+
+/// Why a command did not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error> {
+    /// The aggregate refused the command.
+    #[error(transparent)]
+    Rejected(E),
+    /// Other commands kept committing first, past every retry.
+    #[error("the aggregate kept changing underneath the command")]
+    Conflict,
+    /// Postgres could not be reached in time.
+    #[error("the event log is unavailable: {0}")]
+    Unavailable(Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else; a bug or a corrupt log.
+    #[error("the event log failed: {0}")]
+    Failed(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl<A> EventStore<A>
+where
+    A: Aggregate<Services = ()>,
+    A::Command: Clone,
+{
+    /// Commands on `A`, stored in the pool's `events` table.
+    pub fn new(pool: PgPool) -> Self {
+        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool));
+        Self { framework: Arc::new(CqrsFramework::new(store, vec![], ())) }
+    }
+
+    /// Runs `command` on aggregate `id` and commits its events with `metadata`; when another command on
+    /// the same aggregate commits first, loads the new state and decides again, a few times.
+    pub async fn execute(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+    ) -> Result<(), CommandError<A::Error>> {
+        for _ in 1..CONFLICT_ATTEMPTS {
+            match self.framework.execute_with_metadata(id, command.clone(), metadata.clone()).await {
+                Err(AggregateError::AggregateConflict) => continue,
+                other => return other.map_err(classify),
+            }
+        }
+        self.framework.execute_with_metadata(id, command, metadata.clone()).await.map_err(classify)
+    }
+}
+
+fn classify<E: std::error::Error>(error: AggregateError<E>) -> CommandError<E> {
+    match error {
+        AggregateError::UserError(rejection) => CommandError::Rejected(rejection),
+        AggregateError::AggregateConflict => CommandError::Conflict,
+        AggregateError::DatabaseConnectionError(cause) => CommandError::Unavailable(cause),
+        AggregateError::UnexpectedError(cause) if is_unreachable(cause.as_ref()) => {
+            CommandError::Unavailable(cause)
+        }
+        AggregateError::UnexpectedError(cause) | AggregateError::DeserializationError(cause) => {
+            CommandError::Failed(cause)
+        }
+    }
+}
+
+/// Whether an error means Postgres could not be reached (rather than that it refused something).
+pub fn is_unreachable(error: &(dyn std::error::Error + 'static)) -> bool {
+    match error.downcast_ref::<sqlx::Error>() {
+        Some(
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_),
+        ) => true,
+        Some(sqlx::Error::Database(db)) => {
+            // Class 57 is "operator intervention" (shutdown, too many connections); 08 is connection loss.
+            db.code().is_some_and(|code| code.starts_with("57") || code.starts_with("08"))
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,104 @@
+//! The ordered reader against a real Postgres, with writers racing it.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use domain::scores::{Game, GameCommand, GameSettings};
+use eventlog::{Checkpoint, EventLogReader, EventStore, Metadata};
+use testkit::TestDatabase;
+
+async fn migrated_pool(database: &TestDatabase) -> sqlx::PgPool {
+    let pool =
+        sqlx::postgres::PgPoolOptions::new().max_connections(12).connect(&database.url()).await.unwrap();
+    eventlog::migrate(&pool).await.unwrap();
+    pool
+}
+
+fn titled(title: String) -> GameCommand {
+    GameCommand::Configure(GameSettings { title: Some(title), ..GameSettings::default() })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reader_tailing_eight_racing_writers_reads_every_event_once_and_each_aggregate_in_order() {
+    const WRITERS: usize = 8;
+    const COMMANDS: usize = 500;
+    let database = TestDatabase::create().await;
+    let pool = migrated_pool(&database).await;
+    let store = EventStore::<Game>::new(pool.clone());
+
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for command in 0..COMMANDS {
+                    let game = format!("w{writer}-g{}", command % 7);
+                    store.execute(&game, titled(format!("{command}")), &Metadata::new()).await.unwrap();
+                }
+            })
+        })
+        .collect();
+
+    let reader = EventLogReader::new(pool.clone());
+    let mut checkpoint = Checkpoint::START;
+    let mut seen = HashSet::new();
+    let mut last_title: HashMap<String, (i64, usize)> = HashMap::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while seen.len() < WRITERS * COMMANDS {
+        assert!(std::time::Instant::now() < deadline, "read only {} events", seen.len());
+        let batch = reader.next_batch(checkpoint, 97).await.unwrap();
+        if batch.is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        }
+        for event in batch {
+            assert!(event.checkpoint > checkpoint, "the log went backwards");
+            checkpoint = event.checkpoint;
+            assert!(seen.insert(event.id()), "read {} twice", event.id());
+            let title: usize =
+                event.payload["GameConfigured"]["settings"]["title"].as_str().unwrap().parse().unwrap();
+            if let Some((sequence, previous)) = last_title.get(&event.aggregate_id) {
+                assert_eq!(event.sequence, sequence + 1, "{} skipped a sequence", event.aggregate_id);
+                assert!(title > *previous, "{} read out of order", event.aggregate_id);
+            }
+            last_title.insert(event.aggregate_id.clone(), (event.sequence, title));
+        }
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    assert!(reader.next_batch(checkpoint, 10).await.unwrap().is_empty(), "events beyond the expected count");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored as usize, seen.len());
+}
+
+#[tokio::test]
+async fn an_event_of_an_open_transaction_holds_back_later_commits_until_it_finishes() {
+    let database = TestDatabase::create().await;
+    let pool = migrated_pool(&database).await;
+    let store = EventStore::<Game>::new(pool.clone());
+
+    let mut open = pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('game', 'slow', 1, 'GameScoringStarted', '1', '\"GameScoringStarted\"', '{}')",
+    )
+    .execute(&mut *open)
+    .await
+    .unwrap();
+    store.execute("fast", titled("1".into()), &Metadata::new()).await.unwrap();
+
+    let reader = EventLogReader::new(pool.clone());
+    assert!(
+        reader.next_batch(Checkpoint::START, 10).await.unwrap().is_empty(),
+        "a later commit was read while an earlier transaction was still open"
+    );
+    open.commit().await.unwrap();
+    let ids: Vec<String> = reader
+        .next_batch(Checkpoint::START, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.aggregate_id.clone())
+        .collect();
+    assert_eq!(ids, ["slow", "fast"]);
+}

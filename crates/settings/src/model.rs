@@ -1,0 +1,124 @@
+//! The settings themselves, with defaults that work on a machine running PostgreSQL, Redis and RabbitMQ
+//! on their standard local ports.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Every setting of every service.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The event log's database.
+    pub database: DatabaseSettings,
+    /// Redis, where the query side's documents live.
+    pub redis: RedisSettings,
+    /// HTTP listeners and limits.
+    pub http: HttpSettings,
+    /// The projector.
+    pub projector: ProjectorSettings,
+}
+
+/// The event log's database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// A `postgres://` URL; it may hold a password, so it never reaches a log.
+    #[serde(serialize_with = "expose_for_layering")]
+    pub url: SecretString,
+    /// The most connections one process opens.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before answering 503, in milliseconds.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("postgres://postgres@127.0.0.1:5432/reprise"),
+            max_connections: 16,
+            acquire_timeout_ms: 2_000,
+        }
+    }
+}
+
+/// Redis, where the query side's documents live.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    /// A `redis://` URL.
+    #[serde(serialize_with = "expose_for_layering")]
+    pub url: SecretString,
+    /// Prepended to every key, so tests and tenants share one Redis.
+    pub key_prefix: String,
+    /// How long one command may take before the request answers 503, in milliseconds.
+    pub command_timeout_ms: u64,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("redis://127.0.0.1:6379"),
+            key_prefix: "reprise:".to_owned(),
+            command_timeout_ms: 2_000,
+        }
+    }
+}
+
+/// HTTP listeners and limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Where command-api listens.
+    pub command_addr: String,
+    /// Where query-api listens.
+    pub query_addr: String,
+    /// The largest JSON body accepted, in bytes.
+    pub json_body_limit: usize,
+    /// How far `achievedAt` may lie ahead of the server's clock, in seconds, to forgive clock skew.
+    pub clock_skew_seconds: i64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            command_addr: "127.0.0.1:3010".to_owned(),
+            query_addr: "127.0.0.1:3000".to_owned(),
+            json_body_limit: 1024 * 1024,
+            clock_skew_seconds: 5,
+        }
+    }
+}
+
+/// The projector.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProjectorSettings {
+    /// Where its health and metrics endpoints listen.
+    pub health_addr: String,
+    /// The most events read and applied in one batch.
+    pub batch_size: i64,
+    /// How often the log is polled when no notification arrives, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// `/readyz` fails while the projector is further behind the log than this, in events.
+    pub ready_max_lag: i64,
+}
+
+impl Default for ProjectorSettings {
+    fn default() -> Self {
+        Self {
+            health_addr: "127.0.0.1:9101".to_owned(),
+            batch_size: 2_000,
+            poll_interval_ms: 1_000,
+            ready_max_lag: 10_000,
+        }
+    }
+}
+
+fn expose_for_layering<S: serde::Serializer>(
+    secret: &SecretString,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    // Defaults are serialized only to seed figment's layers; settings are never serialized to a log.
+    use secrecy::ExposeSecret;
+    serializer.serialize_str(secret.expose_secret())
+}
