@@ -1,0 +1,173 @@
+//! The JSON documents the query side serves, as the projector writes them.
+
+use chrono::{DateTime, Utc};
+use domain::jobs::{JobKind, JobStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::boards::timestamp;
+
+/// A job, as `GET /v1/jobs/{id}` answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobDocument {
+    /// The job's id (also the id of the aggregate it tracks, where there is one).
+    pub id: String,
+    /// What the job does: `score.submit`, `leaderboard.refresh`, …
+    pub kind: String,
+    /// `queued`, `scheduled`, `running`, `retrying`, `succeeded`, `failed` or `cancelled`.
+    #[schema(value_type = String, example = "succeeded")]
+    pub status: JobStatus,
+    /// 0–9; 9 runs first.
+    pub priority: u8,
+    /// How many times the job was started.
+    pub attempts: u32,
+    /// How many starts it gets before it fails for good.
+    pub max_attempts: u32,
+    /// When the job was accepted.
+    pub created_at: String,
+    /// When the document last changed.
+    pub updated_at: String,
+    /// When the job runs, if it was scheduled for later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<String>,
+    /// When its current or last attempt started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// When it reached a final status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// 0–100, for jobs that report it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+    /// What the job produced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<JobFailure>,
+    /// Where to find the job and its result.
+    pub links: JobLinks,
+}
+
+/// Why a job failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobFailure {
+    /// What went wrong, for a person.
+    pub message: String,
+    /// Whether another attempt may succeed.
+    pub retryable: bool,
+}
+
+/// Links from a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JobLinks {
+    /// The job itself.
+    #[serde(rename = "self")]
+    pub this: String,
+    /// Its result, once there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+}
+
+impl JobDocument {
+    /// A job the command side just accepted, before anything ran.
+    pub fn queued(id: &str, kind: JobKind, accepted_at: DateTime<Utc>) -> Self {
+        Self {
+            id: id.to_owned(),
+            kind: kind.as_str().to_owned(),
+            status: JobStatus::Queued,
+            priority: 5,
+            attempts: 0,
+            max_attempts: 1,
+            created_at: timestamp(accepted_at),
+            updated_at: timestamp(accepted_at),
+            run_at: None,
+            started_at: None,
+            finished_at: None,
+            progress: None,
+            result: None,
+            error: None,
+            links: JobLinks { this: format!("/v1/jobs/{id}"), result: None },
+        }
+    }
+
+    /// A job the projector carried out in one step: accepted at `accepted_at`, done at `done_at`.
+    pub fn done_by_projector(
+        id: &str,
+        kind: JobKind,
+        accepted_at: DateTime<Utc>,
+        done_at: DateTime<Utc>,
+        result: serde_json::Value,
+        result_link: String,
+    ) -> Self {
+        let mut job = Self::queued(id, kind, accepted_at);
+        job.status = JobStatus::Succeeded;
+        job.attempts = 1;
+        job.updated_at = timestamp(done_at);
+        job.started_at = Some(timestamp(accepted_at));
+        job.finished_at = Some(timestamp(done_at));
+        job.progress = Some(100);
+        job.result = Some(result);
+        job.links.result = Some(result_link);
+        job
+    }
+}
+
+/// A leaderboard page, as `GET /v1/leaderboards/{game}` answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaderboardDocument {
+    /// The game.
+    pub game: String,
+    /// `all`, `day`, `week` or `month`.
+    pub period: String,
+    /// The period's window the board covers; both bounds are null for `all`.
+    pub window: WindowDocument,
+    /// The region, or null for the global board.
+    pub region: Option<String>,
+    /// The entries of this page, in rank order.
+    pub entries: Vec<LeaderboardEntry>,
+    /// How many players the board holds.
+    pub total: u64,
+    /// When the board was last rendered.
+    pub generated_at: String,
+    /// The cursor of the next page, or null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// A board's window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WindowDocument {
+    /// The first instant inside the window.
+    pub start: Option<String>,
+    /// The first instant after it.
+    pub end: Option<String>,
+}
+
+/// One player on a board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaderboardEntry {
+    /// 1 for the top.
+    pub rank: u64,
+    /// The player.
+    pub player: String,
+    /// Their score under the game's operator.
+    pub score: i64,
+    /// When that score was achieved.
+    pub achieved_at: String,
+}
+
+/// One player's standing, as `GET /v1/leaderboards/{game}/players/{player}` answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlayerStanding {
+    /// 1 for the top.
+    pub rank: u64,
+    /// Their score under the game's operator.
+    pub score: i64,
+    /// When that score was achieved.
+    pub achieved_at: String,
+}

@@ -1,0 +1,83 @@
+//! Every Redis key Reprise uses, under one configurable prefix.
+
+/// Key names under a prefix.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Keys under `prefix` (e.g. `reprise:`).
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self { prefix: prefix.into() }
+    }
+
+    /// The prefix itself.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Prepends the prefix to a key named relative to it (what plans use).
+    pub fn full(&self, relative: &str) -> String {
+        format!("{}{relative}", self.prefix)
+    }
+
+    /// The projector's checkpoint, `"{transaction_id}:{position}"`.
+    pub fn checkpoint(&self) -> String {
+        self.full(relative::CHECKPOINT)
+    }
+
+    /// Present while the projector rebuilds from the start of the log.
+    pub fn rebuilding(&self) -> String {
+        self.full(relative::REBUILDING)
+    }
+
+    /// A job's document.
+    pub fn job(&self, id: &str) -> String {
+        self.full(&relative::job(id))
+    }
+
+    /// The channel on which a job's id is published whenever its document changes.
+    pub fn job_updates(&self) -> String {
+        self.full(relative::JOB_UPDATES)
+    }
+
+    /// The hash of every game's settings, by game name.
+    pub fn games(&self) -> String {
+        self.full(relative::GAMES)
+    }
+
+    /// A board's ranking: a sorted set whose members sort in rank order.
+    pub fn board_ranking(&self, board: &str) -> String {
+        self.full(&format!("lb:{board}"))
+    }
+
+    /// A board's entries: player → `score|achievedMicros|achievedAt`.
+    pub fn board_entries(&self, board: &str) -> String {
+        self.full(&format!("lbe:{board}"))
+    }
+
+    /// A board's rendered top-100 document, served as stored.
+    pub fn board_document(&self, board: &str) -> String {
+        self.full(&format!("lbdoc:{board}"))
+    }
+}
+
+/// Key names relative to the prefix, as plans and the Redis Function use them.
+pub mod relative {
+    /// The projector's checkpoint.
+    pub const CHECKPOINT: &str = "projector:checkpoint";
+    /// The projector's fencing token.
+    pub const FENCE: &str = "projector:fence";
+    /// Present while rebuilding.
+    pub const REBUILDING: &str = "projector:rebuilding";
+    /// Every game's settings.
+    pub const GAMES: &str = "games";
+    /// Job update notifications.
+    pub const JOB_UPDATES: &str = "jobs:updates";
+
+    /// A job's document.
+    pub fn job(id: &str) -> String {
+        format!("job:{id}")
+    }
+}

@@ -1,0 +1,294 @@
+//! Pure plans: what a batch of events does to the query side, as a list of Redis operations.
+//!
+//! Nothing here touches Redis; [`crate::store`] applies the plan atomically with the checkpoint.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use domain::jobs::JobKind;
+use domain::names::{GameName, PlayerName, RegionName};
+use domain::scores::refresh::RefreshScope;
+use domain::scores::{
+    GameEvent, GameSettings, NewScore, Operator, Period, RefreshEvent, SortOrder, SubmissionEvent,
+};
+use eventlog::LoggedEvent;
+
+use crate::boards::{Board, timestamp};
+use crate::documents::JobDocument;
+use crate::keys::relative;
+
+/// The largest magnitude a `sum` entry reaches; sums beyond it stay there.
+const SUM_LIMIT: i64 = 1 << 53;
+
+/// Every game's settings, as the log has set them so far. The projector keeps it beside its
+/// checkpoint: a score is ranked by the settings its game had when the score was accepted.
+pub type GameBook = HashMap<GameName, GameSettings>;
+
+/// One Redis operation, with keys relative to the prefix.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// Store a string.
+    Set { key: String, value: String },
+    /// Remove a key.
+    Del { key: String },
+    /// Store one field of a hash.
+    HashSet { key: String, field: String, value: String },
+    /// Store a job's document and announce the change on the job channel.
+    Job { id: String, document: String },
+    /// Combine a player's score into a board's entry under the game's operator.
+    Score { board: String, player: String, entry: Entry, operator: Operator, order: SortOrder },
+    /// Render a board's top-100 document and keep its metadata for later refreshes.
+    Render { board: Board, expires_at: Option<DateTime<Utc>> },
+    /// Render again every board of a game, narrowed by period and region.
+    Refresh { game: GameName, period: Option<Period>, region: Option<RegionName> },
+}
+
+/// A board entry: a score and when it was achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The score.
+    pub score: i64,
+    /// `achievedAt` in microseconds since the epoch: the tie-breaker.
+    pub achieved_micros: i64,
+    /// `achievedAt` as documents show it.
+    pub achieved_at: String,
+}
+
+/// An event the projector cannot understand. It stops rather than skip: the log is the truth.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read event {event_id}: {reason}")]
+pub struct PlanError {
+    /// The event's id.
+    pub event_id: String,
+    /// What did not fit.
+    pub reason: String,
+}
+
+/// Plans the Redis operations of a batch, in order, given the games' settings so far (updated as the
+/// batch configures games) and the time the batch is applied.
+pub fn plan_batch(
+    events: &[LoggedEvent],
+    games: &mut GameBook,
+    now: DateTime<Utc>,
+) -> Result<Vec<Op>, PlanError> {
+    let mut ops = Vec::new();
+    let mut scores = ScoreFold::default();
+    let mut renders: BTreeMap<String, Op> = BTreeMap::new();
+    let mut after_renders = Vec::new();
+    for event in events {
+        match event.aggregate_type.as_str() {
+            "game" => plan_game(event, decode(event)?, games, &mut ops),
+            "score" => {
+                let SubmissionEvent::ScoreSubmitted(score) = decode(event)?;
+                let settings = games.get(&score.game).cloned().unwrap_or_default();
+                for board in boards_of(&score, &settings, now) {
+                    scores.add(&board, &score, &settings);
+                    let expires_at = board.window.expires_at();
+                    renders.insert(board.id(), Op::Render { board, expires_at });
+                }
+                after_renders.push(score_job(event, &score, now));
+            }
+            "leaderboard_refresh" => {
+                let RefreshEvent::LeaderboardRefreshRequested(scope) = decode(event)?;
+                after_renders.push(Op::Refresh {
+                    game: scope.game.clone(),
+                    period: scope.period,
+                    region: scope.region.clone(),
+                });
+                after_renders.push(refresh_job(event, &scope, now));
+            }
+            _ => {}
+        }
+    }
+    ops.extend(scores.into_ops());
+    ops.extend(renders.into_values());
+    ops.extend(after_renders);
+    Ok(ops)
+}
+
+fn decode<E: serde::de::DeserializeOwned>(event: &LoggedEvent) -> Result<E, PlanError> {
+    serde_json::from_value(event.payload.clone())
+        .map_err(|error| PlanError { event_id: event.id(), reason: error.to_string() })
+}
+
+fn plan_game(event: &LoggedEvent, game_event: GameEvent, games: &mut GameBook, ops: &mut Vec<Op>) {
+    let GameEvent::GameConfigured { settings } = game_event else { return };
+    let Ok(game) = GameName::parse(&event.aggregate_id) else { return };
+    ops.push(Op::HashSet {
+        key: relative::GAMES.to_owned(),
+        field: game.to_string(),
+        value: serde_json::to_string(&settings).unwrap_or_default(),
+    });
+    games.insert(game, settings);
+}
+
+/// The boards a score counts on: each kept period's window that contains it and has not expired, for
+/// the global board and the score's region.
+fn boards_of(score: &NewScore, settings: &GameSettings, now: DateTime<Utc>) -> Vec<Board> {
+    let regions: Vec<Option<&RegionName>> =
+        std::iter::once(None).chain(score.region.as_ref().map(Some)).collect();
+    settings
+        .periods
+        .iter()
+        .flat_map(|&period| {
+            regions
+                .iter()
+                .map(move |region| Board::containing(&score.game, period, score.achieved_at, *region))
+        })
+        .filter(|board| board.window.expires_at().is_none_or(|expiry| expiry > now))
+        .collect()
+}
+
+fn job_id(event: &LoggedEvent) -> String {
+    event.metadata_value("job_id").unwrap_or(&event.aggregate_id).to_owned()
+}
+
+fn score_job(event: &LoggedEvent, score: &NewScore, now: DateTime<Utc>) -> Op {
+    let id = job_id(event);
+    let result = serde_json::json!({
+        "game": score.game,
+        "player": score.player,
+        "score": score.score.get(),
+        "leaderboard": format!("/v1/leaderboards/{}", score.game),
+    });
+    let link = format!("/v1/leaderboards/{}/players/{}", score.game, score.player);
+    job_op(JobDocument::done_by_projector(&id, JobKind::ScoreSubmit, event.recorded_at, now, result, link))
+}
+
+fn refresh_job(event: &LoggedEvent, scope: &RefreshScope, now: DateTime<Utc>) -> Op {
+    let id = job_id(event);
+    let link = format!("/v1/leaderboards/{}", scope.game);
+    let result = serde_json::json!({ "game": scope.game, "leaderboard": link });
+    job_op(JobDocument::done_by_projector(
+        &id,
+        JobKind::LeaderboardRefresh,
+        event.recorded_at,
+        now,
+        result,
+        link,
+    ))
+}
+
+fn job_op(document: JobDocument) -> Op {
+    Op::Job { id: document.id.clone(), document: serde_json::to_string(&document).unwrap_or_default() }
+}
+
+/// Folds a batch's scores per board and player before they reach Redis: a backlog of a million
+/// submissions to a few boards costs a few Redis updates per batch, not a million.
+#[derive(Default)]
+struct ScoreFold {
+    order: Vec<(String, PlayerName)>,
+    folded: HashMap<(String, PlayerName), (Entry, Operator, SortOrder)>,
+}
+
+impl ScoreFold {
+    fn add(&mut self, board: &Board, score: &NewScore, settings: &GameSettings) {
+        let entry = Entry {
+            score: score.score.get(),
+            achieved_micros: score.achieved_at.timestamp_micros(),
+            achieved_at: timestamp(score.achieved_at),
+        };
+        let key = (board.id(), score.player.clone());
+        match self.folded.get_mut(&key) {
+            Some((kept, operator, order)) => *kept = combine(kept, entry, *operator, *order),
+            None => {
+                self.order.push(key.clone());
+                self.folded.insert(key, (entry, settings.operator, settings.sort_order));
+            }
+        }
+    }
+
+    fn into_ops(mut self) -> Vec<Op> {
+        self.order
+            .into_iter()
+            .filter_map(|key| {
+                let (entry, operator, order) = self.folded.remove(&key)?;
+                Some(Op::Score { board: key.0, player: key.1.to_string(), entry, operator, order })
+            })
+            .collect()
+    }
+}
+
+/// Combines a player's kept entry with a newer one under the operator; the Redis Function applies the
+/// same rule between what it stores and what a batch brings.
+pub fn combine(kept: &Entry, new: Entry, operator: Operator, order: SortOrder) -> Entry {
+    match operator {
+        Operator::Best => {
+            let better = match order {
+                SortOrder::Desc => new.score > kept.score,
+                SortOrder::Asc => new.score < kept.score,
+            } || (new.score == kept.score && new.achieved_micros < kept.achieved_micros);
+            if better { new } else { kept.clone() }
+        }
+        Operator::Latest => {
+            if new.achieved_micros >= kept.achieved_micros {
+                new
+            } else {
+                kept.clone()
+            }
+        }
+        Operator::Sum => {
+            let total = (kept.score + new.score).clamp(-SUM_LIMIT, SUM_LIMIT);
+            let latest = if new.achieved_micros >= kept.achieved_micros { new } else { kept.clone() };
+            Entry { score: total, ..latest }
+        }
+    }
+}
+
+impl Op {
+    /// Appends the operation's arguments for the Redis Function.
+    pub fn encode(&self, args: &mut Vec<String>) {
+        match self {
+            Op::Set { key, value } => args.extend(["SET".into(), key.clone(), value.clone()]),
+            Op::Del { key } => args.extend(["DEL".into(), key.clone()]),
+            Op::HashSet { key, field, value } => {
+                args.extend(["HSET".into(), key.clone(), field.clone(), value.clone()])
+            }
+            Op::Job { id, document } => args.extend(["JOB".into(), id.clone(), document.clone()]),
+            Op::Score { board, player, entry, operator, order } => args.extend([
+                "SCORE".into(),
+                board.clone(),
+                player.clone(),
+                entry.score.to_string(),
+                entry.achieved_micros.to_string(),
+                entry.achieved_at.clone(),
+                operator_name(*operator).into(),
+                order_name(*order).into(),
+            ]),
+            Op::Render { board, expires_at } => args.extend([
+                "RENDER".into(),
+                board.id(),
+                board.game.to_string(),
+                board.period.to_string(),
+                board.region.as_ref().map(ToString::to_string).unwrap_or_default(),
+                board.window.start.map(timestamp).unwrap_or_default(),
+                board.window.end.map(timestamp).unwrap_or_default(),
+                expires_at.map_or(0, |at| at.timestamp()).to_string(),
+            ]),
+            Op::Refresh { game, period, region } => args.extend([
+                "REFRESH".into(),
+                game.to_string(),
+                period.map(|p| p.to_string()).unwrap_or_default(),
+                region.as_ref().map(ToString::to_string).unwrap_or_default(),
+            ]),
+        }
+    }
+}
+
+fn operator_name(operator: Operator) -> &'static str {
+    match operator {
+        Operator::Best => "best",
+        Operator::Latest => "latest",
+        Operator::Sum => "sum",
+    }
+}
+
+fn order_name(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Desc => "desc",
+        SortOrder::Asc => "asc",
+    }
+}
+
+#[cfg(test)]
+mod tests;

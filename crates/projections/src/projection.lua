@@ -1,0 +1,174 @@
+#!lua name=reprise_projection_v1
+
+-- Applies a batch of the projector's operations together with its checkpoint, once: only when the
+-- stored fencing token is the caller's and the stored checkpoint is the one the batch started from.
+-- Every check happens before the first write, so a refused batch changes nothing.
+
+local function key(prefix, relative) return prefix .. relative end
+
+-- Sortable text of an integer of at most 16 digits: a sign digit, then the digits, complemented for
+-- negative numbers so that text order is numeric order. Exact, because no arithmetic touches the value.
+local function complement(digits)
+  return (string.gsub(digits, '%d', function(d) return string.char(105 - string.byte(d)) end))
+end
+
+local function ascending(text)
+  if string.sub(text, 1, 1) == '-' then
+    return '0' .. complement(string.format('%016s', string.sub(text, 2)):gsub(' ', '0'))
+  end
+  return '1' .. (string.format('%016s', text):gsub(' ', '0'))
+end
+
+local function member(score, micros, player, order)
+  local rank = ascending(score)
+  if order == 'desc' then rank = complement(rank) end
+  return rank .. ':' .. ascending(micros) .. ':' .. player
+end
+
+local function parse_entry(text)
+  local score, micros, at = string.match(text, '^(-?%d+)|(-?%d+)|(.*)$')
+  return score, micros, at
+end
+
+local SUM_LIMIT = 9007199254740992
+
+local function integer_text(n)
+  if n > SUM_LIMIT then n = SUM_LIMIT elseif n < -SUM_LIMIT then n = -SUM_LIMIT end
+  return string.format('%d', n)
+end
+
+local function wins(new_score, new_micros, kept_score, kept_micros, operator, order)
+  local ns, nm, ks, km = tonumber(new_score), tonumber(new_micros), tonumber(kept_score), tonumber(kept_micros)
+  if operator == 'best' then
+    if ns == ks then return nm < km end
+    if order == 'desc' then return ns > ks end
+    return ns < ks
+  end
+  return nm >= km
+end
+
+local function apply_score(prefix, board, player, score, micros, at, operator, order)
+  local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
+  local stored = redis.call('HGET', entries, player)
+  if stored then
+    local kept_score, kept_micros, kept_at = parse_entry(stored)
+    if operator == 'sum' then
+      score = integer_text(tonumber(kept_score) + tonumber(score))
+      if tonumber(kept_micros) > tonumber(micros) then micros, at = kept_micros, kept_at end
+    elseif not wins(score, micros, kept_score, kept_micros, operator, order) then
+      return
+    end
+    redis.call('ZREM', ranking, member(kept_score, kept_micros, player, order))
+  end
+  redis.call('ZADD', ranking, 0, member(score, micros, player, order))
+  redis.call('HSET', entries, player, score .. '|' .. micros .. '|' .. at)
+end
+
+local function json_text(value)
+  if value == nil or value == '' then return 'null' end
+  return '"' .. value .. '"'
+end
+
+local function render(prefix, board, meta, now)
+  local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
+  local members = redis.call('ZRANGE', ranking, 0, 99)
+  local total = redis.call('ZCARD', ranking)
+  local rows = {}
+  for rank, m in ipairs(members) do
+    local player = string.match(m, '^[^:]*:[^:]*:(.*)$')
+    local score, _, at = parse_entry(redis.call('HGET', entries, player))
+    rows[rank] = '{"rank":' .. rank .. ',"player":"' .. player .. '","score":' .. score ..
+      ',"achievedAt":"' .. at .. '"}'
+  end
+  local next_cursor = 'null'
+  if total > 100 then next_cursor = '"r100"' end
+  local document = '{"game":"' .. meta.game .. '","period":"' .. meta.period ..
+    '","window":{"start":' .. json_text(meta.start) .. ',"end":' .. json_text(meta['end']) ..
+    '},"region":' .. json_text(meta.region) .. ',"entries":[' .. table.concat(rows, ',') ..
+    '],"total":' .. total .. ',"generatedAt":"' .. now .. '","nextCursor":' .. next_cursor .. '}'
+  local doc_key, meta_key = key(prefix, 'lbdoc:' .. board), key(prefix, 'lbmeta:' .. board)
+  redis.call('SET', doc_key, document)
+  redis.call('HSET', meta_key, 'game', meta.game, 'period', meta.period, 'region', meta.region,
+    'start', meta.start, 'end', meta['end'], 'expires', meta.expires)
+  redis.call('SADD', key(prefix, 'boards:' .. meta.game), board)
+  if meta.expires ~= '0' then
+    for _, k in ipairs({ ranking, entries, doc_key, meta_key }) do
+      redis.call('EXPIREAT', k, meta.expires)
+    end
+  end
+end
+
+local function refresh(prefix, game, period, region, now)
+  local set = key(prefix, 'boards:' .. game)
+  for _, board in ipairs(redis.call('SMEMBERS', set)) do
+    local fields = redis.call('HGETALL', key(prefix, 'lbmeta:' .. board))
+    if #fields == 0 then
+      redis.call('SREM', set, board)
+    else
+      local meta = {}
+      for i = 1, #fields, 2 do meta[fields[i]] = fields[i + 1] end
+      if (period == '' or meta.period == period) and (region == '' or meta.region == region) then
+        render(prefix, board, meta, now)
+      end
+    end
+  end
+end
+
+local ARITY = { SET = 2, DEL = 1, HSET = 3, JOB = 2, SCORE = 7, RENDER = 7, REFRESH = 3 }
+
+local function apply(keys, args)
+  local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
+  if redis.call('GET', key(prefix, 'projector:fence')) ~= fence then
+    return redis.error_reply('FENCED another projector leads')
+  end
+  local stored = redis.call('GET', key(prefix, 'projector:checkpoint')) or ''
+  if stored ~= expected then
+    return redis.error_reply('MOVED_ON the checkpoint is ' .. stored)
+  end
+  local i = 6
+  while i <= #args do
+    local arity = ARITY[args[i]]
+    if arity == nil or i + arity > #args then
+      return redis.error_reply('BADOP at argument ' .. i)
+    end
+    i = i + arity + 1
+  end
+  i = 6
+  while i <= #args do
+    local op = args[i]
+    if op == 'SET' then
+      redis.call('SET', key(prefix, args[i + 1]), args[i + 2])
+    elseif op == 'DEL' then
+      redis.call('DEL', key(prefix, args[i + 1]))
+    elseif op == 'HSET' then
+      redis.call('HSET', key(prefix, args[i + 1]), args[i + 2], args[i + 3])
+    elseif op == 'JOB' then
+      redis.call('SET', key(prefix, 'job:' .. args[i + 1]), args[i + 2])
+      redis.call('PUBLISH', key(prefix, 'jobs:updates'), args[i + 1])
+    elseif op == 'SCORE' then
+      apply_score(prefix, args[i + 1], args[i + 2], args[i + 3], args[i + 4], args[i + 5], args[i + 6], args[i + 7])
+    elseif op == 'RENDER' then
+      render(prefix, args[i + 1], { game = args[i + 2], period = args[i + 3], region = args[i + 4],
+        start = args[i + 5], ['end'] = args[i + 6], expires = args[i + 7] }, now)
+    elseif op == 'REFRESH' then
+      refresh(prefix, args[i + 1], args[i + 2], args[i + 3], now)
+    end
+    i = i + ARITY[op] + 1
+  end
+  redis.call('SET', key(prefix, 'projector:checkpoint'), checkpoint)
+  return 'OK'
+end
+
+-- Makes `token` the projector's fencing token unless a larger one is already stored.
+local function claim_fence(keys, args)
+  local prefix, token = args[1], args[2]
+  local stored = redis.call('GET', key(prefix, 'projector:fence'))
+  if stored and tonumber(stored) > tonumber(token) then
+    return 0
+  end
+  redis.call('SET', key(prefix, 'projector:fence'), token)
+  return 1
+end
+
+redis.register_function{ function_name = 'reprise_apply_v1', callback = apply, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_fence_v1', callback = claim_fence, flags = { 'no-cluster' } }

@@ -1,0 +1,124 @@
+//! The projector's side of Redis: the checkpoint, the fencing token and the atomic apply.
+
+use chrono::{DateTime, Utc};
+use eventlog::Checkpoint;
+use fred::prelude::*;
+
+use crate::boards::timestamp;
+use crate::keys::{Keys, relative};
+use crate::plan::Op;
+
+/// The Redis Function library; loading it again with the same code changes nothing.
+pub const LIBRARY: &str = include_str!("projection.lua");
+
+/// Why a batch was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Another projector holds a larger fencing token: this one must stop writing.
+    #[error("another projector took over")]
+    Fenced,
+    /// The stored checkpoint is not the one the batch started from (a resent batch, a rebuild).
+    #[error("the stored checkpoint moved on")]
+    CheckpointMoved,
+    /// Redis did not answer, or answered something else; whether the batch applied is unknown.
+    #[error("redis failed: {0}")]
+    Redis(#[from] Error),
+}
+
+/// Reads and writes the projector's state in Redis.
+#[derive(Clone)]
+pub struct ProjectionStore {
+    client: Client,
+    keys: Keys,
+}
+
+impl ProjectionStore {
+    /// The projector's state under `keys`' prefix, through a client that never resends.
+    pub fn new(client: Client, keys: Keys) -> Self {
+        Self { client, keys }
+    }
+
+    /// The key layout.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Loads (or replaces with the same code) the Redis Function library.
+    pub async fn load_library(&self) -> Result<(), Error> {
+        self.client.function_load::<String, _>(true, LIBRARY).await.map(|_| ())
+    }
+
+    /// The stored checkpoint; `None` when Redis lost it (or never had it) and the projection must be
+    /// rebuilt from the start of the log.
+    pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, Error> {
+        let stored: Option<String> = self.client.get(self.keys.checkpoint()).await?;
+        Ok(stored.and_then(|text| text.parse().ok()))
+    }
+
+    /// Makes `token` the fencing token; `false` when a larger one is already stored.
+    pub async fn claim_fence(&self, token: i64) -> Result<bool, Error> {
+        let args = vec![self.keys.prefix().to_owned(), token.to_string()];
+        let claimed: i64 = self.client.fcall("reprise_claim_fence_v1", Vec::<String>::new(), args).await?;
+        Ok(claimed == 1)
+    }
+
+    /// Applies `ops` and moves the checkpoint from `from` (`None`: no checkpoint stored) to `to`, all at
+    /// once, provided `fence` is still the stored fencing token.
+    pub async fn apply(
+        &self,
+        fence: i64,
+        from: Option<Checkpoint>,
+        to: Checkpoint,
+        now: DateTime<Utc>,
+        ops: &[Op],
+    ) -> Result<(), ApplyError> {
+        let mut args = vec![
+            self.keys.prefix().to_owned(),
+            fence.to_string(),
+            from.map(|c| c.to_string()).unwrap_or_default(),
+            to.to_string(),
+            timestamp(now),
+        ];
+        for op in ops {
+            op.encode(&mut args);
+        }
+        let applied: Result<String, Error> =
+            self.client.fcall("reprise_apply_v1", Vec::<String>::new(), args).await;
+        match applied {
+            Ok(_) => Ok(()),
+            Err(error) if error.details().starts_with("FENCED") => Err(ApplyError::Fenced),
+            Err(error) if error.details().starts_with("MOVED_ON") => Err(ApplyError::CheckpointMoved),
+            Err(error) => Err(ApplyError::Redis(error)),
+        }
+    }
+
+    /// Deletes every key under the prefix except the fencing token, for a forced rebuild.
+    pub async fn clear(&self) -> Result<u64, Error> {
+        use futures::StreamExt as _;
+        let fence = self.keys.full(relative::FENCE);
+        let pattern = format!("{}*", escape_glob(self.keys.prefix()));
+        let mut deleted = 0;
+        let mut pages = self.client.scan_buffered(pattern, Some(1000), None);
+        let mut batch = Vec::new();
+        while let Some(key) = pages.next().await {
+            let key = key?;
+            if key.as_str() != Some(fence.as_str()) {
+                batch.push(key);
+            }
+        }
+        for chunk in batch.chunks(500) {
+            deleted += self.client.unlink::<u64, _>(chunk.to_vec()).await?;
+        }
+        Ok(deleted)
+    }
+}
+
+fn escape_glob(prefix: &str) -> String {
+    prefix.chars().fold(String::new(), |mut out, c| {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}

@@ -1,0 +1,174 @@
+//! The fenced apply against a real Redis, under a key prefix of the test's own.
+
+use chrono::{DateTime, Utc};
+use domain::names::GameName;
+use domain::scores::{Operator, Period, SortOrder};
+use eventlog::Checkpoint;
+use fred::prelude::*;
+use projections::boards::Board;
+use projections::documents::LeaderboardDocument;
+use projections::plan::Entry;
+use projections::redis::{Resend, client, start};
+use projections::{ApplyError, Keys, Op, ProjectionStore};
+
+async fn store() -> (ProjectionStore, Client, Keys) {
+    let settings = settings::RedisSettings::default();
+    let redis = client(&settings, Resend::Never).unwrap();
+    start(&redis);
+    redis.wait_for_connect().await.unwrap();
+    let keys = Keys::new(testkit::unique_prefix());
+    let store = ProjectionStore::new(redis.clone(), keys.clone());
+    store.load_library().await.unwrap();
+    assert!(store.claim_fence(1).await.unwrap());
+    (store, redis, keys)
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc)
+}
+
+fn at(n: i64) -> Checkpoint {
+    Checkpoint { transaction_id: n, position: n }
+}
+
+fn score(player: &str, score: i64, micros: i64, operator: Operator, order: SortOrder) -> Op {
+    Op::Score {
+        board: "g:all:all:~".into(),
+        player: player.into(),
+        entry: Entry { score, achieved_micros: micros, achieved_at: format!("t{micros}") },
+        operator,
+        order,
+    }
+}
+
+fn render() -> Op {
+    let board = Board {
+        game: GameName::parse("g").unwrap(),
+        period: Period::All,
+        window: Period::All.window_at(now()),
+        region: None,
+    };
+    Op::Render { board, expires_at: None }
+}
+
+async fn document(redis: &Client, keys: &Keys) -> LeaderboardDocument {
+    let stored: String = redis.get(keys.board_document("g:all:all:~")).await.unwrap();
+    serde_json::from_str(&stored).unwrap()
+}
+
+fn ranking(document: &LeaderboardDocument) -> Vec<(String, i64)> {
+    document.entries.iter().map(|e| (e.player.clone(), e.score)).collect()
+}
+
+#[tokio::test]
+async fn equal_scores_rank_the_earlier_achievement_first_whatever_the_player_names() {
+    let (store, redis, keys) = store().await;
+    let ops = vec![
+        score("aaa", 100, 300, Operator::Best, SortOrder::Desc),
+        score("zzz", 100, 100, Operator::Best, SortOrder::Desc),
+        score("mmm", 100, 200, Operator::Best, SortOrder::Desc),
+        score("top", 101, 999, Operator::Best, SortOrder::Desc),
+        render(),
+    ];
+    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    let players: Vec<String> = ranking(&document(&redis, &keys).await).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(players, ["top", "zzz", "mmm", "aaa"]);
+}
+
+#[tokio::test]
+async fn scores_at_the_edges_of_two_to_the_53_keep_every_digit_and_their_order() {
+    let (store, redis, keys) = store().await;
+    let big = 1_i64 << 53;
+    let ops = vec![
+        score("max", big, 1, Operator::Best, SortOrder::Desc),
+        score("almost", big - 1, 1, Operator::Best, SortOrder::Desc),
+        score("min", -big, 1, Operator::Best, SortOrder::Desc),
+        score("minus_one", -1, 1, Operator::Best, SortOrder::Desc),
+        score("zero", 0, 1, Operator::Best, SortOrder::Desc),
+        render(),
+    ];
+    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    assert_eq!(
+        ranking(&document(&redis, &keys).await),
+        [
+            ("max".into(), big),
+            ("almost".into(), big - 1),
+            ("zero".into(), 0),
+            ("minus_one".into(), -1),
+            ("min".into(), -big)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_ascending_board_puts_the_lowest_score_on_top() {
+    let (store, redis, keys) = store().await;
+    let ops = vec![
+        score("slow", 90, 1, Operator::Best, SortOrder::Asc),
+        score("fast", -5, 1, Operator::Best, SortOrder::Asc),
+        score("mid", 10, 1, Operator::Best, SortOrder::Asc),
+        render(),
+    ];
+    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    assert_eq!(
+        ranking(&document(&redis, &keys).await),
+        [("fast".into(), -5), ("mid".into(), 10), ("slow".into(), 90)]
+    );
+}
+
+#[tokio::test]
+async fn operators_combine_with_what_earlier_batches_stored() {
+    let (store, redis, keys) = store().await;
+    let first = vec![
+        score("best", 50, 1, Operator::Best, SortOrder::Desc),
+        score("sum", 50, 1, Operator::Sum, SortOrder::Desc),
+        score("latest", 50, 5, Operator::Latest, SortOrder::Desc),
+    ];
+    store.apply(1, None, at(1), now(), &first).await.unwrap();
+    let second = vec![
+        score("best", 40, 2, Operator::Best, SortOrder::Desc),
+        score("sum", 40, 2, Operator::Sum, SortOrder::Desc),
+        score("latest", 10, 4, Operator::Latest, SortOrder::Desc),
+        render(),
+    ];
+    store.apply(1, Some(at(1)), at(2), now(), &second).await.unwrap();
+    let mut scores = ranking(&document(&redis, &keys).await);
+    scores.sort();
+    assert_eq!(scores, [("best".into(), 50), ("latest".into(), 50), ("sum".into(), 90)]);
+}
+
+#[tokio::test]
+async fn a_batch_resent_after_it_applied_changes_nothing() {
+    let (store, redis, keys) = store().await;
+    let ops = vec![score("ada", 7, 1, Operator::Sum, SortOrder::Desc), render()];
+    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    let resent = store.apply(1, None, at(1), now(), &ops).await;
+    assert!(matches!(resent, Err(ApplyError::CheckpointMoved)), "{resent:?}");
+    assert_eq!(ranking(&document(&redis, &keys).await), [("ada".into(), 7)]);
+}
+
+#[tokio::test]
+async fn a_deposed_projector_cannot_write() {
+    let (store, redis, keys) = store().await;
+    assert!(store.claim_fence(2).await.unwrap());
+    assert!(!store.claim_fence(1).await.unwrap(), "a smaller token took the fence back");
+    let stale = store.apply(1, None, at(1), now(), &[render()]).await;
+    assert!(matches!(stale, Err(ApplyError::Fenced)), "{stale:?}");
+    let exists: i64 = redis.exists(keys.checkpoint()).await.unwrap();
+    assert_eq!(exists, 0);
+}
+
+#[tokio::test]
+async fn a_board_of_more_than_a_hundred_players_stores_the_top_hundred_and_a_cursor() {
+    let (store, redis, keys) = store().await;
+    let mut ops: Vec<Op> =
+        (0..150).map(|n| score(&format!("p{n}"), n, 1, Operator::Best, SortOrder::Desc)).collect();
+    ops.push(render());
+    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    let document = document(&redis, &keys).await;
+    assert_eq!(document.entries.len(), 100);
+    assert_eq!(document.total, 150);
+    assert_eq!(document.entries[0].player, "p149");
+    assert_eq!(document.entries[99].rank, 100);
+    assert_eq!(document.next_cursor.as_deref(), Some("r100"));
+}
