@@ -12,4 +12,4 @@ pub mod store;
 pub use leadership::{Leader, Leadership};
 pub use pool::{connect, migrate};
 pub use reader::{Checkpoint, EventLogReader, LoggedEvent, Wakeups};
-pub use store::{CommandError, EventStore, Metadata};
+pub use store::{CommandError, EventStore, Metadata, aggregate_exists, is_unreachable};

@@ -98,3 +98,12 @@ pub fn is_unreachable(error: &(dyn std::error::Error + 'static)) -> bool {
         _ => false,
     }
 }
+
+/// Whether aggregate `id` of type `A` has any event: a cheap existence check that loads nothing.
+pub async fn aggregate_exists<A: Aggregate>(pool: &PgPool, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = $1 AND aggregate_id = $2)")
+        .bind(A::TYPE)
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::names::{GameName, RegionName};
-use domain::scores::{Period, Window};
+use domain::scores::{Period, SortOrder, Window};
 
 /// How many entries a board's stored document holds.
 pub const TOP: usize = 100;
@@ -53,9 +53,54 @@ pub fn offset_of(cursor: &str) -> Option<usize> {
     cursor.strip_prefix('r')?.parse().ok()
 }
 
+/// A board entry's member in the ranking set, exactly as the Redis Function writes it: text whose
+/// byte order is rank order (score by the board's sort order, then earlier `achievedAt`, then player).
+pub fn ranking_member(score: i64, achieved_micros: i64, player: &str, order: SortOrder) -> String {
+    let rank = match order {
+        SortOrder::Asc => ascending(score),
+        SortOrder::Desc => complement(&ascending(score)),
+    };
+    format!("{rank}:{}:{player}", ascending(achieved_micros))
+}
+
+/// A stored entry, `score|achievedMicros|achievedAt`, as its parts.
+pub fn parse_entry(stored: &str) -> Option<(i64, i64, String)> {
+    let mut parts = stored.splitn(3, '|');
+    let score = parts.next()?.parse().ok()?;
+    let micros = parts.next()?.parse().ok()?;
+    Some((score, micros, parts.next()?.to_owned()))
+}
+
+/// The player a ranking member belongs to.
+pub fn player_of(member: &str) -> Option<&str> {
+    member.splitn(3, ':').nth(2)
+}
+
+fn ascending(n: i64) -> String {
+    if n < 0 { format!("0{}", complement(&format!("{:016}", n.unsigned_abs()))) } else { format!("1{n:016}") }
+}
+
+fn complement(digits: &str) -> String {
+    digits.chars().map(|d| char::from(b'9' - (d as u8 - b'0'))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_sort_in_rank_order_across_signs() {
+        let member = |score| ranking_member(score, 5, "p", SortOrder::Desc);
+        let mut members = vec![member(-10), member(3), member(0), member(-1), member(1 << 53)];
+        members.sort();
+        assert_eq!(members, vec![member(1 << 53), member(3), member(0), member(-1), member(-10)]);
+    }
+
+    #[test]
+    fn an_entry_parses_back_into_its_parts() {
+        assert_eq!(parse_entry("-5|17|2026-11-23T00:00:00Z"), Some((-5, 17, "2026-11-23T00:00:00Z".into())));
+        assert_eq!(player_of("1:2:ada"), Some("ada"));
+    }
 
     #[test]
     fn a_regional_and_the_global_board_of_one_window_have_different_ids() {

@@ -172,3 +172,16 @@ async fn a_board_of_more_than_a_hundred_players_stores_the_top_hundred_and_a_cur
     assert_eq!(document.entries[99].rank, 100);
     assert_eq!(document.next_cursor.as_deref(), Some("r100"));
 }
+
+#[tokio::test]
+async fn the_member_the_query_side_computes_is_the_one_the_function_stored() {
+    let (store, redis, keys) = store().await;
+    let ops = vec![
+        score("ada", -42, 7, Operator::Best, SortOrder::Asc),
+        score("bob", 9, 3, Operator::Best, SortOrder::Asc),
+    ];
+    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    let member = projections::boards::ranking_member(9, 3, "bob", SortOrder::Asc);
+    let rank: Option<i64> = redis.zrank(keys.board_ranking("g:all:all:~"), member, false).await.unwrap();
+    assert_eq!(rank, Some(1));
+}

@@ -1,0 +1,153 @@
+//! Asynchronous commands: minting job ids (durably idempotent), and the 202 answer.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use domain::jobs::JobKind;
+use eventlog::{CommandError, Metadata};
+use fred::prelude::*;
+use fred::types::{Expiration, SetOptions};
+use http_kit::ApiError;
+use projections::documents::JobDocument;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::AppState;
+
+/// The longest idempotency key accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// Namespace of job ids derived from idempotency keys.
+const IDEMPOTENT_JOBS: Uuid = Uuid::from_u128(0x6f0c_1d7e_52a4_4b0e_9f7b_1c83_e1d0_7a11);
+
+/// Who is asking, until identity arrives: every caller is the same anonymous user.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// A new asynchronous command's identity: its job id, the request's hash and the event metadata.
+pub struct NewJob {
+    /// The job id, which is also the new aggregate's id.
+    pub id: Uuid,
+    /// The request's hash, stored in the first event to tell a replay from a different request.
+    pub request_hash: String,
+    /// The metadata copied onto every event of the command.
+    pub metadata: Metadata,
+}
+
+impl NewJob {
+    /// Mints the job of a request: with an `Idempotency-Key`, a UUIDv5 of (user, key), so a replay or a
+    /// racing duplicate lands on the same aggregate; without one, a fresh UUIDv7.
+    pub fn mint(
+        headers: &HeaderMap,
+        user: &str,
+        route: &str,
+        request: &impl Serialize,
+    ) -> Result<Self, ApiError> {
+        let key = idempotency_key(headers)?;
+        let id = match &key {
+            Some(key) => Uuid::new_v5(&IDEMPOTENT_JOBS, format!("{user}\n{key}").as_bytes()),
+            None => Uuid::now_v7(),
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(route.as_bytes());
+        hasher.update(serde_json::to_vec(request).map_err(ApiError::internal)?);
+        let mut metadata =
+            Metadata::from([("job_id".to_owned(), id.to_string()), ("user_id".to_owned(), user.to_owned())]);
+        if let Some(request_id) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
+            metadata.insert("request_id".to_owned(), request_id.to_owned());
+        }
+        if let Some(key) = key {
+            metadata.insert("idempotency_key".to_owned(), key);
+        }
+        Ok(Self { id, request_hash: hex::encode(hasher.finalize()), metadata })
+    }
+
+    /// Maps the outcome of the job's command: committed, or already accepted under the same key (same
+    /// request → the same job; a different request → 422).
+    pub fn settle<E>(
+        &self,
+        outcome: Result<(), CommandError<E>>,
+        accepted_hash: impl Fn(&E) -> &str,
+    ) -> Result<(), ApiError>
+    where
+        E: std::error::Error,
+    {
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(CommandError::Rejected(existing)) if accepted_hash(&existing) == self.request_hash => Ok(()),
+            Err(CommandError::Rejected(_)) => Err(ApiError::Unprocessable(
+                "this Idempotency-Key was already used for a different request".to_owned(),
+            )),
+            Err(error) => Err(command_failed(error)),
+        }
+    }
+}
+
+/// The answer to a command that did not commit for a reason other than the aggregate's rules.
+pub fn command_failed<E: std::error::Error>(error: CommandError<E>) -> ApiError {
+    match error {
+        CommandError::Unavailable(cause) => {
+            tracing::warn!(%cause, "event log unavailable");
+            ApiError::unavailable("the event log")
+        }
+        CommandError::Conflict => ApiError::Conflict("the resource kept changing; try again".to_owned()),
+        CommandError::Rejected(rejection) => ApiError::Conflict(rejection.to_string()),
+        CommandError::Failed(cause) => ApiError::internal(cause),
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(ApiError::invalid("Idempotency-Key", "must be 1–255 characters"));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// The body of a 202.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    /// The job tracking the command.
+    pub job_id: String,
+    /// Always `queued` when accepted.
+    pub status: &'static str,
+    /// Where to poll.
+    pub links: AcceptedLinks,
+}
+
+/// Links of a 202.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptedLinks {
+    /// The job.
+    pub job: String,
+}
+
+/// Writes the job's first document (unless the projector already wrote a later one) and answers 202.
+pub async fn accepted(state: &AppState, job: &NewJob, kind: JobKind, accepted_at: DateTime<Utc>) -> Response {
+    let id = job.id.to_string();
+    let document = JobDocument::queued(&id, kind, accepted_at);
+    let first: Result<Option<String>, Error> = state
+        .redis
+        .set(
+            state.keys.job(&id),
+            serde_json::to_string(&document).unwrap_or_default(),
+            None::<Expiration>,
+            Some(SetOptions::NX),
+            false,
+        )
+        .await;
+    if let Err(error) = first {
+        // The projector writes the document from the log soon anyway; the command is committed.
+        tracing::warn!(%error, job = %id, "could not write the first job document");
+    }
+    let location = format!("/v1/jobs/{id}");
+    let body = Accepted { job_id: id, status: "queued", links: AcceptedLinks { job: location.clone() } };
+    let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}

@@ -1,0 +1,11 @@
+use anyhow::Context;
+use command_api::Application;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init_logs("command-api");
+    let settings = settings::load().context("loading settings")?;
+    let application = Application::build(settings, http_kit::Clock::system()).await?;
+    tracing::info!(address = %application.address(), "command-api listening");
+    application.run_until_stopped(http_kit::serve::shutdown_on_signals()).await
+}

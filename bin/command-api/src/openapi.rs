@@ -1,0 +1,11 @@
+//! The part of the OpenAPI document command-api's routes describe.
+
+use utoipa::OpenApi;
+
+/// command-api's routes.
+#[derive(OpenApi)]
+#[openapi(
+    paths(crate::routes::games::configure, crate::routes::scores::submit, crate::routes::refresh::request),
+    components(schemas(crate::accepted::Accepted, http_kit::problem::Problem))
+)]
+pub struct CommandApi;

@@ -1,0 +1,113 @@
+//! `PUT /v1/games/{game}`: create a game or change its leaderboard settings.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use domain::errors::FieldErrors;
+use domain::names::GameName;
+use domain::scores::game::MAX_TITLE_CHARS;
+use domain::scores::{GameCommand, GameError, GameSettings, Operator, Period, SortOrder};
+use eventlog::{CommandError, Metadata};
+use http_kit::{ApiError, JsonBody};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::accepted::command_failed;
+
+/// A game's settings, as sent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GameRequest {
+    /// A human title (at most 200 characters).
+    title: Option<String>,
+    /// `desc` (highest first) or `asc`.
+    #[schema(value_type = String, example = "desc")]
+    sort_order: Option<SortOrder>,
+    /// `best`, `latest` or `sum`.
+    #[schema(value_type = String, example = "best")]
+    operator: Option<Operator>,
+    /// The periods whose boards are kept: any of `all`, `day`, `week`, `month`.
+    #[schema(value_type = Vec<String>, example = json!(["all", "week"]))]
+    periods: Option<Vec<Period>>,
+}
+
+/// A game's settings, as answered.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GameResponse {
+    /// The game's name.
+    game: String,
+    /// Its title, if any.
+    title: Option<String>,
+    /// `desc` or `asc`.
+    #[schema(value_type = String)]
+    sort_order: SortOrder,
+    /// `best`, `latest` or `sum`.
+    #[schema(value_type = String)]
+    operator: Operator,
+    /// The periods whose boards are kept.
+    #[schema(value_type = Vec<String>)]
+    periods: Vec<Period>,
+}
+
+/// Creates a game or changes its settings; sort order and operator are frozen once it has scores.
+#[utoipa::path(
+    put, path = "/v1/games/{game}", tag = "scores",
+    params(("game" = String, Path, description = "1–64 characters of [A-Za-z0-9_.-]")),
+    request_body = GameRequest,
+    responses(
+        (status = 200, description = "The game's settings now", body = GameResponse),
+        (status = 409, description = "The game has scores, so sortOrder and operator cannot change", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid settings", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn configure(
+    State(state): State<AppState>,
+    Path(game): Path<String>,
+    JsonBody(request): JsonBody<GameRequest>,
+) -> Result<Json<GameResponse>, ApiError> {
+    let (game, settings) = parse(&game, request).map_err(ApiError::Invalid)?;
+    let outcome =
+        state.games.execute(game.as_str(), GameCommand::Configure(settings.clone()), &Metadata::new()).await;
+    match outcome {
+        Ok(()) => {}
+        Err(CommandError::Rejected(GameError::RankingFrozen { field })) => {
+            return Err(ApiError::Conflict(format!(
+                "the game already has scores, so its {field} cannot change"
+            )));
+        }
+        Err(error) => return Err(command_failed(error)),
+    }
+    Ok(Json(GameResponse {
+        game: game.to_string(),
+        title: settings.title,
+        sort_order: settings.sort_order,
+        operator: settings.operator,
+        periods: settings.periods,
+    }))
+}
+
+fn parse(game: &str, request: GameRequest) -> Result<(GameName, GameSettings), Vec<domain::FieldError>> {
+    let mut errors = FieldErrors::default();
+    let game = errors.check("game", GameName::parse(game));
+    if request.title.as_ref().is_some_and(|title| title.chars().count() > MAX_TITLE_CHARS) {
+        errors.push("title", format!("must be at most {MAX_TITLE_CHARS} characters"));
+    }
+    let sort_order = errors.check("sortOrder", request.sort_order.ok_or_else(|| "is required".to_owned()));
+    let operator = errors.check("operator", request.operator.ok_or_else(|| "is required".to_owned()));
+    let periods = errors.check(
+        "periods",
+        match request.periods {
+            None => Err("is required".to_owned()),
+            Some(periods) if periods.is_empty() => Err("must name at least one period".to_owned()),
+            Some(periods) => Ok(Period::EVERY.into_iter().filter(|p| periods.contains(p)).collect()),
+        },
+    );
+    errors.finish()?;
+    match (game, sort_order, operator, periods) {
+        (Some(game), Some(sort_order), Some(operator), Some(periods)) => {
+            Ok((game, GameSettings { title: request.title, sort_order, operator, periods }))
+        }
+        _ => Err(vec![]),
+    }
+}

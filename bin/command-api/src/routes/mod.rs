@@ -1,0 +1,21 @@
+//! command-api's routes, one module per resource.
+
+pub mod games;
+pub mod refresh;
+pub mod scores;
+
+use axum::Router;
+use axum::routing::{post, put};
+use http_kit::ApiError;
+
+use crate::AppState;
+
+/// Every command route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/games/{game}", put(games::configure))
+        .route("/v1/scores", post(scores::submit))
+        .route("/v1/leaderboards/{game}/refresh", post(refresh::request))
+        .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
+        .with_state(state)
+}

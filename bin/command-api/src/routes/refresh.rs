@@ -1,0 +1,100 @@
+//! `POST /v1/leaderboards/{game}/refresh`: ask the projector to regenerate a game's board documents.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use domain::errors::FieldErrors;
+use domain::jobs::JobKind;
+use domain::names::{GameName, RegionName};
+use domain::scores::refresh::RefreshScope;
+use domain::scores::{Game, Period, RefreshCommand};
+use http_kit::ApiError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::accepted::{ANONYMOUS, Accepted, NewJob, accepted};
+
+/// What to regenerate; an empty body means every board of the game.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    /// Only boards of this period: `all`, `day`, `week` or `month`.
+    period: Option<String>,
+    /// Only boards of this region.
+    region: Option<String>,
+}
+
+/// Regenerates the cached documents of a game's boards; the projector carries it out from the log.
+#[utoipa::path(
+    post, path = "/v1/leaderboards/{game}/refresh", tag = "scores",
+    params(("game" = String, Path, description = "The game")),
+    request_body(content = RefreshRequest, description = "Optional; empty refreshes every board"),
+    responses(
+        (status = 202, description = "Accepted; poll the job", body = Accepted),
+        (status = 404, description = "Unknown game", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn request(
+    State(state): State<AppState>,
+    Path(game): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RefreshRequest::default()
+    } else if is_json(&headers) {
+        http_kit::json::parse(&body)?
+    } else {
+        return Err(ApiError::UnsupportedMediaType("the body must be JSON".to_owned()));
+    };
+    let now = state.clock.now();
+    let job = NewJob::mint(&headers, ANONYMOUS, &format!("POST /v1/leaderboards/{game}/refresh"), &request)?;
+    let scope = parse(&game, request, job.request_hash.clone()).map_err(ApiError::Invalid)?;
+    let exists =
+        eventlog::aggregate_exists::<Game>(&state.pool, scope.game.as_str()).await.map_err(|error| {
+            if eventlog::is_unreachable(&error) {
+                ApiError::unavailable("the event log")
+            } else {
+                ApiError::internal(error)
+            }
+        })?;
+    if !exists {
+        return Err(ApiError::NotFound(format!("no game is called {}", scope.game)));
+    }
+    let outcome =
+        state.refreshes.execute(&job.id.to_string(), RefreshCommand::Request(scope), &job.metadata).await;
+    job.settle(outcome, |existing| &existing.request_hash)?;
+    Ok(accepted(&state, &job, JobKind::LeaderboardRefresh, now).await)
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn parse(
+    game: &str,
+    request: RefreshRequest,
+    request_hash: String,
+) -> Result<RefreshScope, Vec<domain::FieldError>> {
+    let mut errors = FieldErrors::default();
+    let game = errors.check("game", GameName::parse(game));
+    let period = match request.period {
+        Some(period) => errors.check("period", period.parse::<Period>()).map(Some),
+        None => Some(None),
+    };
+    let region = match request.region {
+        Some(region) => errors.check("region", RegionName::parse(&region)).map(Some),
+        None => Some(None),
+    };
+    errors.finish()?;
+    match (game, period, region) {
+        (Some(game), Some(period), Some(region)) => Ok(RefreshScope { game, period, region, request_hash }),
+        _ => Err(vec![]),
+    }
+}

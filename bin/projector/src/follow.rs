@@ -1,0 +1,243 @@
+//! The following loop: lead, then read, plan and apply batches until deposed or stopped.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eventlog::{Checkpoint, EventLogReader, Leader, Leadership, Wakeups};
+use fred::prelude::*;
+use projections::keys::relative;
+use projections::{ApplyError, GameBook, Op, ProjectionStore, plan_batch};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::Status;
+
+/// How long to wait before trying again after Redis or Postgres failed.
+const RETRY: Duration = Duration::from_millis(500);
+
+/// How often the lag is measured while catching up.
+const LAG_EVERY: Duration = Duration::from_secs(1);
+
+pub(crate) struct Follower {
+    pub reader: EventLogReader,
+    pub leadership: Leadership,
+    pub store: ProjectionStore,
+    pub redis: Client,
+    pub pool: PgPool,
+    pub clock: http_kit::Clock,
+    pub status: Arc<Status>,
+    pub batch_size: i64,
+    pub poll: Duration,
+}
+
+/// Why following stopped.
+enum Stop {
+    Shutdown,
+    Deposed,
+    Restart,
+}
+
+impl Follower {
+    /// Leads and follows until `shutdown`; after losing leadership, waits to lead again.
+    pub async fn run(&self, shutdown: CancellationToken) {
+        loop {
+            let leader = tokio::select! {
+                leader = self.leadership.acquire(RETRY) => leader,
+                _ = shutdown.cancelled() => return,
+            };
+            tracing::info!(fencing_token = leader.fencing_token, "leading the projection");
+            let stop = self.lead(leader, &shutdown).await;
+            self.status.set_leading(false);
+            match stop {
+                Stop::Shutdown => return,
+                Stop::Deposed => tracing::warn!("another projector took over; standing by"),
+                Stop::Restart => tracing::info!("restarting from the stored checkpoint"),
+            }
+        }
+    }
+
+    async fn lead(&self, mut leader: Leader, shutdown: &CancellationToken) -> Stop {
+        let fence = leader.fencing_token;
+        let claimed = async {
+            self.redis.wait_for_connect().await?;
+            self.store.load_library().await?;
+            self.store.claim_fence(fence).await
+        };
+        match claimed.await {
+            Ok(true) => {}
+            Ok(false) => return Stop::Deposed,
+            Err(error) => {
+                tracing::warn!(%error, "cannot reach Redis to start projecting");
+                tokio::time::sleep(RETRY).await;
+                return Stop::Restart;
+            }
+        }
+        self.status.set_leading(true);
+        let mut checkpoint = match self.resume(fence).await {
+            Ok(checkpoint) => checkpoint,
+            Err(stop) => return stop,
+        };
+        let mut games = match self.game_book().await {
+            Ok(games) => games,
+            Err(_) => return Stop::Restart,
+        };
+        let mut wakeups = Wakeups::new(self.pool.clone(), self.poll);
+        let mut backoff = Backoff::default();
+        let mut lag_measured = Instant::now() - LAG_EVERY;
+        loop {
+            if shutdown.is_cancelled() {
+                return Stop::Shutdown;
+            }
+            let batch = match self.reader.next_batch(checkpoint, self.batch_size).await {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the event log");
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+            };
+            if lag_measured.elapsed() >= LAG_EVERY || batch.is_empty() {
+                if let Ok(lag) = self.reader.lag(checkpoint).await {
+                    self.status.set_lag(lag);
+                    if lag == 0 && self.finish_rebuild(fence, checkpoint).await.is_err() {
+                        return Stop::Restart;
+                    }
+                }
+                lag_measured = Instant::now();
+            }
+            let Some(last) = batch.last().map(|event| event.checkpoint) else {
+                if !self.idle(&mut leader, &mut wakeups, &mut backoff, checkpoint, shutdown).await {
+                    return Stop::Restart;
+                }
+                continue;
+            };
+            backoff.reset();
+            let now = self.clock.now();
+            let ops = match plan_batch(&batch, &mut games, now) {
+                Ok(ops) => ops,
+                Err(error) => {
+                    tracing::error!(%error, "an event cannot be projected; stopped until it can");
+                    tokio::time::sleep(RETRY * 10).await;
+                    return Stop::Restart;
+                }
+            };
+            let started = Instant::now();
+            match self.store.apply(fence, Some(checkpoint), last, now, &ops).await {
+                Ok(()) => {
+                    checkpoint = last;
+                    metrics::counter!("projector_events_applied_total").increment(batch.len() as u64);
+                    metrics::histogram!("projector_apply_seconds").record(started.elapsed().as_secs_f64());
+                }
+                Err(ApplyError::Fenced) => return Stop::Deposed,
+                Err(ApplyError::CheckpointMoved) => return Stop::Restart,
+                Err(ApplyError::Redis(error)) => {
+                    // Whether the batch applied is unknown: the stored checkpoint says.
+                    tracing::warn!(%error, "applying a batch failed; re-reading the checkpoint");
+                    tokio::time::sleep(RETRY).await;
+                    return Stop::Restart;
+                }
+            }
+        }
+    }
+
+    /// The stored checkpoint, or, when Redis has none, a fresh start from the beginning of the log.
+    async fn resume(&self, fence: i64) -> Result<Checkpoint, Stop> {
+        match self.store.checkpoint().await {
+            Ok(Some(checkpoint)) => Ok(checkpoint),
+            Ok(None) => {
+                tracing::info!("no checkpoint in Redis: rebuilding from the start of the log");
+                metrics::counter!("projector_rebuilds_total").increment(1);
+                self.status.set_rebuilding(true);
+                let cleared = self.store.clear().await.map_err(|_| Stop::Restart)?;
+                tracing::info!(cleared, "cleared the old documents");
+                let mark = [Op::Set { key: relative::REBUILDING.to_owned(), value: "1".to_owned() }];
+                match self.store.apply(fence, None, Checkpoint::START, self.clock.now(), &mark).await {
+                    Ok(()) => Ok(Checkpoint::START),
+                    Err(ApplyError::Fenced) => Err(Stop::Deposed),
+                    Err(_) => Err(Stop::Restart),
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the checkpoint");
+                tokio::time::sleep(RETRY).await;
+                Err(Stop::Restart)
+            }
+        }
+    }
+
+    async fn finish_rebuild(&self, fence: i64, checkpoint: Checkpoint) -> Result<(), ApplyError> {
+        let rebuilding: i64 = self.redis.exists(self.store.keys().rebuilding()).await?;
+        if rebuilding == 1 {
+            let done = [Op::Del { key: relative::REBUILDING.to_owned() }];
+            self.store.apply(fence, Some(checkpoint), checkpoint, self.clock.now(), &done).await?;
+            tracing::info!("rebuild finished");
+        }
+        self.status.set_rebuilding(false);
+        Ok(())
+    }
+
+    async fn game_book(&self) -> Result<GameBook, Error> {
+        let stored: std::collections::HashMap<String, String> =
+            self.redis.hgetall(self.store.keys().games()).await?;
+        Ok(stored
+            .into_iter()
+            .filter_map(|(game, json)| {
+                Some((domain::names::GameName::parse(&game).ok()?, serde_json::from_str(&json).ok()?))
+            })
+            .collect())
+    }
+
+    /// Waits for new events. Returns `false` when the projection must restart: leadership lost, or the
+    /// stored checkpoint changed underneath (a rebuild was asked for).
+    async fn idle(
+        &self,
+        leader: &mut Leader,
+        wakeups: &mut Wakeups,
+        backoff: &mut Backoff,
+        checkpoint: Checkpoint,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        if let Some(pause) = backoff.next() {
+            // A notification arrived but its transaction is still held back by an older open one.
+            tokio::time::sleep(pause).await;
+            return true;
+        }
+        if !leader.still_leads().await {
+            return false;
+        }
+        if !matches!(self.store.checkpoint().await, Ok(Some(stored)) if stored == checkpoint) {
+            return false;
+        }
+        tokio::select! {
+            notified = wakeups.wait() => if notified { backoff.start() },
+            _ = shutdown.cancelled() => {}
+        }
+        true
+    }
+}
+
+/// Short pauses after a notification whose events are not readable yet, since no further
+/// notification may come for them.
+#[derive(Default)]
+struct Backoff {
+    next: Option<Duration>,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(2);
+    const LAST: Duration = Duration::from_millis(500);
+
+    fn start(&mut self) {
+        self.next = Some(Self::FIRST);
+    }
+
+    fn reset(&mut self) {
+        self.next = None;
+    }
+
+    fn next(&mut self) -> Option<Duration> {
+        let pause = self.next?;
+        self.next = (pause < Self::LAST).then(|| pause * 2);
+        Some(pause)
+    }
+}

@@ -1,0 +1,70 @@
+//! The projector: reads the event log in commit order and applies each batch's plan to Redis together
+//! with its checkpoint, as one fenced compare-and-set. Single-active: a Postgres advisory lock elects
+//! it, and the fencing token it then claims in Redis refuses writes from a deposed one.
+
+mod follow;
+mod health;
+pub mod rebuild;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use eventlog::{EventLogReader, Leadership};
+use projections::redis::{Resend, client, start};
+use projections::{Keys, ProjectionStore};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use health::Status;
+
+/// A projector, ready to run.
+pub struct Projector {
+    follower: follow::Follower,
+    health: TcpListener,
+    status: Arc<Status>,
+}
+
+impl Projector {
+    /// Connects (lazily) to Postgres and Redis and binds the health port.
+    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+        let health = TcpListener::bind(&settings.projector.health_addr)
+            .await
+            .with_context(|| format!("binding {}", settings.projector.health_addr))?;
+        let pool = eventlog::connect(&settings.database)?;
+        let redis = client(&settings.redis, Resend::Never)?;
+        start(&redis);
+        let status = Arc::new(Status::new(settings.projector.ready_max_lag));
+        let follower = follow::Follower {
+            reader: EventLogReader::new(pool.clone()),
+            leadership: Leadership::new(pool.clone(), "projector"),
+            store: ProjectionStore::new(redis.clone(), Keys::new(settings.redis.key_prefix.clone())),
+            redis,
+            pool,
+            clock,
+            status: status.clone(),
+            batch_size: settings.projector.batch_size,
+            poll: std::time::Duration::from_millis(settings.projector.poll_interval_ms),
+        };
+        Ok(Self { follower, health, status })
+    }
+
+    /// Where `/healthz`, `/readyz` and `/metrics` listen.
+    pub fn health_address(&self) -> SocketAddr {
+        self.health.local_addr().expect("a bound listener has an address")
+    }
+
+    /// What the projector is doing, as `/readyz` reports it.
+    pub fn status(&self) -> Arc<Status> {
+        self.status.clone()
+    }
+
+    /// Projects until `shutdown` is cancelled; a batch in flight finishes first.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let readiness: Arc<dyn http_kit::operations::Readiness> = self.status.clone();
+        let router = http_kit::middleware::around(http_kit::operations::routes(readiness), 1024);
+        let health = tokio::spawn(http_kit::serve(self.health, router, shutdown.clone()));
+        self.follower.run(shutdown.clone()).await;
+        health.await.context("health server")?.context("serving health")
+    }
+}

@@ -1,0 +1,43 @@
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+/// Keeps the query side's Redis documents from the event log.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Tail the log and project it (the default).
+    Run,
+    /// Apply the migrations in `sql/` the database has not seen yet, then exit.
+    Migrate,
+    /// Rebuild every document from the start of the log, showing progress until caught up.
+    Rebuild,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init_logs("projector");
+    let settings = settings::load().context("loading settings")?;
+    let shutdown = http_kit::serve::shutdown_on_signals();
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => {
+            projector::Projector::build(settings, http_kit::Clock::system())
+                .await?
+                .run_until_stopped(shutdown)
+                .await
+        }
+        Command::Migrate => {
+            let pool = eventlog::connect(&settings.database)?;
+            eventlog::migrate(&pool).await.context("applying migrations")?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Rebuild => projector::rebuild::run(settings, shutdown).await,
+    }
+}

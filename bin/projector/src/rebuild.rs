@@ -1,0 +1,66 @@
+//! `projector rebuild`: throw the query side away and rebuild it from the log, with a progress bar.
+//!
+//! It deletes the checkpoint; the leading projector notices at its next batch (or idle check),
+//! clears the documents and starts from the beginning. When no projector runs, this command leads
+//! itself until caught up.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use eventlog::{Checkpoint, EventLogReader};
+use fred::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use projections::Keys;
+use projections::redis::{Resend, client, start};
+use tokio_util::sync::CancellationToken;
+
+/// Asks for a rebuild and shows its progress until the projection has caught up with the log.
+pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let pool = eventlog::connect(&settings.database)?;
+    let redis = client(&settings.redis, Resend::Allowed)?;
+    start(&redis);
+    redis.wait_for_connect().await.context("connecting to Redis")?;
+    let keys = Keys::new(settings.redis.key_prefix.clone());
+    let _: () = redis.set(keys.rebuilding(), "1", None, None, false).await?;
+    let _: i64 = redis.del(keys.checkpoint()).await?;
+
+    let mut projector_settings = settings.clone();
+    projector_settings.projector.health_addr = "127.0.0.1:0".to_owned();
+    let projector = crate::Projector::build(projector_settings, http_kit::Clock::system()).await?;
+    let own = shutdown.child_token();
+    let helping = tokio::spawn(projector.run_until_stopped(own.clone()));
+
+    let reader = EventLogReader::new(pool);
+    let total = reader.lag(Checkpoint::START).await.context("counting the log")?;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        ProgressBar::new(total as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} events {per_sec} eta {eta}")?);
+    let mut reported = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if shutdown.is_cancelled() {
+            break;
+        }
+        let stored: Option<String> = redis.get(keys.checkpoint()).await?;
+        let rebuilding: i64 = redis.exists(keys.rebuilding()).await?;
+        let Some(checkpoint) = stored.and_then(|text| text.parse::<Checkpoint>().ok()) else { continue };
+        let left = reader.lag(checkpoint).await?;
+        bar.set_length((total.max(left)) as u64);
+        bar.set_position((total - left).max(0) as u64);
+        if rebuilding == 0 && left == 0 {
+            break;
+        }
+        if bar.is_hidden() && reported.elapsed() >= Duration::from_secs(2) {
+            println!("rebuilding: {left} events to go");
+            reported = std::time::Instant::now();
+        }
+    }
+    bar.finish();
+    own.cancel();
+    helping.await.context("the helping projector")??;
+    println!("rebuilt: {total} events projected");
+    Ok(())
+}

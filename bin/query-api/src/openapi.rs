@@ -1,0 +1,53 @@
+//! The OpenAPI document of the whole contract as nginx exposes it: query-api's routes and command-api's.
+//! query-api serves it, so it assembles it (and depends on command-api's route descriptions for that).
+//! `cargo run -p query-api --bin write-openapi` writes it to `openapi/openapi.json`; a test fails when
+//! that file is stale.
+
+use utoipa::OpenApi;
+use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
+
+/// query-api's routes.
+#[derive(OpenApi)]
+#[openapi(paths(
+    crate::routes::leaderboards::board,
+    crate::routes::leaderboards::standing,
+    crate::routes::jobs::job
+))]
+struct QueryApi;
+
+/// The whole contract.
+pub fn document() -> Document {
+    let mut document = command_api::openapi::CommandApi::openapi();
+    document.merge(QueryApi::openapi());
+    document.info = InfoBuilder::new()
+        .title("Reprise")
+        .version("1")
+        .description(Some("An event-sourced backend: scores and leaderboards, jobs, conversions, meetups."))
+        .build();
+    document.servers = Some(vec![ServerBuilder::new().url("http://127.0.0.1:8080").build()]);
+    document
+}
+
+/// The document as the committed file holds it.
+pub fn pretty_json() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Where the committed document lives.
+pub fn committed_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_openapi_document_matches_the_code() {
+        let committed = std::fs::read_to_string(super::committed_path()).unwrap_or_default();
+        assert!(
+            committed == super::pretty_json(),
+            "openapi/openapi.json is stale: run `cargo run -p query-api --bin write-openapi` and commit it"
+        );
+    }
+}

@@ -1,0 +1,242 @@
+//! `GET /v1/leaderboards/{game}` and `GET /v1/leaderboards/{game}/players/{player}`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use domain::errors::FieldErrors;
+use domain::names::{GameName, PlayerName, RegionName};
+use domain::scores::{GameSettings, Period};
+use fred::prelude::*;
+use http_kit::ApiError;
+use projections::boards::{
+    Board, TOP, cursor_at, offset_of, parse_entry, player_of, ranking_member, timestamp,
+};
+use projections::documents::{LeaderboardDocument, LeaderboardEntry, PlayerStanding, WindowDocument};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::stored_json;
+use crate::AppState;
+use crate::state::redis_failed;
+
+/// Which board, and which part of it.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BoardQuery {
+    /// `all` (default), `day`, `week` or `month`: the current window of that period.
+    period: Option<String>,
+    /// A region's board instead of the global one.
+    region: Option<String>,
+    /// 1–100 entries (default 100).
+    limit: Option<String>,
+    /// Continue where a previous page's `nextCursor` left off.
+    cursor: Option<String>,
+    /// Center the page on this player.
+    around: Option<String>,
+}
+
+/// Where a page starts.
+enum Page {
+    Top,
+    At(usize),
+    Around(PlayerName),
+}
+
+/// A board of the current window of a period, best first.
+#[utoipa::path(
+    get, path = "/v1/leaderboards/{game}", tag = "scores",
+    params(("game" = String, Path, description = "The game"), BoardQuery),
+    responses(
+        (status = 200, description = "The board", body = LeaderboardDocument),
+        (status = 404, description = "Unknown game, or `around` a player not on the board", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid query", body = http_kit::problem::Problem),
+        (status = 503, description = "The query side is unavailable or rebuilding", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn board(
+    State(state): State<AppState>,
+    Path(game): Path<String>,
+    Query(query): Query<BoardQuery>,
+) -> Result<Response, ApiError> {
+    let game = GameName::parse(&game).map_err(|_| unknown_game(&game))?;
+    let (period, region, limit, page) = parse(query).map_err(ApiError::Invalid)?;
+    let board = Board::containing(&game, period, state.clock.now(), region.as_ref());
+    let id = board.id();
+    if matches!(page, Page::Top) && limit == TOP {
+        let stored: Option<Bytes> =
+            state.redis.get(state.keys.board_document(&id)).await.map_err(redis_failed)?;
+        if let Some(stored) = stored {
+            metrics::counter!("leaderboard_reads_total", "source" => "stored").increment(1);
+            return Ok(stored_json(stored));
+        }
+    }
+    let settings = game_settings(&state, &game).await?;
+    let total: u64 = state.redis.zcard(state.keys.board_ranking(&id)).await.map_err(redis_failed)?;
+    let start = match page {
+        Page::Top => 0,
+        Page::At(offset) => offset,
+        Page::Around(player) => {
+            let rank =
+                rank_of(&state, &id, &player, &settings).await?.ok_or_else(|| not_on_board(&player))?;
+            rank.saturating_sub(limit / 2)
+        }
+    };
+    let entries = entries(&state, &id, start, limit).await?;
+    let end = start + entries.len();
+    metrics::counter!("leaderboard_reads_total", "source" => "rendered").increment(1);
+    Ok(Json(LeaderboardDocument {
+        game: game.to_string(),
+        period: period.to_string(),
+        window: WindowDocument {
+            start: board.window.start.map(timestamp),
+            end: board.window.end.map(timestamp),
+        },
+        region: region.map(|r| r.to_string()),
+        entries,
+        total,
+        generated_at: timestamp(state.clock.now()),
+        next_cursor: (end < total as usize).then(|| cursor_at(end)),
+    })
+    .into_response())
+}
+
+/// One player's rank and score on a board of the current window.
+#[utoipa::path(
+    get, path = "/v1/leaderboards/{game}/players/{player}", tag = "scores",
+    params(
+        ("game" = String, Path, description = "The game"),
+        ("player" = String, Path, description = "The player"),
+        ("period" = Option<String>, Query, description = "all (default), day, week or month"),
+        ("region" = Option<String>, Query, description = "A region's board instead of the global one"),
+    ),
+    responses(
+        (status = 200, description = "The player's standing", body = PlayerStanding),
+        (status = 404, description = "Unknown game, or the player is not on the board", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn standing(
+    State(state): State<AppState>,
+    Path((game, player)): Path<(String, String)>,
+    Query(query): Query<BoardQuery>,
+) -> Result<Json<PlayerStanding>, ApiError> {
+    let game = GameName::parse(&game).map_err(|_| unknown_game(&game))?;
+    let player = PlayerName::parse(&player)
+        .map_err(|_| ApiError::NotFound(format!("no player is called {player}")))?;
+    let (period, region, _, _) = parse(query).map_err(ApiError::Invalid)?;
+    let settings = game_settings(&state, &game).await?;
+    let id = Board::containing(&game, period, state.clock.now(), region.as_ref()).id();
+    let stored: Option<String> =
+        state.redis.hget(state.keys.board_entries(&id), player.as_str()).await.map_err(redis_failed)?;
+    let (score, micros, achieved_at) =
+        stored.as_deref().and_then(parse_entry).ok_or_else(|| not_on_board(&player))?;
+    let member = ranking_member(score, micros, player.as_str(), settings.sort_order);
+    let rank: Option<u64> =
+        state.redis.zrank(state.keys.board_ranking(&id), member, false).await.map_err(redis_failed)?;
+    let rank = rank.ok_or_else(|| not_on_board(&player))?;
+    Ok(Json(PlayerStanding { rank: rank + 1, score, achieved_at }))
+}
+
+async fn game_settings(state: &AppState, game: &GameName) -> Result<GameSettings, ApiError> {
+    let stored: Option<String> =
+        state.redis.hget(state.keys.games(), game.as_str()).await.map_err(redis_failed)?;
+    match stored {
+        Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
+        None => Err(state.missing(unknown_game(game.as_str())).await),
+    }
+}
+
+async fn rank_of(
+    state: &AppState,
+    board: &str,
+    player: &PlayerName,
+    settings: &GameSettings,
+) -> Result<Option<usize>, ApiError> {
+    let stored: Option<String> =
+        state.redis.hget(state.keys.board_entries(board), player.as_str()).await.map_err(redis_failed)?;
+    let Some((score, micros, _)) = stored.as_deref().and_then(parse_entry) else { return Ok(None) };
+    let member = ranking_member(score, micros, player.as_str(), settings.sort_order);
+    let rank: Option<u64> =
+        state.redis.zrank(state.keys.board_ranking(board), member, false).await.map_err(redis_failed)?;
+    Ok(rank.map(|r| r as usize))
+}
+
+async fn entries(
+    state: &AppState,
+    board: &str,
+    start: usize,
+    limit: usize,
+) -> Result<Vec<LeaderboardEntry>, ApiError> {
+    let members: Vec<String> = state
+        .redis
+        .zrange(
+            state.keys.board_ranking(board),
+            start as i64,
+            (start + limit) as i64 - 1,
+            None,
+            false,
+            None,
+            false,
+        )
+        .await
+        .map_err(redis_failed)?;
+    let players: Vec<&str> = members.iter().filter_map(|m| player_of(m)).collect();
+    if players.is_empty() {
+        return Ok(vec![]);
+    }
+    let stored: Vec<Option<String>> =
+        state.redis.hmget(state.keys.board_entries(board), players.clone()).await.map_err(redis_failed)?;
+    Ok(players
+        .into_iter()
+        .zip(stored)
+        .enumerate()
+        .filter_map(|(i, (player, entry))| {
+            let (score, _, achieved_at) = parse_entry(entry.as_deref()?)?;
+            Some(LeaderboardEntry {
+                rank: (start + i + 1) as u64,
+                player: player.to_owned(),
+                score,
+                achieved_at,
+            })
+        })
+        .collect())
+}
+
+fn parse(query: BoardQuery) -> Result<(Period, Option<RegionName>, usize, Page), Vec<domain::FieldError>> {
+    let mut errors = FieldErrors::default();
+    let period = errors.check("period", query.period.as_deref().unwrap_or("all").parse::<Period>());
+    let region = match query.region.as_deref() {
+        Some(region) => errors.check("region", RegionName::parse(region)).map(Some),
+        None => Some(None),
+    };
+    let limit = errors.check(
+        "limit",
+        query.limit.as_deref().map_or(Ok(TOP), |raw| match raw.parse::<usize>() {
+            Ok(limit) if (1..=TOP).contains(&limit) => Ok(limit),
+            _ => Err("must be a whole number from 1 to 100".to_owned()),
+        }),
+    );
+    let page = match (query.cursor, query.around) {
+        (Some(_), Some(_)) => {
+            errors.push("around", "cannot be combined with cursor");
+            None
+        }
+        (Some(cursor), None) => errors
+            .check("cursor", offset_of(&cursor).ok_or_else(|| "is not a cursor this server gave".to_owned()))
+            .map(Page::At),
+        (None, Some(player)) => errors.check("around", PlayerName::parse(&player)).map(Page::Around),
+        (None, None) => Some(Page::Top),
+    };
+    errors.finish()?;
+    match (period, region, limit, page) {
+        (Some(period), Some(region), Some(limit), Some(page)) => Ok((period, region, limit, page)),
+        _ => Err(vec![]),
+    }
+}
+
+fn unknown_game(game: &str) -> ApiError {
+    ApiError::NotFound(format!("no game is called {game}"))
+}
+
+fn not_on_board(player: &PlayerName) -> ApiError {
+    ApiError::NotFound(format!("{player} has no score on this board"))
+}

@@ -1,0 +1,28 @@
+//! query-api's routes, one module per resource.
+
+pub mod jobs;
+pub mod leaderboards;
+
+use axum::Router;
+use axum::routing::get;
+use http_kit::ApiError;
+
+use crate::AppState;
+
+/// Every read route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/leaderboards/{game}", get(leaderboards::board))
+        .route("/v1/leaderboards/{game}/players/{player}", get(leaderboards::standing))
+        .route("/v1/jobs/{id}", get(jobs::job))
+        .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
+        .with_state(state)
+}
+
+/// A JSON answer made of bytes that are already JSON.
+pub fn stored_json(bytes: impl Into<axum::body::Body>) -> axum::response::Response {
+    axum::response::Response::builder()
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .body(bytes.into())
+        .unwrap_or_default()
+}

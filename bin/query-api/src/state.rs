@@ -1,0 +1,73 @@
+//! What handlers share: Redis, the key layout, the clock, job update notifications.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use fred::prelude::*;
+use http_kit::ApiError;
+use projections::Keys;
+use projections::redis::{Resend, client, start};
+
+use crate::watch::JobUpdates;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// Redis, where the documents live.
+    pub redis: Client,
+    /// The key layout.
+    pub keys: Keys,
+    /// The time.
+    pub clock: http_kit::Clock,
+    /// Announcements of changed job documents, for long polls.
+    pub job_updates: JobUpdates,
+}
+
+impl AppState {
+    /// Connects to Redis in the background.
+    pub fn connect(settings: &settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+        let redis = client(&settings.redis, Resend::Allowed)?;
+        start(&redis);
+        let keys = Keys::new(settings.redis.key_prefix.clone());
+        let job_updates = JobUpdates::listen(&settings.redis, keys.job_updates())?;
+        Ok(Self { redis, keys, clock, job_updates })
+    }
+
+    /// The answer to a read the projector has not (yet) produced a document for: 503 while the query
+    /// side is rebuilt from the log (it may exist after all), otherwise `not_found`.
+    pub async fn missing(&self, not_found: ApiError) -> ApiError {
+        let checks: Result<(i64, i64), Error> = async {
+            let checkpoint: i64 = self.redis.exists(self.keys.checkpoint()).await?;
+            let rebuilding: i64 = self.redis.exists(self.keys.rebuilding()).await?;
+            Ok((checkpoint, rebuilding))
+        }
+        .await;
+        match checks {
+            Ok((1, 0)) => not_found,
+            Ok(_) => ApiError::Unavailable {
+                what: "the query side, being rebuilt from the event log,",
+                retry_after: std::time::Duration::from_secs(2),
+            },
+            Err(error) => redis_failed(error),
+        }
+    }
+}
+
+/// The answer when Redis failed: 503 when it is away, 500 otherwise.
+pub fn redis_failed(error: Error) -> ApiError {
+    match error.kind() {
+        ErrorKind::IO | ErrorKind::Timeout | ErrorKind::Canceled | ErrorKind::Backpressure => {
+            tracing::warn!(%error, "redis unavailable");
+            ApiError::unavailable("the document store")
+        }
+        _ => ApiError::internal(error),
+    }
+}
+
+impl http_kit::operations::Readiness for AppState {
+    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            self.redis.ping::<String>(None).await.map(|_| ()).map_err(|e| format!("redis: {e}"))
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! The HTTP shell every Reprise service shares.
+//!
+//! Handlers stay thin: they parse with [`JsonBody`], call the domain, and answer with [`ApiError`]
+//! when something went wrong; [`middleware`] adds request ids, logs and metrics; [`operations`]
+//! answers `/healthz`, `/readyz` and `/metrics`; [`serve`] runs a router until shutdown.
+
+pub mod clock;
+pub mod json;
+pub mod middleware;
+pub mod operations;
+pub mod problem;
+pub mod serve;
+
+pub use clock::Clock;
+pub use json::JsonBody;
+pub use problem::ApiError;
+pub use serve::serve;
