@@ -26,7 +26,12 @@ impl TcpProxy {
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 if !accepting.load(Ordering::SeqCst) {
-                    drop(client);
+                    // Like a network partition: the connection hangs, unanswered, until the link is back.
+                    let mut restored = watcher.subscribe();
+                    tokio::spawn(async move {
+                        let _held = client;
+                        let _ = restored.changed().await;
+                    });
                     continue;
                 }
                 let upstream = upstream.clone();
@@ -49,7 +54,7 @@ impl TcpProxy {
         self.address
     }
 
-    /// Drops every open connection and refuses new ones.
+    /// Drops every open connection; new ones hang unanswered until [`restore`](Self::restore).
     pub fn cut(&self) {
         self.open.store(false, Ordering::SeqCst);
         self.cuts.send_modify(|generation| *generation += 1);
@@ -58,5 +63,7 @@ impl TcpProxy {
     /// Accepts connections again.
     pub fn restore(&self) {
         self.open.store(true, Ordering::SeqCst);
+        // Hung connections are dropped; their clients reconnect through the restored link.
+        self.cuts.send_modify(|generation| *generation += 1);
     }
 }

@@ -1,0 +1,13 @@
+//! Helpers for end-to-end tests: a whole stack of one's own (database, key prefix, services on free
+//! ports), an nginx in front of it, and the services' debug binaries for tests that kill processes.
+
+mod nginx;
+mod stack;
+
+pub use nginx::Nginx;
+pub use stack::{Stack, StackOptions};
+
+/// The workspace's root directory.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}

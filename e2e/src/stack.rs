@@ -1,0 +1,207 @@
+//! A Reprise stack of one's own, started in-process.
+
+use std::time::Duration;
+
+use fred::prelude::*;
+use http_kit::Clock;
+use projections::{Keys, ProjectionStore};
+use serde_json::Value;
+use testkit::TestDatabase;
+use tokio_util::sync::CancellationToken;
+
+/// What to vary about a stack.
+#[derive(Default)]
+pub struct StackOptions {
+    /// The services' clock (the system's by default).
+    pub clock: Option<Clock>,
+    /// Start without a projector (tests that run their own, or none).
+    pub without_projector: bool,
+    /// Reach Postgres through this address instead of 127.0.0.1:5432 (a proxy to cut).
+    pub postgres_via: Option<String>,
+    /// Reach Redis through this address instead of 127.0.0.1:6379 (a proxy to cut).
+    pub redis_via: Option<String>,
+}
+
+/// command-api, query-api and (optionally) a projector on free ports, over a database and key prefix of
+/// their own; stopped and cleaned up when dropped.
+pub struct Stack {
+    /// The database.
+    pub database: TestDatabase,
+    /// The settings every service got.
+    pub settings: settings::Settings,
+    /// command-api's base URL.
+    pub command: String,
+    /// query-api's base URL.
+    pub query: String,
+    /// A client for both.
+    pub http: reqwest::Client,
+    /// Redis, for looking at documents directly.
+    pub redis: Client,
+    shutdown: CancellationToken,
+}
+
+impl Stack {
+    /// A stack with default options.
+    pub async fn start() -> Self {
+        Self::start_with(StackOptions::default()).await
+    }
+
+    /// A stack with the given options.
+    pub async fn start_with(options: StackOptions) -> Self {
+        let database = TestDatabase::create().await;
+        let mut settings = testkit::settings_for(&database, &testkit::unique_prefix());
+        {
+            let pool = sqlx::PgPool::connect(&database.url()).await.expect("connect to the test database");
+            eventlog::migrate(&pool).await.expect("migrate the test database");
+            pool.close().await;
+        }
+        if let Some(address) = &options.postgres_via {
+            settings.database.url = format!("postgres://postgres@{address}/{}", database.name()).into();
+        }
+        if let Some(address) = &options.redis_via {
+            settings.redis.url = format!("redis://{address}").into();
+        }
+        settings.database.acquire_timeout_ms = 1_000;
+        settings.redis.command_timeout_ms = 1_000;
+        settings.http.command_addr = "127.0.0.1:0".into();
+        settings.http.query_addr = "127.0.0.1:0".into();
+        settings.projector.health_addr = "127.0.0.1:0".into();
+        settings.projector.poll_interval_ms = 200;
+        let clock = options.clock.unwrap_or_default();
+        let shutdown = CancellationToken::new();
+
+        let command_api = command_api::Application::build(settings.clone(), clock.clone())
+            .await
+            .expect("build command-api");
+        let command = format!("http://{}", command_api.address());
+        tokio::spawn(command_api.run_until_stopped(shutdown.clone()));
+        let query_api =
+            query_api::Application::build(settings.clone(), clock.clone(), query_api::openapi::document())
+                .await
+                .expect("build query-api");
+        let query = format!("http://{}", query_api.address());
+        tokio::spawn(query_api.run_until_stopped(shutdown.clone()));
+        if !options.without_projector {
+            let projector =
+                projector::Projector::build(settings.clone(), clock).await.expect("build projector");
+            tokio::spawn(projector.run_until_stopped(shutdown.clone()));
+        }
+
+        let redis = projections::redis::client(
+            &settings::RedisSettings::default(),
+            projections::redis::Resend::Allowed,
+        )
+        .expect("redis client");
+        projections::redis::start(&redis);
+        redis.wait_for_connect().await.expect("connect to Redis");
+        if !options.without_projector {
+            let keys = Keys::new(settings.redis.key_prefix.clone());
+            testkit::wait_until("the projector to start", Duration::from_secs(20), || async {
+                let started: i64 = redis.exists(keys.checkpoint()).await.ok()?;
+                (started == 1).then_some(())
+            })
+            .await;
+        }
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(40)).build().expect("http client");
+        Self { database, settings, command, query, http, redis, shutdown }
+    }
+
+    /// The stack's key layout.
+    pub fn keys(&self) -> Keys {
+        Keys::new(self.settings.redis.key_prefix.clone())
+    }
+
+    /// POSTs `body` as JSON to command-api.
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http.post(format!("{}{path}", self.command)).json(&body).send().await.expect("POST")
+    }
+
+    /// PUTs `body` as JSON to command-api.
+    pub async fn put(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http.put(format!("{}{path}", self.command)).json(&body).send().await.expect("PUT")
+    }
+
+    /// GETs from query-api.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.query)).send().await.expect("GET")
+    }
+
+    /// Submits a score and returns its job id, asserting the 202.
+    pub async fn submit(&self, score: Value) -> String {
+        let response = self.post("/v1/scores", score).await;
+        assert_eq!(response.status(), 202, "{:?}", response.text().await);
+        let body: Value = response.json().await.expect("202 body");
+        body["jobId"].as_str().expect("jobId").to_owned()
+    }
+
+    /// Waits (long poll, bounded) until job `id` is final and returns it.
+    pub async fn finished(&self, id: &str) -> Value {
+        for _ in 0..10 {
+            let job: Value = self
+                .http
+                .get(format!("{}/v1/jobs/{id}", self.query))
+                .header("Prefer", "wait=5")
+                .send()
+                .await
+                .expect("GET job")
+                .json()
+                .await
+                .expect("job JSON");
+            if matches!(job["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+                return job;
+            }
+        }
+        panic!("job {id} did not finish within 50 s");
+    }
+
+    /// Reads a leaderboard (query-api), asserting a 200.
+    pub async fn board(&self, path_and_query: &str) -> Value {
+        let response = self.get(path_and_query).await;
+        assert_eq!(response.status(), 200, "{path_and_query}: {:?}", response.text().await);
+        response.json().await.expect("board JSON")
+    }
+
+    /// The players of a board document, in order, with their scores.
+    pub fn ranking(board: &Value) -> Vec<(String, i64)> {
+        board["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| {
+                (e["player"].as_str().unwrap_or_default().to_owned(), e["score"].as_i64().unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// A projection store on this stack's prefix, for tests that look at the checkpoint.
+    pub fn store(&self) -> ProjectionStore {
+        ProjectionStore::new(self.redis.clone(), self.keys())
+    }
+
+    /// Stops the services (the database and keys are dropped with the stack).
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        let store = self.store();
+        // Remove the stack's keys; the runtime may be shutting down, so give it a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async move {
+                let settings = settings::RedisSettings::default();
+                let redis =
+                    projections::redis::client(&settings, projections::redis::Resend::Allowed).ok()?;
+                projections::redis::start(&redis);
+                redis.wait_for_connect().await.ok()?;
+                let fence = store.keys().full(projections::keys::relative::FENCE);
+                ProjectionStore::new(redis.clone(), store.keys().clone()).clear().await.ok()?;
+                redis.del::<i64, _>(fence).await.ok()
+            })
+        })
+        .join();
+    }
+}

@@ -1,0 +1,9 @@
+//! Reprise end to end: real Postgres, Redis and nginx; every test with a stack of its own.
+
+mod idempotency;
+mod leaderboards;
+mod nginx;
+mod outages;
+mod periods;
+mod projector_crash;
+mod validation;

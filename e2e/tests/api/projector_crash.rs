@@ -1,0 +1,162 @@
+//! The projector killed with SIGKILL in the middle of a backlog: after a restart, every document equals
+//! what a clean rebuild produces (nothing lost, nothing applied twice, `sum` boards included).
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use e2e::{Stack, StackOptions};
+use eventlog::{Checkpoint, EventLogReader};
+use fred::prelude::*;
+use serde_json::Value;
+
+const EVENTS: i64 = 100_000;
+
+fn projector_binary() -> std::path::PathBuf {
+    let deps = std::env::current_exe().expect("test binary path");
+    deps.parent().and_then(|d| d.parent()).expect("target/debug").join("projector")
+}
+
+fn spawn_projector(stack: &Stack, prefix: &str) -> Child {
+    Command::new(projector_binary())
+        .env("REPRISE_DATABASE__URL", stack.database.url())
+        .env("REPRISE_REDIS__KEY_PREFIX", prefix)
+        .env("REPRISE_PROJECTOR__HEALTH_ADDR", "127.0.0.1:0")
+        .env("REPRISE_PROJECTOR__POLL_INTERVAL_MS", "100")
+        .env("APP_CONFIG_PATH", "/nonexistent")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("start the projector binary (built by `cargo build --workspace`)")
+}
+
+/// Appends a `sum` game and a backlog of score submissions straight into the log, as the command side would.
+async fn fill_backlog(pool: &sqlx::PgPool) {
+    sqlx::query(
+        r#"INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+           VALUES ('game', 'crash', 1, 'GameConfigured', '1',
+                   '{"GameConfigured":{"settings":{"title":null,"sortOrder":"desc","operator":"sum","periods":["all","month"]}}}', '{}'),
+                  ('game', 'crash', 2, 'GameScoringStarted', '1', '"GameScoringStarted"', '{}')"#,
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    for chunk in 0..10_i64 {
+        sqlx::query(
+            r#"INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+               SELECT 'score', 'job-' || n, 1, 'ScoreSubmitted', '1',
+                      json_build_object('ScoreSubmitted', json_build_object(
+                        'game', 'crash', 'player', 'p' || (n % 700), 'score', n % 1000 - 300,
+                        'region', CASE WHEN n % 3 = 0 THEN 'eu' ELSE NULL END,
+                        'achievedAt', to_char(now() - make_interval(secs => n % 5000), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                        'requestHash', 'h')),
+                      json_build_object('job_id', 'job-' || n)
+               FROM generate_series($1::bigint, $2::bigint) AS n"#,
+        )
+        .bind(chunk * EVENTS / 10)
+        .bind((chunk + 1) * EVENTS / 10 - 1)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+}
+
+async fn checkpoint(redis: &Client, prefix: &str) -> Option<Checkpoint> {
+    let stored: Option<String> = redis.get(format!("{prefix}projector:checkpoint")).await.ok()?;
+    stored?.parse().ok()
+}
+
+async fn caught_up(redis: &Client, prefix: &str, head: Checkpoint) {
+    testkit::wait_until("the projector to catch up", Duration::from_secs(240), || async {
+        let rebuilding: i64 = redis.exists(format!("{prefix}projector:rebuilding")).await.ok()?;
+        (checkpoint(redis, prefix).await? == head && rebuilding == 0).then_some(())
+    })
+    .await;
+}
+
+/// Every document under `prefix`, by key without the prefix, with the fields that record when it was
+/// written (not what it says) removed.
+async fn documents(redis: &Client, prefix: &str) -> BTreeMap<String, Value> {
+    use futures::StreamExt as _;
+    let mut keys = Vec::new();
+    let mut scan = redis.scan_buffered(format!("{prefix}*"), Some(1000), None);
+    while let Some(key) = scan.next().await {
+        keys.push(key.unwrap().into_string().unwrap());
+    }
+    let mut out = BTreeMap::new();
+    for key in keys {
+        let relative = key.trim_start_matches(prefix).to_owned();
+        if relative.starts_with("projector:") {
+            continue;
+        }
+        let kind: String = redis.r#type(&key).await.unwrap();
+        let value = match kind.as_str() {
+            "string" => {
+                let text: String = redis.get(&key).await.unwrap();
+                let mut value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                for field in ["generatedAt", "updatedAt", "finishedAt"] {
+                    if let Some(object) = value.as_object_mut() {
+                        object.remove(field);
+                    }
+                }
+                value
+            }
+            "hash" => serde_json::to_value(redis.hgetall::<BTreeMap<String, String>, _>(&key).await.unwrap())
+                .unwrap(),
+            "zset" => serde_json::to_value(
+                redis.zrange::<Vec<String>, _, _, _>(&key, 0, -1, None, false, None, false).await.unwrap(),
+            )
+            .unwrap(),
+            "set" => {
+                let mut members: Vec<String> = redis.smembers(&key).await.unwrap();
+                members.sort();
+                serde_json::to_value(members).unwrap()
+            }
+            other => Value::String(format!("unexpected type {other}")),
+        };
+        out.insert(relative, value);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_projector_killed_mid_backlog_and_restarted_ends_exactly_where_a_clean_rebuild_does() {
+    let stack = Stack::start_with(StackOptions { without_projector: true, ..Default::default() }).await;
+    let pool = sqlx::PgPool::connect(&stack.database.url()).await.unwrap();
+    fill_backlog(&pool).await;
+    let head = EventLogReader::new(pool.clone()).head().await.unwrap();
+    let crashed = stack.settings.redis.key_prefix.clone();
+
+    let mut first = spawn_projector(&stack, &crashed);
+    testkit::wait_until("the projector to be part way through", Duration::from_secs(120), || async {
+        let at = checkpoint(&stack.redis, &crashed).await?;
+        (at.position > EVENTS / 5).then_some(())
+    })
+    .await;
+    first.kill().expect("SIGKILL the projector");
+    first.wait().unwrap();
+    let at_kill = checkpoint(&stack.redis, &crashed).await.unwrap();
+    assert!(at_kill < head, "the projector finished before it was killed; nothing was tested");
+
+    let mut second = spawn_projector(&stack, &crashed);
+    caught_up(&stack.redis, &crashed, head).await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    let clean = testkit::unique_prefix();
+    let mut rebuild = spawn_projector(&stack, &clean);
+    caught_up(&stack.redis, &clean, head).await;
+    rebuild.kill().unwrap();
+    rebuild.wait().unwrap();
+
+    let after_crash = documents(&stack.redis, &crashed).await;
+    let rebuilt = documents(&stack.redis, &clean).await;
+    let _: () = {
+        let s = projections::ProjectionStore::new(stack.redis.clone(), projections::Keys::new(clean.clone()));
+        s.clear().await.unwrap();
+    };
+    assert_eq!(after_crash.len(), rebuilt.len());
+    assert!(after_crash.len() > EVENTS as usize, "expected a job document per event and the boards");
+    for (key, value) in &rebuilt {
+        assert_eq!(after_crash.get(key), Some(value), "{key} differs after the crash");
+    }
+}

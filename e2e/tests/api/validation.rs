@@ -1,0 +1,155 @@
+use e2e::Stack;
+use serde_json::{Value, json};
+
+async fn problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert_eq!(body["requestId"], request_id.as_str());
+    body
+}
+
+fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"].as_array().map_or(vec![], |errors| {
+        errors.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect()
+    })
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400() {
+    let stack = Stack::start().await;
+    let response = stack
+        .http
+        .post(format!("{}/v1/scores", stack.command))
+        .header("content-type", "application/json")
+        .body("{\"game\": ")
+        .send()
+        .await
+        .unwrap();
+    problem(response, 400).await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_415() {
+    let stack = Stack::start().await;
+    let response =
+        stack.http.post(format!("{}/v1/scores", stack.command)).body("game=tetris").send().await.unwrap();
+    problem(response, 415).await;
+}
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_a_413() {
+    let stack = Stack::start().await;
+    let padding = "x".repeat(1024 * 1024 + 1);
+    let response = stack
+        .http
+        .post(format!("{}/v1/scores", stack.command))
+        .header("content-type", "application/json")
+        .body(format!("{{\"game\":\"{padding}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    problem(response, 413).await;
+}
+
+#[tokio::test]
+async fn every_invalid_score_field_is_a_422_naming_the_field() {
+    let stack = Stack::start().await;
+    let cases = [
+        (json!({ "game": "tetris", "player": "ada", "score": "many" }), "score"),
+        (json!({ "game": "tetris", "player": "ada", "score": 1.5 }), "score"),
+        (json!({ "game": "tetris", "player": "ada", "score": 9007199254740993_i64 }), "score"),
+        (json!({ "game": "tetris", "player": "ada", "score": -9007199254740993_i64 }), "score"),
+        (json!({ "game": "tetris", "player": "ada" }), "score"),
+        (json!({ "game": "te tris", "player": "ada", "score": 1 }), "game"),
+        (json!({ "game": "tetris", "player": "a".repeat(65), "score": 1 }), "player"),
+        (json!({ "game": "tetris", "player": "", "score": 1 }), "player"),
+        (json!({ "game": "tetris", "player": "ada", "score": 1, "region": "eu/west" }), "region"),
+        (
+            json!({ "game": "tetris", "player": "ada", "score": 1, "achievedAt": "2999-01-01T00:00:00Z" }),
+            "achievedAt",
+        ),
+        (json!({ "game": "tetris", "player": "ada", "score": 1, "achievedAt": "yesterday" }), "achievedAt"),
+    ];
+    for (body, field) in cases {
+        let problem = problem(stack.post("/v1/scores", body.clone()).await, 422).await;
+        assert_eq!(fields(&problem), [field], "{body}");
+    }
+}
+
+#[tokio::test]
+async fn scores_at_two_to_the_53_are_accepted_exactly() {
+    let stack = Stack::start().await;
+    let job = stack.submit(json!({ "game": "huge", "player": "ada", "score": 9007199254740992_i64 })).await;
+    stack.finished(&job).await;
+    let board = stack.board("/v1/leaderboards/huge").await;
+    assert_eq!(Stack::ranking(&board)[0].1, 9007199254740992);
+}
+
+#[tokio::test]
+async fn an_unknown_game_is_a_404() {
+    let stack = Stack::start().await;
+    problem(stack.get("/v1/leaderboards/never-played").await, 404).await;
+    problem(stack.post("/v1/leaderboards/never-played/refresh", json!({})).await, 404).await;
+}
+
+#[tokio::test]
+async fn invalid_board_queries_are_422s() {
+    let stack = Stack::start().await;
+    stack.finished(&stack.submit(json!({ "game": "tetris", "player": "ada", "score": 1 })).await).await;
+    for (query, field) in
+        [("period=year", "period"), ("limit=0", "limit"), ("limit=101", "limit"), ("cursor=bogus", "cursor")]
+    {
+        let problem = problem(stack.get(&format!("/v1/leaderboards/tetris?{query}")).await, 422).await;
+        assert_eq!(fields(&problem), [field]);
+    }
+}
+
+#[tokio::test]
+async fn a_configured_game_without_scores_has_an_empty_board() {
+    let stack = Stack::start().await;
+    let response = stack
+        .put("/v1/games/fresh", json!({ "sortOrder": "asc", "operator": "sum", "periods": ["day", "all"] }))
+        .await;
+    let game: Value = response.json().await.unwrap();
+    assert_eq!(game["periods"], json!(["all", "day"]));
+    let board =
+        testkit::wait_until("the game to be projected", std::time::Duration::from_secs(10), || async {
+            let response = stack.get("/v1/leaderboards/fresh").await;
+            if response.status() == 200 { response.json::<Value>().await.ok() } else { None }
+        })
+        .await;
+    assert_eq!(board["total"], 0);
+    assert_eq!(board["entries"], json!([]));
+}
+
+#[tokio::test]
+async fn changing_the_ranking_of_a_game_with_scores_is_a_409_but_its_title_may_change() {
+    let stack = Stack::start().await;
+    stack.submit(json!({ "game": "tetris", "player": "ada", "score": 1 })).await;
+    let settings = |order: &str, operator: &str| json!({ "title": "T", "sortOrder": order, "operator": operator, "periods": ["all"] });
+    problem(stack.put("/v1/games/tetris", settings("asc", "best")).await, 409).await;
+    problem(stack.put("/v1/games/tetris", settings("desc", "sum")).await, 409).await;
+    assert_eq!(stack.put("/v1/games/tetris", settings("desc", "best")).await.status(), 200);
+}
+
+#[tokio::test]
+async fn invalid_game_settings_are_422s() {
+    let stack = Stack::start().await;
+    let response = stack
+        .put("/v1/games/tetris", json!({ "sortOrder": "sideways", "operator": "best", "periods": ["all"] }))
+        .await;
+    assert_eq!(fields(&problem(response, 422).await), ["sortOrder"]);
+    let response =
+        stack.put("/v1/games/tetris", json!({ "sortOrder": "asc", "operator": "best", "periods": [] })).await;
+    assert_eq!(fields(&problem(response, 422).await), ["periods"]);
+}
+
+#[tokio::test]
+async fn an_unknown_job_is_a_404() {
+    let stack = Stack::start().await;
+    stack.finished(&stack.submit(json!({ "game": "tetris", "player": "ada", "score": 1 })).await).await;
+    problem(stack.get(&format!("/v1/jobs/{}", uuid::Uuid::now_v7())).await, 404).await;
+}
