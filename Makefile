@@ -1,0 +1,27 @@
+# The two commands a newcomer needs: `make up` and `make test`. The work is in scripts/.
+.PHONY: up down test deps lint fmt openapi rebuild
+
+up: ## install what is missing, migrate, build (release), start the stack, print the URLs
+	@scripts/up.sh
+
+down: ## stop everything `make up` started
+	@scripts/down.sh
+
+test: ## every test: unit, integration and end to end, against the machine's real services
+	@scripts/test.sh
+
+deps: ## install and start what the stack and the tests need
+	@scripts/deps.sh
+
+lint: ## formatting and clippy, as before every commit
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+openapi: ## regenerate openapi/openapi.json from the code
+	cargo run -q -p query-api --bin write-openapi
+
+rebuild: ## rebuild the query side from the event log, with a progress bar
+	target/release/projector rebuild

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs (Debian packages) and starts what Reprise needs, idempotently: safe on a fresh machine, in CI
+# and on a machine where everything is already there.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+need_packages=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_packages+=(nginx-light)
+command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v psql >/dev/null 2>&1 || need_packages+=(postgresql-client)
+command -v redis-cli >/dev/null 2>&1 || need_packages+=(redis-tools)
+if ((${#need_packages[@]})); then
+  say "installing ${need_packages[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "run as root, or install: ${need_packages[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+fi
+
+# The machine's services: start one that has stopped, never restart a running one.
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  say "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  say "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+for _ in $(seq 1 50); do
+  pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break
+  sleep 0.2
+done
+pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
+redis-cli -h 127.0.0.1 ping >/dev/null || { echo "Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make test`: one debug build of everything, then every test.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+scripts/deps.sh
+
+# Databases left behind by test runs that were killed before they could drop their own.
+stale=$(psql -h 127.0.0.1 -U postgres -Atc \
+  "SELECT datname FROM pg_database WHERE datname LIKE 'reprise\_t\_%' AND NOT EXISTS
+     (SELECT 1 FROM pg_stat_activity a WHERE a.datname = pg_database.datname)" postgres || true)
+for db in $stale; do
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" postgres >/dev/null || true
+done
+
+say "checking formatting"
+cargo fmt --all -- --check
+
+say "building (debug, every target)"
+cargo build --workspace --all-targets --locked
+
+say "running the tests"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --profile ci --locked
+else
+  cargo test --workspace --locked
+fi

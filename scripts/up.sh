@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `make up`: install what is missing, build, migrate, start the stack in the background, print the URLs.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+scripts/deps.sh
+mkdir -p "$RUN" "$LOGS"
+
+say "building (release)"
+cargo build --release --workspace --bins --locked
+
+say "preparing the database"
+if ! psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'reprise'" postgres | grep -q 1; then
+  psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE reprise" postgres
+fi
+target/release/projector migrate >"$LOGS/migrate.log" 2>&1 || { cat "$LOGS/migrate.log" >&2; exit 1; }
+
+scripts/down.sh >/dev/null
+
+start() {
+  local name=$1
+  shift
+  nohup "$@" >>"$LOGS/$name.log" 2>&1 &
+  echo $! >"$RUN/$name.pid"
+}
+say "starting the services (logs in var/log/)"
+start command-api target/release/command-api
+start query-api target/release/query-api
+start projector target/release/projector
+
+sed -e "s|@RUN_DIR@|$RUN|g" -e "s|@DAEMON@|on|g" -e "s|@LISTEN@|127.0.0.1:8080|g" \
+  -e "s|@QUERY@|127.0.0.1:3000|g" -e "s|@COMMAND@|127.0.0.1:3010|g" -e "s|@LIVE@|127.0.0.1:3020|g" \
+  -e "s|@WEB_ROOT@|$ROOT/web|g" nginx/nginx.conf.template >"$RUN/nginx.conf"
+nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$LOGS/nginx-startup.log"
+
+for url in http://127.0.0.1:3010/readyz http://127.0.0.1:3000/readyz http://127.0.0.1:9101/readyz \
+  http://127.0.0.1:8080/readyz; do
+  wait_for "$url" 60 || { tail -n 20 "$LOGS"/*.log >&2; exit 1; }
+done
+
+cat <<URLS
+
+Reprise is up.
+  front door (nginx)   http://127.0.0.1:8080
+  leaderboard page     http://127.0.0.1:8080/
+  API docs (Swagger)   http://127.0.0.1:8080/docs/
+  OpenAPI              http://127.0.0.1:8080/openapi.json
+  query-api            http://127.0.0.1:3000   (healthz, readyz, metrics)
+  command-api          http://127.0.0.1:3010   (healthz, readyz, metrics)
+  projector            http://127.0.0.1:9101   (healthz, readyz, metrics)
+Logs: var/log/   Stop: make down
+URLS
