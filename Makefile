@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make up` and `make test`. The work is in scripts/.
-.PHONY: up down test deps lint fmt openapi rebuild
+.PHONY: up down test deps lint fmt openapi rebuild bench
 
 up: ## install what is missing, migrate, build (release), start the stack, print the URLs
 	@scripts/up.sh
@@ -25,3 +25,6 @@ openapi: ## regenerate openapi/openapi.json from the code
 
 rebuild: ## rebuild the query side from the event log, with a progress bar
 	target/release/projector rebuild
+
+bench: ## every benchmark beside its baseline, written to bench/RESULTS.md (after make up)
+	@bench/run.sh

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# make bench: each figure beside its baseline, measured in the same run, written to bench/RESULTS.md.
+# Needs the stack from `make up` (nginx on :8080). Leaves it as it found it (benchmark data goes to a
+# game named `bench`, a database `reprise_bench` and Redis keys under `bench:`, all removed at the end).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+source scripts/lib.sh
+DURATION=${BENCH_SECONDS:-10}
+BACKLOG=${BENCH_BACKLOG:-1000000}
+OUT="$VAR/bench"
+mkdir -p "$OUT"
+command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+command -v pgbench >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-contrib >/dev/null; }
+curl -fsS -o /dev/null http://127.0.0.1:8080/readyz || { echo "start the stack first: make up" >&2; exit 1; }
+
+wrk_figures() { # prints "req/s p99_ms"
+  awk '/Requests\/sec/ {rps=$2} /^ +99%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; p99=v} END {printf "%.0f %.2f\n", rps, p99}' "$1"
+}
+pgbench_tps() { awk '/^tps/ {printf "%.0f\n", $3}' "$1"; }
+
+say "preparing the baseline database"
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS reprise_bench WITH (FORCE)" postgres
+psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE reprise_bench" postgres
+REPRISE_DATABASE__URL=postgres://postgres@127.0.0.1:5432/reprise_bench target/release/projector migrate >/dev/null
+
+rows=()
+say "POST /v1/scores through nginx vs pgbench's single-event append"
+for c in 8 32 64; do
+  pgbench -h 127.0.0.1 -U postgres -n -c "$c" -j 2 -T "$DURATION" -f bench/append.sql reprise_bench >"$OUT/pgbench-$c.txt" 2>&1
+  wrk -t 2 -c "$c" -d "${DURATION}s" --latency -s bench/post_score.lua http://127.0.0.1:8080 >"$OUT/post-$c.txt"
+  read -r rps p99 < <(wrk_figures "$OUT/post-$c.txt")
+  tps=$(pgbench_tps "$OUT/pgbench-$c.txt")
+  rows+=("| POST /v1/scores, $c connections | $rps req/s, p99 $p99 ms | pgbench append: $tps tps | $(awk -v a="$rps" -v b="$tps" 'BEGIN {printf "%.0f%%", 100*a/b}') (target ≥ 60%) |")
+done
+
+say "GET /v1/leaderboards/bench through nginx vs nginx serving the same bytes as a file"
+curl -fsS http://127.0.0.1:8080/v1/leaderboards/bench >"$OUT/board.json"
+static_port=8089
+mkdir -p "$OUT/static/tmp"
+cp "$OUT/board.json" "$OUT/static/board.json"
+cat >"$OUT/static/nginx.conf" <<CONF
+worker_processes 1;
+daemon on;
+pid $OUT/static/nginx.pid;
+error_log $OUT/static/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $OUT/static/tmp; proxy_temp_path $OUT/static/tmp; fastcgi_temp_path $OUT/static/tmp;
+  uwsgi_temp_path $OUT/static/tmp; scgi_temp_path $OUT/static/tmp;
+  server { listen 127.0.0.1:$static_port; location / { root $OUT/static; default_type application/json; } }
+}
+CONF
+nginx -p "$OUT/static" -c "$OUT/static/nginx.conf" -e "$OUT/static/error.log"
+sleep 0.3
+wrk -t 2 -c 32 -d "${DURATION}s" --latency http://127.0.0.1:8080/v1/leaderboards/bench >"$OUT/get-board.txt"
+wrk -t 2 -c 32 -d "${DURATION}s" --latency "http://127.0.0.1:$static_port/board.json" >"$OUT/get-static.txt"
+nginx -p "$OUT/static" -c "$OUT/static/nginx.conf" -s quit
+redis-cli -h 127.0.0.1 set bench:board "$(cat "$OUT/board.json")" >/dev/null
+redis_rps=$(redis-benchmark -h 127.0.0.1 -c 32 -n 200000 -q -t get 2>/dev/null | awk '/GET/ {print $2}')
+redis-cli -h 127.0.0.1 del bench:board >/dev/null
+read -r board_rps board_p99 < <(wrk_figures "$OUT/get-board.txt")
+read -r static_rps static_p99 < <(wrk_figures "$OUT/get-static.txt")
+bytes=$(wc -c <"$OUT/board.json")
+rows+=("| GET /v1/leaderboards/bench (top 100, $bytes bytes), 32 connections | $board_rps req/s, p99 $board_p99 ms | nginx static file: $static_rps req/s, p99 $static_p99 ms; redis-benchmark GET: $redis_rps req/s | $(awk -v a="$board_rps" -v b="$static_rps" 'BEGIN {printf "%.0f%%", 100*a/b}') (target ≥ 40%) |")
+
+say "projector catch-up of a $BACKLOG-event backlog"
+psql -h 127.0.0.1 -U postgres -q reprise_bench <<SQL
+TRUNCATE events;
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+SELECT 'score', 'job-' || n, 1, 'ScoreSubmitted', '1',
+       json_build_object('ScoreSubmitted', json_build_object('game', 'g' || (n % 10), 'player', 'p' || (n % 100000),
+         'score', (n * 7919) % 1000000, 'region', CASE WHEN n % 2 = 0 THEN 'eu' ELSE 'us' END,
+         'achievedAt', to_char(now() - make_interval(secs => n % 86400), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'requestHash', 'h')),
+       json_build_object('job_id', 'job-' || n)
+FROM generate_series(1, $BACKLOG) AS n;
+SQL
+head=$(psql -h 127.0.0.1 -U postgres -Atc "SELECT transaction_id::text || ':' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1" reprise_bench)
+prefix="bench:$(date +%s):"
+started=$(date +%s.%N)
+REPRISE_DATABASE__URL=postgres://postgres@127.0.0.1:5432/reprise_bench REPRISE_REDIS__KEY_PREFIX="$prefix" \
+  REPRISE_PROJECTOR__HEALTH_ADDR=127.0.0.1:0 RUST_LOG=warn target/release/projector &
+projector=$!
+until [ "$(redis-cli -h 127.0.0.1 get "${prefix}projector:checkpoint")" = "$head" ]; do sleep 0.05; done
+finished=$(date +%s.%N)
+kill -TERM $projector; wait $projector || true
+seconds=$(awk -v a="$started" -v b="$finished" 'BEGIN {printf "%.1f", b-a}')
+rate=$(awk -v n="$BACKLOG" -v s="$seconds" 'BEGIN {printf "%.0f", n/s}')
+rows+=("| projector catch-up, $BACKLOG score submissions (10 games × 2 regions × 4 periods) | $rate events/s ($seconds s, from an empty Redis: this is also the full rebuild time) | — | target ≥ 30,000 events/s |")
+redis-cli -h 127.0.0.1 --scan --pattern "${prefix}*" | xargs -r -n 1000 redis-cli -h 127.0.0.1 unlink >/dev/null
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS reprise_bench WITH (FORCE)" postgres
+
+{
+  echo "# Benchmark results"
+  echo
+  echo "Measured by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d), $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB,"
+  echo "$(uname -sr); load generator on the same machine; ${DURATION} s per figure; release build."
+  echo
+  echo "| figure | measured | baseline in the same run | ratio |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Raw outputs of the last run are in \`var/bench/\`. Reproduce with \`make up && make bench\`."
+} >bench/RESULTS.md
+cat bench/RESULTS.md
