@@ -84,11 +84,16 @@ impl Follower {
         let mut wakeups = Wakeups::new(self.pool.clone(), self.poll);
         let mut backoff = Backoff::default();
         let mut lag_measured = Instant::now() - LAG_EVERY;
+        let mut prefetched = None;
         loop {
             if shutdown.is_cancelled() {
                 return Stop::Shutdown;
             }
-            let batch = match self.reader.next_batch(checkpoint, self.batch_size).await {
+            let read = match prefetched.take() {
+                Some(batch) => Ok(batch),
+                None => self.reader.next_batch(checkpoint, self.batch_size).await,
+            };
+            let batch = match read {
                 Ok(batch) => batch,
                 Err(error) => {
                     tracing::warn!(%error, "cannot read the event log");
@@ -122,9 +127,16 @@ impl Follower {
                 }
             };
             let started = Instant::now();
-            match self.store.apply(fence, Some(checkpoint), last, now, &ops).await {
+            // While Redis applies this batch, Postgres reads the next one: a backlog keeps both busy.
+            let full = batch.len() as i64 == self.batch_size;
+            let (applied, next) =
+                tokio::join!(self.store.apply(fence, Some(checkpoint), last, now, &ops), async {
+                    if full { self.reader.next_batch(last, self.batch_size).await.ok() } else { None }
+                });
+            match applied {
                 Ok(()) => {
                     checkpoint = last;
+                    prefetched = next.filter(|next| !next.is_empty());
                     metrics::counter!("projector_events_applied_total").increment(batch.len() as u64);
                     metrics::histogram!("projector_apply_seconds").record(started.elapsed().as_secs_f64());
                 }

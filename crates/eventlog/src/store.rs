@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework, DomainEvent};
 use postgres_es::PostgresEventRepository;
-use sqlx::PgPool;
+use sqlx::{PgPool, QueryBuilder};
 
 /// How often a command is retried when another command on the same aggregate committed first.
 const CONFLICT_ATTEMPTS: usize = 5;
@@ -17,11 +18,12 @@ pub type Metadata = HashMap<String, String>;
 /// Commands on one aggregate type, appended to the log.
 pub struct EventStore<A: Aggregate> {
     framework: Arc<CqrsFramework<A, PersistedEventStore<PostgresEventRepository, A>>>,
+    pool: PgPool,
 }
 
 impl<A: Aggregate> Clone for EventStore<A> {
     fn clone(&self) -> Self {
-        Self { framework: self.framework.clone() }
+        Self { framework: self.framework.clone(), pool: self.pool.clone() }
     }
 }
 
@@ -49,8 +51,8 @@ where
 {
     /// Commands on `A`, stored in the pool's `events` table.
     pub fn new(pool: PgPool) -> Self {
-        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool));
-        Self { framework: Arc::new(CqrsFramework::new(store, vec![], ())) }
+        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()));
+        Self { framework: Arc::new(CqrsFramework::new(store, vec![], ())), pool }
     }
 
     /// Runs `command` on aggregate `id` and commits its events with `metadata`; when another command on
@@ -68,6 +70,57 @@ where
             }
         }
         self.framework.execute_with_metadata(id, command, metadata.clone()).await.map_err(classify)
+    }
+}
+
+impl<A> EventStore<A>
+where
+    A: Aggregate<Services = ()>,
+    A::Command: Clone,
+{
+    /// Runs `command` on aggregate `id` that is expected to be new (its id was just minted): the events
+    /// are decided against an empty aggregate and appended in one INSERT, without loading anything
+    /// first. When `id` exists after all (an idempotent replay, a racing duplicate), the unique key
+    /// refuses the INSERT and the command runs the ordinary way, on the loaded aggregate.
+    pub async fn create(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+    ) -> Result<(), CommandError<A::Error>> {
+        let mut fresh = A::default();
+        let sink = EventSink::default();
+        fresh.handle(command.clone(), &(), &sink).await.map_err(CommandError::Rejected)?;
+        let events = sink.collect().await;
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut insert = QueryBuilder::new(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) ",
+        );
+        let metadata_json = serde_json::to_value(metadata).map_err(|e| CommandError::Failed(Box::new(e)))?;
+        let mut rows = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
+            let payload = serde_json::to_value(event).map_err(|e| CommandError::Failed(Box::new(e)))?;
+            rows.push((index as i64 + 1, event.event_type(), event.event_version(), payload));
+        }
+        insert.push_values(rows, |mut row, (sequence, event_type, version, payload)| {
+            row.push_bind(A::TYPE)
+                .push_bind(id)
+                .push_bind(sequence)
+                .push_bind(event_type)
+                .push_bind(version)
+                .push_bind(payload)
+                .push_bind(metadata_json.clone());
+        });
+        match insert.build().execute(&self.pool).await {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("23505") => {
+                self.execute(id, command, metadata).await
+            }
+            Err(error) if is_unreachable(&error) => Err(CommandError::Unavailable(Box::new(error))),
+            Err(error) => Err(CommandError::Failed(Box::new(error))),
+        }
     }
 }
 

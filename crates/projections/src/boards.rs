@@ -63,12 +63,28 @@ pub fn ranking_member(score: i64, achieved_micros: i64, player: &str, order: Sor
     format!("{rank}:{}:{player}", ascending(achieved_micros))
 }
 
-/// A stored entry, `score|achievedMicros|achievedAt`, as its parts.
-pub fn parse_entry(stored: &str) -> Option<(i64, i64, String)> {
-    let mut parts = stored.splitn(3, '|');
-    let score = parts.next()?.parse().ok()?;
-    let micros = parts.next()?.parse().ok()?;
-    Some((score, micros, parts.next()?.to_owned()))
+/// A stored entry, `score|achievedMicros|achievedAt|member`, as its parts.
+pub fn parse_entry(stored: &str) -> Option<StoredEntry> {
+    let mut parts = stored.splitn(4, '|');
+    Some(StoredEntry {
+        score: parts.next()?.parse().ok()?,
+        achieved_micros: parts.next()?.parse().ok()?,
+        achieved_at: parts.next()?.to_owned(),
+        member: parts.next()?.to_owned(),
+    })
+}
+
+/// A player's entry on a board, as stored beside the ranking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    /// The score.
+    pub score: i64,
+    /// `achievedAt` in microseconds.
+    pub achieved_micros: i64,
+    /// `achievedAt` as documents show it.
+    pub achieved_at: String,
+    /// The entry's member in the ranking set.
+    pub member: String,
 }
 
 /// The player a ranking member belongs to.
@@ -98,7 +114,8 @@ mod tests {
 
     #[test]
     fn an_entry_parses_back_into_its_parts() {
-        assert_eq!(parse_entry("-5|17|2026-11-23T00:00:00Z"), Some((-5, 17, "2026-11-23T00:00:00Z".into())));
+        let entry = parse_entry("-5|17|2026-11-23T00:00:00Z|0:1:ada").unwrap();
+        assert_eq!((entry.score, entry.achieved_micros, entry.member.as_str()), (-5, 17, "0:1:ada"));
         assert_eq!(player_of("1:2:ada"), Some("ada"));
     }
 

@@ -25,9 +25,9 @@ local function member(score, micros, player, order)
   return rank .. ':' .. ascending(micros) .. ':' .. player
 end
 
+-- A stored entry: `score|achievedMicros|achievedAt|member`.
 local function parse_entry(text)
-  local score, micros, at = string.match(text, '^(-?%d+)|(-?%d+)|(.*)$')
-  return score, micros, at
+  return string.match(text, '^(-?%d+)|(-?%d+)|([^|]*)|(.*)$')
 end
 
 local SUM_LIMIT = 9007199254740992
@@ -47,21 +47,24 @@ local function wins(new_score, new_micros, kept_score, kept_micros, operator, or
   return nm >= km
 end
 
-local function apply_score(prefix, board, player, score, micros, at, operator, order)
+-- `new_member` is the batch's entry's member, computed by the projector; only a sum, whose total is
+-- known here alone, needs its member computed here.
+local function apply_score(prefix, board, player, score, micros, at, operator, order, new_member)
   local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
   local stored = redis.call('HGET', entries, player)
   if stored then
-    local kept_score, kept_micros, kept_at = parse_entry(stored)
+    local kept_score, kept_micros, kept_at, kept_member = parse_entry(stored)
     if operator == 'sum' then
       score = integer_text(tonumber(kept_score) + tonumber(score))
       if tonumber(kept_micros) > tonumber(micros) then micros, at = kept_micros, kept_at end
+      new_member = member(score, micros, player, order)
     elseif not wins(score, micros, kept_score, kept_micros, operator, order) then
       return
     end
-    redis.call('ZREM', ranking, member(kept_score, kept_micros, player, order))
+    redis.call('ZREM', ranking, kept_member)
   end
-  redis.call('ZADD', ranking, 0, member(score, micros, player, order))
-  redis.call('HSET', entries, player, score .. '|' .. micros .. '|' .. at)
+  redis.call('ZADD', ranking, 0, new_member)
+  redis.call('HSET', entries, player, score .. '|' .. micros .. '|' .. at .. '|' .. new_member)
 end
 
 local function json_text(value)
@@ -73,12 +76,17 @@ local function render(prefix, board, meta, now)
   local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
   local members = redis.call('ZRANGE', ranking, 0, 99)
   local total = redis.call('ZCARD', ranking)
-  local rows = {}
+  local rows, players = {}, {}
   for rank, m in ipairs(members) do
-    local player = string.match(m, '^[^:]*:[^:]*:(.*)$')
-    local score, _, at = parse_entry(redis.call('HGET', entries, player))
-    rows[rank] = '{"rank":' .. rank .. ',"player":"' .. player .. '","score":' .. score ..
-      ',"achievedAt":"' .. at .. '"}'
+    players[rank] = string.match(m, '^[^:]*:[^:]*:(.*)$')
+  end
+  if #players > 0 then
+    local stored = redis.call('HMGET', entries, unpack(players))
+    for rank, player in ipairs(players) do
+      local score, _, at = parse_entry(stored[rank])
+      rows[rank] = '{"rank":' .. rank .. ',"player":"' .. player .. '","score":' .. score ..
+        ',"achievedAt":"' .. at .. '"}'
+    end
   end
   local next_cursor = 'null'
   if total > 100 then next_cursor = '"r100"' end
@@ -114,7 +122,7 @@ local function refresh(prefix, game, period, region, now)
   end
 end
 
-local ARITY = { SET = 2, DEL = 1, HSET = 3, JOB = 2, SCORE = 7, RENDER = 7, REFRESH = 3 }
+local ARITY = { SET = 2, DEL = 1, HSET = 3, JOB = 2, SCORE = 8, RENDER = 7, REFRESH = 3 }
 
 local function apply(keys, args)
   local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
@@ -146,7 +154,8 @@ local function apply(keys, args)
       redis.call('SET', key(prefix, 'job:' .. args[i + 1]), args[i + 2])
       redis.call('PUBLISH', key(prefix, 'jobs:updates'), args[i + 1])
     elseif op == 'SCORE' then
-      apply_score(prefix, args[i + 1], args[i + 2], args[i + 3], args[i + 4], args[i + 5], args[i + 6], args[i + 7])
+      apply_score(prefix, args[i + 1], args[i + 2], args[i + 3], args[i + 4], args[i + 5], args[i + 6], args[i + 7],
+        args[i + 8])
     elseif op == 'RENDER' then
       render(prefix, args[i + 1], { game = args[i + 2], period = args[i + 3], region = args[i + 4],
         start = args[i + 5], ['end'] = args[i + 6], expires = args[i + 7] }, now)

@@ -107,7 +107,7 @@ impl Default for ProjectorSettings {
     fn default() -> Self {
         Self {
             health_addr: "127.0.0.1:9101".to_owned(),
-            batch_size: 2_000,
+            batch_size: 10_000,
             poll_interval_ms: 1_000,
             ready_max_lag: 10_000,
         }

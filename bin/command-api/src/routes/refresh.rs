@@ -65,7 +65,7 @@ pub async fn request(
         return Err(ApiError::NotFound(format!("no game is called {}", scope.game)));
     }
     let outcome =
-        state.refreshes.execute(&job.id.to_string(), RefreshCommand::Request(scope), &job.metadata).await;
+        state.refreshes.create(&job.id.to_string(), RefreshCommand::Request(scope), &job.metadata).await;
     job.settle(outcome, |existing| &existing.request_hash)?;
     Ok(accepted(&state, &job, JobKind::LeaderboardRefresh, now).await)
 }

@@ -61,7 +61,7 @@ pub async fn submit(
         parse(request, now, now + state.clock_skew, job.request_hash.clone()).map_err(ApiError::Invalid)?;
     start_scoring(&state, &score.game).await?;
     let outcome =
-        state.submissions.execute(&job.id.to_string(), SubmissionCommand::Submit(score), &job.metadata).await;
+        state.submissions.create(&job.id.to_string(), SubmissionCommand::Submit(score), &job.metadata).await;
     job.settle(outcome, |existing| &existing.request_hash)?;
     metrics::counter!("scores_accepted_total").increment(1);
     Ok(accepted(&state, &job, JobKind::ScoreSubmit, now).await)

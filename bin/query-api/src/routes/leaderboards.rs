@@ -6,12 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use domain::errors::FieldErrors;
 use domain::names::{GameName, PlayerName, RegionName};
-use domain::scores::{GameSettings, Period};
+use domain::scores::Period;
 use fred::prelude::*;
 use http_kit::ApiError;
-use projections::boards::{
-    Board, TOP, cursor_at, offset_of, parse_entry, player_of, ranking_member, timestamp,
-};
+use projections::boards::{Board, TOP, cursor_at, offset_of, parse_entry, player_of, timestamp};
 use projections::documents::{LeaderboardDocument, LeaderboardEntry, PlayerStanding, WindowDocument};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -70,14 +68,13 @@ pub async fn board(
             return Ok(stored_json(stored));
         }
     }
-    let settings = game_settings(&state, &game).await?;
+    ensure_game_exists(&state, &game).await?;
     let total: u64 = state.redis.zcard(state.keys.board_ranking(&id)).await.map_err(redis_failed)?;
     let start = match page {
         Page::Top => 0,
         Page::At(offset) => offset,
         Page::Around(player) => {
-            let rank =
-                rank_of(&state, &id, &player, &settings).await?.ok_or_else(|| not_on_board(&player))?;
+            let rank = rank_of(&state, &id, &player).await?.ok_or_else(|| not_on_board(&player))?;
             rank.saturating_sub(limit / 2)
         }
     };
@@ -123,40 +120,32 @@ pub async fn standing(
     let player = PlayerName::parse(&player)
         .map_err(|_| ApiError::NotFound(format!("no player is called {player}")))?;
     let (period, region, _, _) = parse(query).map_err(ApiError::Invalid)?;
-    let settings = game_settings(&state, &game).await?;
+    ensure_game_exists(&state, &game).await?;
     let id = Board::containing(&game, period, state.clock.now(), region.as_ref()).id();
     let stored: Option<String> =
         state.redis.hget(state.keys.board_entries(&id), player.as_str()).await.map_err(redis_failed)?;
-    let (score, micros, achieved_at) =
-        stored.as_deref().and_then(parse_entry).ok_or_else(|| not_on_board(&player))?;
-    let member = ranking_member(score, micros, player.as_str(), settings.sort_order);
+    let entry = stored.as_deref().and_then(parse_entry).ok_or_else(|| not_on_board(&player))?;
     let rank: Option<u64> =
-        state.redis.zrank(state.keys.board_ranking(&id), member, false).await.map_err(redis_failed)?;
+        state.redis.zrank(state.keys.board_ranking(&id), entry.member, false).await.map_err(redis_failed)?;
     let rank = rank.ok_or_else(|| not_on_board(&player))?;
-    Ok(Json(PlayerStanding { rank: rank + 1, score, achieved_at }))
+    Ok(Json(PlayerStanding { rank: rank + 1, score: entry.score, achieved_at: entry.achieved_at }))
 }
 
-async fn game_settings(state: &AppState, game: &GameName) -> Result<GameSettings, ApiError> {
-    let stored: Option<String> =
-        state.redis.hget(state.keys.games(), game.as_str()).await.map_err(redis_failed)?;
-    match stored {
-        Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
-        None => Err(state.missing(unknown_game(game.as_str())).await),
-    }
+/// 404 for a game the projector never saw (503 while it rebuilds).
+async fn ensure_game_exists(state: &AppState, game: &GameName) -> Result<(), ApiError> {
+    let known: bool = state.redis.hexists(state.keys.games(), game.as_str()).await.map_err(redis_failed)?;
+    if known { Ok(()) } else { Err(state.missing(unknown_game(game.as_str())).await) }
 }
 
-async fn rank_of(
-    state: &AppState,
-    board: &str,
-    player: &PlayerName,
-    settings: &GameSettings,
-) -> Result<Option<usize>, ApiError> {
+async fn rank_of(state: &AppState, board: &str, player: &PlayerName) -> Result<Option<usize>, ApiError> {
     let stored: Option<String> =
         state.redis.hget(state.keys.board_entries(board), player.as_str()).await.map_err(redis_failed)?;
-    let Some((score, micros, _)) = stored.as_deref().and_then(parse_entry) else { return Ok(None) };
-    let member = ranking_member(score, micros, player.as_str(), settings.sort_order);
-    let rank: Option<u64> =
-        state.redis.zrank(state.keys.board_ranking(board), member, false).await.map_err(redis_failed)?;
+    let Some(entry) = stored.as_deref().and_then(parse_entry) else { return Ok(None) };
+    let rank: Option<u64> = state
+        .redis
+        .zrank(state.keys.board_ranking(board), entry.member, false)
+        .await
+        .map_err(redis_failed)?;
     Ok(rank.map(|r| r as usize))
 }
 
@@ -190,12 +179,12 @@ async fn entries(
         .zip(stored)
         .enumerate()
         .filter_map(|(i, (player, entry))| {
-            let (score, _, achieved_at) = parse_entry(entry.as_deref()?)?;
+            let entry = parse_entry(entry.as_deref()?)?;
             Some(LeaderboardEntry {
                 rank: (start + i + 1) as u64,
                 player: player.to_owned(),
-                score,
-                achieved_at,
+                score: entry.score,
+                achieved_at: entry.achieved_at,
             })
         })
         .collect())

@@ -13,7 +13,7 @@ use domain::scores::{
 };
 use eventlog::LoggedEvent;
 
-use crate::boards::{Board, timestamp};
+use crate::boards::{Board, ranking_member, timestamp};
 use crate::documents::JobDocument;
 use crate::keys::relative;
 
@@ -254,6 +254,7 @@ impl Op {
                 entry.achieved_at.clone(),
                 operator_name(*operator).into(),
                 order_name(*order).into(),
+                ranking_member(entry.score, entry.achieved_micros, player, *order),
             ]),
             Op::Render { board, expires_at } => args.extend([
                 "RENDER".into(),

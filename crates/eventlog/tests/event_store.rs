@@ -1,0 +1,35 @@
+//! Appending commands to a real Postgres.
+
+use domain::scores::{Game, GameCommand, GameEvent};
+use eventlog::{Checkpoint, EventLogReader, EventStore, Metadata};
+use testkit::TestDatabase;
+
+async fn store() -> (TestDatabase, sqlx::PgPool, EventStore<Game>) {
+    let database = TestDatabase::create().await;
+    let pool = sqlx::PgPool::connect(&database.url()).await.unwrap();
+    eventlog::migrate(&pool).await.unwrap();
+    let store = EventStore::new(pool.clone());
+    (database, pool, store)
+}
+
+#[tokio::test]
+async fn creating_a_new_aggregate_appends_all_its_events_in_order_with_the_metadata() {
+    let (_database, pool, store) = store().await;
+    let metadata = Metadata::from([("job_id".to_owned(), "j1".to_owned())]);
+    store.create("tetris", GameCommand::StartScoring, &metadata).await.unwrap();
+    let events = EventLogReader::new(pool).next_batch(Checkpoint::START, 10).await.unwrap();
+    let types: Vec<(i64, &str)> = events.iter().map(|e| (e.sequence, e.event_type.as_str())).collect();
+    assert_eq!(types, [(1, "GameConfigured"), (2, "GameScoringStarted")]);
+    assert!(events.iter().all(|e| e.metadata_value("job_id") == Some("j1")));
+    let decoded: GameEvent = serde_json::from_value(events[1].payload.clone()).unwrap();
+    assert_eq!(decoded, GameEvent::GameScoringStarted);
+}
+
+#[tokio::test]
+async fn creating_an_aggregate_that_exists_decides_again_on_its_stored_state() {
+    let (_database, pool, store) = store().await;
+    store.create("tetris", GameCommand::StartScoring, &Metadata::new()).await.unwrap();
+    store.create("tetris", GameCommand::StartScoring, &Metadata::new()).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await.unwrap();
+    assert_eq!(count, 2, "the second start found the game started and appended nothing");
+}
