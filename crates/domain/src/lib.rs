@@ -4,6 +4,7 @@
 //! the caller and passed in the command, so every rule is testable without a runtime.
 
 pub mod errors;
+pub mod identity;
 pub mod jobs;
 pub mod names;
 pub mod scores;
