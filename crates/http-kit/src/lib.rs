@@ -4,6 +4,7 @@
 //! when something went wrong; [`middleware`] adds request ids, logs and metrics; [`operations`]
 //! answers `/healthz`, `/readyz` and `/metrics`; [`serve`] runs a router until shutdown.
 
+pub mod auth;
 pub mod clock;
 pub mod json;
 pub mod middleware;

@@ -37,9 +37,24 @@ impl Keys {
         self.full(&relative::job(id))
     }
 
+    /// A job's owner.
+    pub fn job_owner(&self, id: &str) -> String {
+        self.full(&relative::job_owner(id))
+    }
+
     /// The channel on which a job's id is published whenever its document changes.
     pub fn job_updates(&self) -> String {
         self.full(relative::JOB_UPDATES)
+    }
+
+    /// A session's record (`{ userId, scopes, expiresAt }`), present while the session is open.
+    pub fn session(&self, id: &str) -> String {
+        self.full(&relative::session(id))
+    }
+
+    /// A user's document.
+    pub fn user(&self, id: &str) -> String {
+        self.full(&relative::user(id))
     }
 
     /// The hash of every game's settings, by game name.
@@ -79,5 +94,20 @@ pub mod relative {
     /// A job's document.
     pub fn job(id: &str) -> String {
         format!("job:{id}")
+    }
+
+    /// A job's owner (a user id), kept beside the document that is served as stored.
+    pub fn job_owner(id: &str) -> String {
+        format!("jobowner:{id}")
+    }
+
+    /// A session's record.
+    pub fn session(id: &str) -> String {
+        format!("session:{id}")
+    }
+
+    /// A user's document.
+    pub fn user(id: &str) -> String {
+        format!("user:{id}")
     }
 }

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod plan;
 pub mod redis;
 pub mod store;
+pub mod users;
 
 pub use keys::Keys;
 pub use plan::{GameBook, Op, PlanError, plan_batch};

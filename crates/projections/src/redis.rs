@@ -38,3 +38,11 @@ pub fn start(client: &Client) {
     // The task ends only when the client quits; its result says why, which the client's own errors repeat.
     let _task = client.connect();
 }
+
+/// Whether the query side is being rebuilt from the log (or was never built): documents that are
+/// missing now may exist once it catches up.
+pub async fn rebuilding(client: &Client, keys: &crate::Keys) -> Result<bool, Error> {
+    let checkpoint: i64 = client.exists(keys.checkpoint()).await?;
+    let rebuilding: i64 = client.exists(keys.rebuilding()).await?;
+    Ok(checkpoint == 0 || rebuilding == 1)
+}

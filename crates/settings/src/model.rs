@@ -16,6 +16,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// The projector.
     pub projector: ProjectorSettings,
+    /// Sign-in, tokens and scopes.
+    pub auth: AuthSettings,
 }
 
 /// The event log's database.
@@ -111,6 +113,47 @@ impl Default for ProjectorSettings {
             poll_interval_ms: 1_000,
             ready_max_lag: 10_000,
         }
+    }
+}
+
+/// Sign-in, tokens and scopes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The HMAC secret tokens are signed with; services refuse to start without one (`make up`
+    /// generates one into `var/`).
+    #[serde(serialize_with = "expose_optional_for_layering")]
+    pub jwt_secret: Option<SecretString>,
+    /// The `iss` of every token.
+    pub issuer: String,
+    /// How long a token is accepted, in seconds.
+    pub token_ttl_seconds: i64,
+    /// E-mails whose sessions get the `admin` scope.
+    pub admins: Vec<String>,
+    /// Failed sign-ins allowed per e-mail and per client address per minute before 429.
+    pub sign_in_failures_per_minute: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            issuer: "reprise".to_owned(),
+            token_ttl_seconds: 24 * 60 * 60,
+            admins: vec![],
+            sign_in_failures_per_minute: 10,
+        }
+    }
+}
+
+fn expose_optional_for_layering<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use secrecy::ExposeSecret;
+    match secret {
+        Some(secret) => serializer.serialize_some(secret.expose_secret()),
+        None => serializer.serialize_none(),
     }
 }
 

@@ -20,5 +20,6 @@ pub fn settings_for(database: &TestDatabase, prefix: &str) -> settings::Settings
     settings.database.url = secrecy::SecretString::from(database.url());
     settings.database.max_connections = 8;
     settings.redis.key_prefix = prefix.to_owned();
+    settings.auth.jwt_secret = Some(secrecy::SecretString::from(uuid::Uuid::new_v4().to_string()));
     settings
 }

@@ -100,8 +100,8 @@ pub enum UserCommand {
 pub enum UserEvent {
     /// The user exists.
     UserRegistered { profile: Profile, password_hash: String },
-    /// The names shown changed.
-    UserProfileUpdated { first_name: String, last_name: String },
+    /// The names shown changed; the event carries the whole profile as it now is.
+    UserProfileUpdated { profile: Profile },
     /// A session started.
     UserSessionStarted(Session),
     /// A session ended.
@@ -170,19 +170,24 @@ pub fn decide(user: &User, command: UserCommand) -> Result<Vec<UserEvent>, UserE
         (UserCommand::Register { .. }, Some(_)) => Err(UserError::AlreadyRegistered),
         (_, None) => Err(UserError::Unknown),
         (UserCommand::UpdateProfile { first_name, last_name }, Some(profile)) => {
-            let first_name = first_name.unwrap_or_else(|| profile.first_name.clone());
-            let last_name = last_name.unwrap_or_else(|| profile.last_name.clone());
-            if first_name == profile.first_name && last_name == profile.last_name {
+            let updated = Profile {
+                first_name: first_name.unwrap_or_else(|| profile.first_name.clone()),
+                last_name: last_name.unwrap_or_else(|| profile.last_name.clone()),
+                ..profile.clone()
+            };
+            if &updated == profile {
                 return Ok(vec![]);
             }
-            Ok(vec![UserEvent::UserProfileUpdated { first_name, last_name }])
+            Ok(vec![UserEvent::UserProfileUpdated { profile: updated }])
         }
         (UserCommand::StartSession(session), Some(_)) => Ok(vec![UserEvent::UserSessionStarted(session)]),
-        (UserCommand::RevokeSession { session_id }, Some(_)) => Ok(if user.sessions.contains_key(&session_id) {
-            vec![UserEvent::UserSessionRevoked { session_id }]
-        } else {
-            vec![]
-        }),
+        (UserCommand::RevokeSession { session_id }, Some(_)) => {
+            Ok(if user.sessions.contains_key(&session_id) {
+                vec![UserEvent::UserSessionRevoked { session_id }]
+            } else {
+                vec![]
+            })
+        }
     }
 }
 
@@ -193,7 +198,12 @@ impl Aggregate for User {
     type Error = UserError;
     type Services = ();
 
-    async fn handle(&mut self, command: UserCommand, _services: &(), sink: &EventSink<Self>) -> Result<(), UserError> {
+    async fn handle(
+        &mut self,
+        command: UserCommand,
+        _services: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), UserError> {
         for event in decide(self, command)? {
             sink.write(event, self).await;
         }
@@ -206,12 +216,7 @@ impl Aggregate for User {
                 self.profile = Some(profile);
                 self.password_hash = password_hash;
             }
-            UserEvent::UserProfileUpdated { first_name, last_name } => {
-                if let Some(profile) = self.profile.as_mut() {
-                    profile.first_name = first_name;
-                    profile.last_name = last_name;
-                }
-            }
+            UserEvent::UserProfileUpdated { profile } => self.profile = Some(profile),
             UserEvent::UserSessionStarted(session) => {
                 self.sessions.insert(session.id.clone(), session);
             }
@@ -253,7 +258,11 @@ mod tests {
     fn registering_creates_the_user_with_a_first_session() {
         TestFramework::<User>::with(())
             .given_no_previous_events()
-            .when(UserCommand::Register { profile: profile(), password_hash: "hash".into(), session: session("s1") })
+            .when(UserCommand::Register {
+                profile: profile(),
+                password_hash: "hash".into(),
+                session: session("s1"),
+            })
             .then_expect_events(registered());
     }
 
@@ -261,7 +270,11 @@ mod tests {
     fn registering_twice_is_refused() {
         TestFramework::<User>::with(())
             .given(registered())
-            .when(UserCommand::Register { profile: profile(), password_hash: "h".into(), session: session("s2") })
+            .when(UserCommand::Register {
+                profile: profile(),
+                password_hash: "h".into(),
+                session: session("s2"),
+            })
             .then_expect_error(UserError::AlreadyRegistered);
     }
 
@@ -271,8 +284,7 @@ mod tests {
             .given(registered())
             .when(UserCommand::UpdateProfile { first_name: None, last_name: Some("Lovelace".into()) })
             .then_expect_events(vec![UserEvent::UserProfileUpdated {
-                first_name: "Ada".into(),
-                last_name: "Lovelace".into(),
+                profile: Profile { last_name: "Lovelace".into(), ..profile() },
             }]);
     }
 

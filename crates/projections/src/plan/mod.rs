@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use domain::identity::UserEvent;
 use domain::jobs::JobKind;
 use domain::names::{GameName, PlayerName, RegionName};
 use domain::scores::refresh::RefreshScope;
@@ -16,6 +17,7 @@ use eventlog::LoggedEvent;
 use crate::boards::{Board, ranking_member, timestamp};
 use crate::documents::JobDocument;
 use crate::keys::relative;
+use crate::users::{SessionRecord, UserDocument};
 
 /// The largest magnitude a `sum` entry reaches; sums beyond it stay there.
 const SUM_LIMIT: i64 = 1 << 53;
@@ -29,6 +31,8 @@ pub type GameBook = HashMap<GameName, GameSettings>;
 pub enum Op {
     /// Store a string.
     Set { key: String, value: String },
+    /// Store a string that disappears at a given time.
+    SetUntil { key: String, value: String, until: DateTime<Utc> },
     /// Remove a key.
     Del { key: String },
     /// Store one field of a hash.
@@ -87,7 +91,9 @@ pub fn plan_batch(
                     renders.insert(board.id(), Op::Render { board, expires_at });
                 }
                 after_renders.push(score_job(event, &score, now));
+                after_renders.extend(owner_op(event));
             }
+            "user" => plan_user(event, decode(event)?, now, &mut after_renders),
             "leaderboard_refresh" => {
                 let RefreshEvent::LeaderboardRefreshRequested(scope) = decode(event)?;
                 after_renders.push(Op::Refresh {
@@ -96,6 +102,7 @@ pub fn plan_batch(
                     region: scope.region.clone(),
                 });
                 after_renders.push(refresh_job(event, &scope, now));
+                after_renders.extend(owner_op(event));
             }
             _ => {}
         }
@@ -139,6 +146,31 @@ fn boards_of(score: &NewScore, settings: &GameSettings, now: DateTime<Utc>) -> V
         .collect()
 }
 
+fn plan_user(event: &LoggedEvent, user_event: UserEvent, now: DateTime<Utc>, ops: &mut Vec<Op>) {
+    let id = &event.aggregate_id;
+    match user_event {
+        UserEvent::UserRegistered { profile, .. } | UserEvent::UserProfileUpdated { profile } => {
+            ops.push(Op::Set {
+                key: relative::user(id),
+                value: serde_json::to_string(&UserDocument::new(id, &profile)).unwrap_or_default(),
+            })
+        }
+        UserEvent::UserSessionStarted(session) if session.expires_at > now => {
+            let record =
+                SessionRecord { user_id: id.clone(), scopes: session.scopes, expires_at: session.expires_at };
+            ops.push(Op::SetUntil {
+                key: relative::session(&session.id),
+                value: serde_json::to_string(&record).unwrap_or_default(),
+                until: session.expires_at,
+            });
+        }
+        UserEvent::UserSessionStarted(_) => {}
+        UserEvent::UserSessionRevoked { session_id } => {
+            ops.push(Op::Del { key: relative::session(&session_id) })
+        }
+    }
+}
+
 fn job_id(event: &LoggedEvent) -> String {
     event.metadata_value("job_id").unwrap_or(&event.aggregate_id).to_owned()
 }
@@ -171,6 +203,12 @@ fn refresh_job(event: &LoggedEvent, scope: &RefreshScope, now: DateTime<Utc>) ->
 
 fn job_op(document: JobDocument) -> Op {
     Op::Job { id: document.id.clone(), document: serde_json::to_string(&document).unwrap_or_default() }
+}
+
+/// The job's owner, as the command's metadata names it.
+fn owner_op(event: &LoggedEvent) -> Option<Op> {
+    let owner = event.metadata_value("user_id")?;
+    Some(Op::Set { key: relative::job_owner(&job_id(event)), value: owner.to_owned() })
 }
 
 /// Folds a batch's scores per board and player before they reach Redis: a backlog of a million
@@ -240,6 +278,9 @@ impl Op {
     pub fn encode(&self, args: &mut Vec<String>) {
         match self {
             Op::Set { key, value } => args.extend(["SET".into(), key.clone(), value.clone()]),
+            Op::SetUntil { key, value, until } => {
+                args.extend(["SETUNTIL".into(), key.clone(), value.clone(), until.timestamp().to_string()])
+            }
             Op::Del { key } => args.extend(["DEL".into(), key.clone()]),
             Op::HashSet { key, field, value } => {
                 args.extend(["HSET".into(), key.clone(), field.clone(), value.clone()])
