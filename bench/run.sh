@@ -19,15 +19,33 @@ wrk_figures() { # prints "req/s p99_ms"
 }
 pgbench_tps() { awk '/^tps/ {printf "%.0f\n", $3}' "$1"; }
 
+# settle: waits until the stack's projector has projected everything, so one figure's backlog does not
+# weigh on the next one's measurement.
+settle() {
+  local deadline=$((SECONDS + 300))
+  until curl -fsS http://127.0.0.1:9101/metrics 2>/dev/null | grep -q '^projector_lag_events 0$'; do
+    ((SECONDS < deadline)) || { echo "the projector did not catch up" >&2; return 1; }
+    sleep 0.5
+  done
+}
+
 say "preparing the baseline database"
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS reprise_bench WITH (FORCE)" postgres
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE reprise_bench" postgres
 REPRISE_DATABASE__URL=postgres://postgres@127.0.0.1:5432/reprise_bench target/release/projector migrate >/dev/null
 
+say "signing up a benchmark user"
+bench_user="bench-$(date +%s)-$$"
+export REPRISE_TOKEN=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
+  -d "{\"email\":\"$bench_user@example.com\",\"password\":\"benchmark\",\"passwordConf\":\"benchmark\",\"userName\":\"$bench_user\"}" \
+  http://127.0.0.1:8080/v1/users | awk 'tolower($1) == "authorization:" {print $3}' | tr -d '\r')
+
 rows=()
 say "POST /v1/scores through nginx vs pgbench's single-event append"
 for c in 8 32 64; do
+  settle
   pgbench -h 127.0.0.1 -U postgres -n -c "$c" -j 2 -T "$DURATION" -f bench/append.sql reprise_bench >"$OUT/pgbench-$c.txt" 2>&1
+  settle
   wrk -t 2 -c "$c" -d "${DURATION}s" --latency -s bench/post_score.lua http://127.0.0.1:8080 >"$OUT/post-$c.txt"
   read -r rps p99 < <(wrk_figures "$OUT/post-$c.txt")
   tps=$(pgbench_tps "$OUT/pgbench-$c.txt")
@@ -35,6 +53,7 @@ for c in 8 32 64; do
 done
 
 say "GET /v1/leaderboards/bench through nginx vs nginx serving the same bytes as a file"
+settle
 curl -fsS http://127.0.0.1:8080/v1/leaderboards/bench >"$OUT/board.json"
 static_port=8089
 mkdir -p "$OUT/static/tmp"
@@ -70,7 +89,7 @@ rows+=("| GET /v1/leaderboards/bench (top 100, $bytes bytes), 32 connections | $
 catch_up() {
   local label=$1 player_sql=$2
   say "projector catch-up of a $BACKLOG-event backlog, $label"
-  psql -h 127.0.0.1 -U postgres -q reprise_bench <<SQL
+  psql -h 127.0.0.1 -U postgres -q -v ON_ERROR_STOP=1 reprise_bench <<SQL
 TRUNCATE events;
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
 SELECT 'score', 'job-' || n, 1, 'ScoreSubmitted', '1',
@@ -78,7 +97,7 @@ SELECT 'score', 'job-' || n, 1, 'ScoreSubmitted', '1',
          'score', (n * 7919) % 1000000, 'region', CASE WHEN n % 2 = 0 THEN 'eu' ELSE 'us' END,
          'achievedAt', to_char(now() - make_interval(secs => n % 86400), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'requestHash', 'h')),
        json_build_object('job_id', 'job-' || n)
-FROM generate_series(1, $BACKLOG) AS n;
+FROM generate_series(1::bigint, $BACKLOG::bigint) AS n;
 SQL
   local head prefix started finished projector seconds rate
   head=$(psql -h 127.0.0.1 -U postgres -Atc "SELECT transaction_id::text || ':' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1" reprise_bench)

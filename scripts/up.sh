@@ -18,6 +18,13 @@ target/release/projector migrate >"$LOGS/migrate.log" 2>&1 || { cat "$LOGS/migra
 
 scripts/down.sh >/dev/null
 
+# The token signing secret: generated once, kept in var/, never shipped.
+mkdir -p "$VAR/secrets"
+if [ ! -s "$VAR/secrets/jwt" ]; then
+  (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n' >"$VAR/secrets/jwt")
+fi
+export REPRISE_AUTH__JWT_SECRET_FILE="$VAR/secrets/jwt"
+
 start() {
   local name=$1
   shift

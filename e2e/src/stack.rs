@@ -37,6 +37,8 @@ pub struct Stack {
     pub http: reqwest::Client,
     /// Redis, for looking at documents directly.
     pub redis: Client,
+    /// A session token of the stack's first user, whom `post`, `put` and `get` act as.
+    pub token: String,
     shutdown: CancellationToken,
 }
 
@@ -103,7 +105,25 @@ impl Stack {
             .await;
         }
         let http = reqwest::Client::builder().timeout(Duration::from_secs(40)).build().expect("http client");
-        Self { database, settings, command, query, http, redis, shutdown }
+        let mut stack =
+            Self { database, settings, command, query, http, redis, shutdown, token: String::new() };
+        stack.token = stack.sign_up("tester").await;
+        stack
+    }
+
+    /// Signs up user `name` (`{name}@example.com`, password `correct horse`) and returns its token.
+    pub async fn sign_up(&self, name: &str) -> String {
+        let body = serde_json::json!({
+            "email": format!("{name}@example.com"),
+            "password": "correct horse",
+            "passwordConf": "correct horse",
+            "userName": name,
+        });
+        let response =
+            self.http.post(format!("{}/v1/users", self.command)).json(&body).send().await.expect("sign up");
+        assert_eq!(response.status(), 201, "sign-up failed");
+        let header = response.headers()["authorization"].to_str().expect("token header").to_owned();
+        header.trim_start_matches("Bearer ").to_owned()
     }
 
     /// The stack's key layout.
@@ -113,17 +133,29 @@ impl Stack {
 
     /// POSTs `body` as JSON to command-api.
     pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
-        self.http.post(format!("{}{path}", self.command)).json(&body).send().await.expect("POST")
+        self.http
+            .post(format!("{}{path}", self.command))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// PUTs `body` as JSON to command-api.
     pub async fn put(&self, path: &str, body: Value) -> reqwest::Response {
-        self.http.put(format!("{}{path}", self.command)).json(&body).send().await.expect("PUT")
+        self.http
+            .put(format!("{}{path}", self.command))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("PUT")
     }
 
     /// GETs from query-api.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.query)).send().await.expect("GET")
+        self.http.get(format!("{}{path}", self.query)).bearer_auth(&self.token).send().await.expect("GET")
     }
 
     /// Submits a score and returns its job id, asserting the 202.
@@ -140,6 +172,7 @@ impl Stack {
             let job: Value = self
                 .http
                 .get(format!("{}/v1/jobs/{id}", self.query))
+                .bearer_auth(&self.token)
                 .header("Prefer", "wait=5")
                 .send()
                 .await

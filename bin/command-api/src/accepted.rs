@@ -8,6 +8,7 @@ use eventlog::{CommandError, Metadata};
 use fred::prelude::*;
 use fred::types::{Expiration, SetOptions};
 use http_kit::ApiError;
+use http_kit::auth::AuthenticatedUser;
 use projections::documents::JobDocument;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -21,9 +22,6 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// Namespace of job ids derived from idempotency keys.
 const IDEMPOTENT_JOBS: Uuid = Uuid::from_u128(0x6f0c_1d7e_52a4_4b0e_9f7b_1c83_e1d0_7a11);
-
-/// Who is asking, until identity arrives: every caller is the same anonymous user.
-pub const ANONYMOUS: &str = "anonymous";
 
 /// A new asynchronous command's identity: its job id, the request's hash and the event metadata.
 pub struct NewJob {
@@ -126,8 +124,27 @@ pub struct AcceptedLinks {
 }
 
 /// Writes the job's first document (unless the projector already wrote a later one) and answers 202.
-pub async fn accepted(state: &AppState, job: &NewJob, kind: JobKind, accepted_at: DateTime<Utc>) -> Response {
+pub async fn accepted(
+    state: &AppState,
+    job: &NewJob,
+    owner: &AuthenticatedUser,
+    kind: JobKind,
+    accepted_at: DateTime<Utc>,
+) -> Response {
     let id = job.id.to_string();
+    let owned: Result<Option<String>, Error> = state
+        .redis
+        .set(
+            state.keys.job_owner(&id),
+            owner.user_id.as_str(),
+            None::<Expiration>,
+            Some(SetOptions::NX),
+            false,
+        )
+        .await;
+    if let Err(error) = owned {
+        tracing::warn!(%error, job = %id, "could not record the job's owner");
+    }
     let document = JobDocument::queued(&id, kind, accepted_at);
     let first: Result<Option<String>, Error> = state
         .redis

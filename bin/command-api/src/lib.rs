@@ -3,7 +3,11 @@
 //! first document), so nothing depends on Redis surviving.
 
 mod accepted;
+mod claims;
+mod consistency;
 pub mod openapi;
+mod passwords;
+mod rate_limit;
 mod routes;
 mod state;
 
@@ -14,7 +18,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use state::AppState;
+pub use state::{AppState, session_status};
 
 /// A command-api bound to its port, ready to serve.
 pub struct Application {

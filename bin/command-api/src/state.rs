@@ -5,10 +5,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
+use chrono::{DateTime, Utc};
+use domain::identity::{Email, Session, User};
 use domain::names::GameName;
 use domain::scores::{Game, LeaderboardRefresh, ScoreSubmission};
 use eventlog::EventStore;
 use fred::prelude::*;
+use http_kit::ApiError;
+use http_kit::auth::{AuthState, SessionStatus, Tokens};
 use projections::Keys;
 use projections::redis::{Resend, client, start};
 use sqlx::PgPool;
@@ -24,6 +28,14 @@ pub struct AppState {
     pub submissions: EventStore<ScoreSubmission>,
     /// Leaderboard refresh requests.
     pub refreshes: EventStore<LeaderboardRefresh>,
+    /// Users.
+    pub users: EventStore<User>,
+    /// Signs session tokens.
+    pub tokens: Tokens,
+    /// E-mails whose sessions get the `admin` scope.
+    pub admins: Arc<Vec<String>>,
+    /// Failed sign-ins allowed per e-mail and per address per minute.
+    pub sign_in_failures_per_minute: u32,
     /// Redis, for the first document of a new job.
     pub redis: Client,
     /// The key layout.
@@ -47,6 +59,10 @@ impl AppState {
             games: EventStore::new(pool.clone()),
             submissions: EventStore::new(pool.clone()),
             refreshes: EventStore::new(pool.clone()),
+            users: EventStore::new(pool.clone()),
+            tokens: Tokens::from_settings(&settings.auth)?,
+            admins: Arc::new(settings.auth.admins.iter().map(|email| email.trim().to_lowercase()).collect()),
+            sign_in_failures_per_minute: settings.auth.sign_in_failures_per_minute,
             pool,
             redis,
             keys: Keys::new(settings.redis.key_prefix.clone()),
@@ -54,6 +70,46 @@ impl AppState {
             clock_skew: chrono::Duration::seconds(settings.http.clock_skew_seconds),
             scoring_games: Arc::default(),
         })
+    }
+}
+
+impl AppState {
+    /// A new session for the user with `email`, expiring after the token lifetime.
+    pub fn new_session(&self, email: &Email, now: DateTime<Utc>) -> Session {
+        let scopes = if self.admins.iter().any(|admin| admin == email.as_str()) {
+            vec![http_kit::auth::ADMIN.to_owned()]
+        } else {
+            vec![]
+        };
+        Session { id: uuid::Uuid::now_v7().to_string(), expires_at: now + self.tokens.ttl(), scopes }
+    }
+}
+
+impl AuthState for AppState {
+    fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    async fn session_status(&self, session_id: &str) -> Result<SessionStatus, ApiError> {
+        session_status(&self.redis, &self.keys, session_id).await
+    }
+}
+
+/// Looks a session up in Redis: open, closed, or unknown while the query side rebuilds.
+pub async fn session_status(
+    redis: &Client,
+    keys: &Keys,
+    session_id: &str,
+) -> Result<SessionStatus, ApiError> {
+    use projections::users::{SessionLookup, look_up_session};
+    match look_up_session(redis, keys, session_id).await {
+        Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
+        Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),
+        Ok(SessionLookup::Rebuilding) => Ok(SessionStatus::Unknown),
+        Err(error) => {
+            tracing::warn!(%error, "session store unavailable");
+            Err(ApiError::unavailable("the session store"))
+        }
     }
 }
 

@@ -154,15 +154,29 @@ impl Follower {
 
     /// The stored checkpoint, or, when Redis has none, a fresh start from the beginning of the log.
     async fn resume(&self, fence: i64) -> Result<Checkpoint, Stop> {
-        match self.store.checkpoint().await {
-            Ok(Some(checkpoint)) => Ok(checkpoint),
-            Ok(None) => {
-                tracing::info!("no checkpoint in Redis: rebuilding from the start of the log");
+        let stored = async { Ok::<_, Error>((self.store.checkpoint().await?, self.store.format().await?)) };
+        match stored.await {
+            Ok((Some(checkpoint), Some(format))) if format == projections::store::FORMAT => Ok(checkpoint),
+            Ok((checkpoint, format)) => {
+                if checkpoint.is_some() {
+                    tracing::info!(
+                        ?format,
+                        "the documents have an older layout: rebuilding them from the log"
+                    );
+                } else {
+                    tracing::info!("no checkpoint in Redis: rebuilding from the start of the log");
+                }
                 metrics::counter!("projector_rebuilds_total").increment(1);
                 self.status.set_rebuilding(true);
                 let cleared = self.store.clear().await.map_err(|_| Stop::Restart)?;
                 tracing::info!(cleared, "cleared the old documents");
-                let mark = [Op::Set { key: relative::REBUILDING.to_owned(), value: "1".to_owned() }];
+                let mark = [
+                    Op::Set { key: relative::REBUILDING.to_owned(), value: "1".to_owned() },
+                    Op::Set {
+                        key: relative::FORMAT.to_owned(),
+                        value: projections::store::FORMAT.to_owned(),
+                    },
+                ];
                 match self.store.apply(fence, None, Checkpoint::START, self.clock.now(), &mark).await {
                     Ok(()) => Ok(Checkpoint::START),
                     Err(ApplyError::Fenced) => Err(Stop::Deposed),

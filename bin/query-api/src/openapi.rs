@@ -11,14 +11,33 @@ use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
 #[openapi(paths(
     crate::routes::leaderboards::board,
     crate::routes::leaderboards::standing,
-    crate::routes::jobs::job
+    crate::routes::jobs::job,
+    crate::routes::users::me,
+    crate::routes::users::user
 ))]
 struct QueryApi;
+
+/// Declares the bearer token scheme the secured operations name, so Swagger UI's "Authorize" works.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut Document) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
+            ),
+        );
+    }
+}
 
 /// The whole contract.
 pub fn document() -> Document {
     let mut document = command_api::openapi::CommandApi::openapi();
     document.merge(QueryApi::openapi());
+    utoipa::Modify::modify(&BearerAuth, &mut document);
     document.info = InfoBuilder::new()
         .title("Reprise")
         .version("1")

@@ -5,6 +5,7 @@ use std::pin::Pin;
 
 use fred::prelude::*;
 use http_kit::ApiError;
+use http_kit::auth::{AuthState, SessionStatus, Tokens};
 use projections::Keys;
 use projections::redis::{Resend, client, start};
 
@@ -21,6 +22,8 @@ pub struct AppState {
     pub clock: http_kit::Clock,
     /// Announcements of changed job documents, for long polls.
     pub job_updates: JobUpdates,
+    /// Verifies session tokens.
+    pub tokens: Tokens,
 }
 
 impl AppState {
@@ -30,7 +33,8 @@ impl AppState {
         start(&redis);
         let keys = Keys::new(settings.redis.key_prefix.clone());
         let job_updates = JobUpdates::listen(&settings.redis, keys.job_updates())?;
-        Ok(Self { redis, keys, clock, job_updates })
+        let tokens = Tokens::from_settings(&settings.auth)?;
+        Ok(Self { redis, keys, clock, job_updates, tokens })
     }
 
     /// The answer to a read the projector has not (yet) produced a document for: 503 while the query
@@ -61,6 +65,16 @@ pub fn redis_failed(error: Error) -> ApiError {
             ApiError::unavailable("the document store")
         }
         _ => ApiError::internal(error),
+    }
+}
+
+impl AuthState for AppState {
+    fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    async fn session_status(&self, session_id: &str) -> Result<SessionStatus, ApiError> {
+        command_api::session_status(&self.redis, &self.keys, session_id).await
     }
 }
 

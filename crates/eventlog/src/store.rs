@@ -78,6 +78,18 @@ where
     A: Aggregate<Services = ()>,
     A::Command: Clone,
 {
+    /// The current state of aggregate `id` (the default state when it has no events).
+    pub async fn load(&self, id: &str) -> Result<A, CommandError<A::Error>>
+    where
+        A: Clone,
+    {
+        use cqrs_es::{AggregateContext as _, EventStore as _};
+        let store =
+            PersistedEventStore::<_, A>::new_event_store(PostgresEventRepository::new(self.pool.clone()));
+        let mut context = store.load_aggregate(id).await.map_err(classify)?;
+        Ok(context.aggregate().clone())
+    }
+
     /// Runs `command` on aggregate `id` that is expected to be new (its id was just minted): the events
     /// are decided against an empty aggregate and appended in one INSERT, without loading anything
     /// first. When `id` exists after all (an idempotent replay, a racing duplicate), the unique key

@@ -84,6 +84,8 @@ pub mod relative {
     pub const CHECKPOINT: &str = "projector:checkpoint";
     /// The projector's fencing token.
     pub const FENCE: &str = "projector:fence";
+    /// The layout version of the documents under the prefix.
+    pub const FORMAT: &str = "projector:format";
     /// Present while rebuilding.
     pub const REBUILDING: &str = "projector:rebuilding";
     /// Every game's settings.

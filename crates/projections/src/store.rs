@@ -11,6 +11,10 @@ use crate::plan::Op;
 /// The Redis Function library; loading it again with the same code changes nothing.
 pub const LIBRARY: &str = include_str!("projection.lua");
 
+/// The layout of the documents this code writes. Change it whenever the layout changes: a projector
+/// finding another layout under its prefix rebuilds everything from the log instead of mixing the two.
+pub const FORMAT: &str = "2";
+
 /// Why a batch was not applied.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -53,6 +57,11 @@ impl ProjectionStore {
     pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, Error> {
         let stored: Option<String> = self.client.get(self.keys.checkpoint()).await?;
         Ok(stored.and_then(|text| text.parse().ok()))
+    }
+
+    /// The layout version stored under the prefix, if any.
+    pub async fn format(&self) -> Result<Option<String>, Error> {
+        self.client.get(self.keys.full(relative::FORMAT)).await
     }
 
     /// Makes `token` the fencing token; `false` when a larger one is already stored.

@@ -63,3 +63,32 @@ pub struct SessionRecord {
     /// When it expires.
     pub expires_at: DateTime<Utc>,
 }
+
+/// What the session store says of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionLookup {
+    /// Its record is there: open.
+    Open,
+    /// No record, and the store is complete: revoked, expired or never started.
+    Closed,
+    /// No record, but the store is being rebuilt from the log: it may be open.
+    Rebuilding,
+}
+
+/// Looks a session up.
+pub async fn look_up_session(
+    redis: &fred::prelude::Client,
+    keys: &crate::Keys,
+    session_id: &str,
+) -> Result<SessionLookup, fred::error::Error> {
+    use fred::prelude::*;
+    let open: i64 = redis.exists(keys.session(session_id)).await?;
+    if open == 1 {
+        return Ok(SessionLookup::Open);
+    }
+    Ok(if crate::redis::rebuilding(redis, keys).await? {
+        SessionLookup::Rebuilding
+    } else {
+        SessionLookup::Closed
+    })
+}

@@ -6,6 +6,7 @@ async fn post_with_key(stack: &Stack, key: &str, body: Value) -> reqwest::Respon
     stack
         .http
         .post(format!("{}/v1/scores", stack.command))
+        .bearer_auth(&stack.token)
         .header("Idempotency-Key", key)
         .json(&body)
         .send()
@@ -62,10 +63,16 @@ async fn a_replay_after_a_restart_of_every_service_still_gets_the_same_job() {
     let first_stack = Stack::start().await;
     let body = json!({ "game": "tetris", "player": "ada", "score": 10 });
     let first: Value = post_with_key(&first_stack, "k-3", body.clone()).await.json().await.unwrap();
-    // A new command-api over the same database and a fresh Redis prefix: nothing survives but the log.
+    // A new command-api process over the same database, with the first job's documents gone from
+    // Redis: only the log remembers the key.
+    let keys = first_stack.keys();
+    let job_id = first["jobId"].as_str().unwrap();
+    let _: i64 =
+        fred::prelude::KeysInterface::del(&first_stack.redis, vec![keys.job(job_id), keys.job_owner(job_id)])
+            .await
+            .unwrap();
     let settings = {
         let mut s = first_stack.settings.clone();
-        s.redis.key_prefix = testkit::unique_prefix();
         s.http.command_addr = "127.0.0.1:0".into();
         s
     };
@@ -76,6 +83,7 @@ async fn a_replay_after_a_restart_of_every_service_still_gets_the_same_job() {
     let replay: Value = first_stack
         .http
         .post(url)
+        .bearer_auth(&first_stack.token)
         .header("Idempotency-Key", "k-3")
         .json(&body)
         .send()

@@ -15,6 +15,7 @@ async fn writes_reach_the_command_side_and_reads_the_query_side_through_one_door
     let accepted = stack
         .http
         .post(format!("{}/v1/scores", nginx.url))
+        .bearer_auth(&stack.token)
         .json(&json!({ "game": "tetris", "player": "ada", "score": 4200 }))
         .send()
         .await
@@ -24,6 +25,7 @@ async fn writes_reach_the_command_side_and_reads_the_query_side_through_one_door
     let job: Value = stack
         .http
         .get(format!("{}{location}", nginx.url))
+        .bearer_auth(&stack.token)
         .header("Prefer", "wait=10")
         .send()
         .await
@@ -68,6 +70,7 @@ async fn nginx_refuses_a_body_over_one_mebibyte_with_a_problem() {
     let response = stack
         .http
         .post(format!("{}/v1/scores", nginx.url))
+        .bearer_auth(&stack.token)
         .header("content-type", "application/json")
         .body(vec![b' '; 1024 * 1024 + 10])
         .send()
@@ -102,7 +105,14 @@ async fn operations_docs_and_the_web_page_are_served() {
 async fn with_the_command_side_down_nginx_answers_a_503_problem() {
     let stack = Stack::start().await;
     let nginx = Nginx::start(stack.query.trim_start_matches("http://"), "127.0.0.1:9").await;
-    let response = stack.http.post(format!("{}/v1/scores", nginx.url)).json(&json!({})).send().await.unwrap();
+    let response = stack
+        .http
+        .post(format!("{}/v1/scores", nginx.url))
+        .bearer_auth(&stack.token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 503);
     assert!(response.headers().contains_key("retry-after"));
     assert_eq!(response.headers()["content-type"], "application/problem+json");

@@ -23,6 +23,7 @@ async fn malformed_json_is_a_400() {
     let response = stack
         .http
         .post(format!("{}/v1/scores", stack.command))
+        .bearer_auth(&stack.token)
         .header("content-type", "application/json")
         .body("{\"game\": ")
         .send()
@@ -34,8 +35,14 @@ async fn malformed_json_is_a_400() {
 #[tokio::test]
 async fn a_body_that_is_not_json_is_a_415() {
     let stack = Stack::start().await;
-    let response =
-        stack.http.post(format!("{}/v1/scores", stack.command)).body("game=tetris").send().await.unwrap();
+    let response = stack
+        .http
+        .post(format!("{}/v1/scores", stack.command))
+        .bearer_auth(&stack.token)
+        .body("game=tetris")
+        .send()
+        .await
+        .unwrap();
     problem(response, 415).await;
 }
 
@@ -46,6 +53,7 @@ async fn a_body_over_one_mebibyte_is_a_413() {
     let response = stack
         .http
         .post(format!("{}/v1/scores", stack.command))
+        .bearer_auth(&stack.token)
         .header("content-type", "application/json")
         .body(format!("{{\"game\":\"{padding}\"}}"))
         .send()

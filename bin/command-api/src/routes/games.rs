@@ -7,6 +7,7 @@ use domain::names::GameName;
 use domain::scores::game::MAX_TITLE_CHARS;
 use domain::scores::{GameCommand, GameError, GameSettings, Operator, Period, SortOrder};
 use eventlog::{CommandError, Metadata};
+use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -55,6 +56,7 @@ pub struct GameResponse {
     put, path = "/v1/games/{game}", tag = "scores",
     params(("game" = String, Path, description = "1–64 characters of [A-Za-z0-9_.-]")),
     request_body = GameRequest,
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The game's settings now", body = GameResponse),
         (status = 409, description = "The game has scores, so sortOrder and operator cannot change", body = http_kit::problem::Problem),
@@ -63,6 +65,7 @@ pub struct GameResponse {
 )]
 pub async fn configure(
     State(state): State<AppState>,
+    _caller: AuthenticatedUser,
     Path(game): Path<String>,
     JsonBody(request): JsonBody<GameRequest>,
 ) -> Result<Json<GameResponse>, ApiError> {

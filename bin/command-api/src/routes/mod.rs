@@ -3,9 +3,11 @@
 pub mod games;
 pub mod refresh;
 pub mod scores;
+pub mod sessions;
+pub mod users;
 
 use axum::Router;
-use axum::routing::{post, put};
+use axum::routing::{delete, patch, post, put};
 use http_kit::ApiError;
 
 use crate::AppState;
@@ -13,6 +15,10 @@ use crate::AppState;
 /// Every command route.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/v1/users", post(users::sign_up))
+        .route("/v1/users/me", patch(users::update_me))
+        .route("/v1/sessions", post(sessions::sign_in))
+        .route("/v1/sessions/mine", delete(sessions::sign_out))
         .route("/v1/games/{game}", put(games::configure))
         .route("/v1/scores", post(scores::submit))
         .route("/v1/leaderboards/{game}/refresh", post(refresh::request))

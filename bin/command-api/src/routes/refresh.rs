@@ -10,11 +10,12 @@ use domain::names::{GameName, RegionName};
 use domain::scores::refresh::RefreshScope;
 use domain::scores::{Game, Period, RefreshCommand};
 use http_kit::ApiError;
+use http_kit::auth::AuthenticatedUser;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::accepted::{ANONYMOUS, Accepted, NewJob, accepted};
+use crate::accepted::{Accepted, NewJob, accepted};
 
 /// What to regenerate; an empty body means every board of the game.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -30,6 +31,7 @@ pub struct RefreshRequest {
 #[utoipa::path(
     post, path = "/v1/leaderboards/{game}/refresh", tag = "scores",
     params(("game" = String, Path, description = "The game")),
+    security(("bearer" = [])),
     request_body(content = RefreshRequest, description = "Optional; empty refreshes every board"),
     responses(
         (status = 202, description = "Accepted; poll the job", body = Accepted),
@@ -40,6 +42,7 @@ pub struct RefreshRequest {
 pub async fn request(
     State(state): State<AppState>,
     Path(game): Path<String>,
+    caller: AuthenticatedUser,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -51,7 +54,8 @@ pub async fn request(
         return Err(ApiError::UnsupportedMediaType("the body must be JSON".to_owned()));
     };
     let now = state.clock.now();
-    let job = NewJob::mint(&headers, ANONYMOUS, &format!("POST /v1/leaderboards/{game}/refresh"), &request)?;
+    let job =
+        NewJob::mint(&headers, &caller.user_id, &format!("POST /v1/leaderboards/{game}/refresh"), &request)?;
     let scope = parse(&game, request, job.request_hash.clone()).map_err(ApiError::Invalid)?;
     let exists =
         eventlog::aggregate_exists::<Game>(&state.pool, scope.game.as_str()).await.map_err(|error| {
@@ -67,7 +71,7 @@ pub async fn request(
     let outcome =
         state.refreshes.create(&job.id.to_string(), RefreshCommand::Request(scope), &job.metadata).await;
     job.settle(outcome, |existing| &existing.request_hash)?;
-    Ok(accepted(&state, &job, JobKind::LeaderboardRefresh, now).await)
+    Ok(accepted(&state, &job, &caller, JobKind::LeaderboardRefresh, now).await)
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -8,12 +8,13 @@ use domain::errors::FieldErrors;
 use domain::jobs::JobKind;
 use domain::names::{GameName, PlayerName, RegionName};
 use domain::scores::{GameCommand, NewScore, ScoreValue, SubmissionCommand};
+use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::accepted::{ANONYMOUS, Accepted, NewJob, accepted, command_failed};
+use crate::accepted::{Accepted, NewJob, accepted, command_failed};
 
 /// A score, as sent.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -38,10 +39,12 @@ pub struct ScoreRequest {
 #[utoipa::path(
     post, path = "/v1/scores", tag = "scores",
     request_body = ScoreRequest,
+    security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays with the same key get the same job")),
     responses(
         (status = 202, description = "Accepted; poll the job", body = Accepted,
             headers(("Location" = String, description = "/v1/jobs/{id}"))),
+        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
         (status = 400, description = "Malformed JSON", body = http_kit::problem::Problem),
         (status = 413, description = "Body too large", body = http_kit::problem::Problem),
         (status = 415, description = "Not JSON", body = http_kit::problem::Problem),
@@ -51,12 +54,13 @@ pub struct ScoreRequest {
 )]
 pub async fn submit(
     State(state): State<AppState>,
+    caller: AuthenticatedUser,
     headers: HeaderMap,
     JsonBody(request): JsonBody<ScoreRequest>,
 ) -> Result<Response, ApiError> {
     // Microseconds are what ranks ties; finer digits would show in documents yet decide nothing.
     let now = state.clock.now().trunc_subsecs(6);
-    let job = NewJob::mint(&headers, ANONYMOUS, "POST /v1/scores", &request)?;
+    let job = NewJob::mint(&headers, &caller.user_id, "POST /v1/scores", &request)?;
     let score =
         parse(request, now, now + state.clock_skew, job.request_hash.clone()).map_err(ApiError::Invalid)?;
     start_scoring(&state, &score.game).await?;
@@ -64,7 +68,7 @@ pub async fn submit(
         state.submissions.create(&job.id.to_string(), SubmissionCommand::Submit(score), &job.metadata).await;
     job.settle(outcome, |existing| &existing.request_hash)?;
     metrics::counter!("scores_accepted_total").increment(1);
-    Ok(accepted(&state, &job, JobKind::ScoreSubmit, now).await)
+    Ok(accepted(&state, &job, &caller, JobKind::ScoreSubmit, now).await)
 }
 
 /// Creates the game with default settings if it is new, and freezes its ranking, once per process.

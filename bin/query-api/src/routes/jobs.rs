@@ -9,6 +9,7 @@ use axum::response::Response;
 use domain::jobs::JobStatus;
 use fred::prelude::*;
 use http_kit::ApiError;
+use http_kit::auth::AuthenticatedUser;
 use projections::documents::JobDocument;
 
 use super::stored_json;
@@ -21,21 +22,25 @@ const MAX_WAIT: Duration = Duration::from_secs(30);
 /// A job; with `Prefer: wait=N`, answers as soon as it reaches a final status or after N seconds.
 #[utoipa::path(
     get, path = "/v1/jobs/{id}", tag = "jobs",
+    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The job's id"),
         ("Prefer" = Option<String>, Header, description = "wait=N (N ≤ 30): wait for a final status"),
     ),
     responses(
         (status = 200, description = "The job", body = JobDocument),
-        (status = 404, description = "No such job", body = http_kit::problem::Problem),
+        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
+        (status = 404, description = "No such job (or someone else's)", body = http_kit::problem::Problem),
         (status = 503, description = "The query side is unavailable or rebuilding", body = http_kit::problem::Problem),
     )
 )]
 pub async fn job(
     State(state): State<AppState>,
+    caller: AuthenticatedUser,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    ensure_visible(&state, &caller, &id).await?;
     let deadline = tokio::time::Instant::now() + requested_wait(&headers);
     loop {
         let mut watch = state.job_updates.watch(&id);
@@ -59,6 +64,19 @@ struct StatusOnly {
 
 fn is_final(stored: &[u8]) -> bool {
     serde_json::from_slice::<StatusOnly>(stored).is_ok_and(|job| job.status.is_final())
+}
+
+/// Someone else's job is answered like a job that does not exist.
+async fn ensure_visible(state: &AppState, caller: &AuthenticatedUser, id: &str) -> Result<(), ApiError> {
+    if caller.is_admin() {
+        return Ok(());
+    }
+    let owner: Option<String> = state.redis.get(state.keys.job_owner(id)).await.map_err(redis_failed)?;
+    match owner {
+        Some(owner) if owner == caller.user_id => Ok(()),
+        Some(_) => Err(ApiError::NotFound(format!("no job has the id {id}"))),
+        None => Err(state.missing(ApiError::NotFound(format!("no job has the id {id}"))).await),
+    }
 }
 
 fn requested_wait(headers: &HeaderMap) -> Duration {

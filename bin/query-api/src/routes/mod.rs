@@ -2,6 +2,7 @@
 
 pub mod jobs;
 pub mod leaderboards;
+pub mod users;
 
 use axum::Router;
 use axum::routing::get;
@@ -15,6 +16,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/leaderboards/{game}", get(leaderboards::board))
         .route("/v1/leaderboards/{game}/players/{player}", get(leaderboards::standing))
         .route("/v1/jobs/{id}", get(jobs::job))
+        .route("/v1/users/me", get(users::me))
+        .route("/v1/users/{id}", get(users::user))
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
         .with_state(state)
 }

@@ -1,0 +1,153 @@
+//! Sessions: `POST /v1/sessions` (sign in) and `DELETE /v1/sessions/mine` (sign out).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SubsecRound, Utc};
+use domain::identity::{Email, Session, User, UserCommand};
+use eventlog::Metadata;
+use fred::prelude::*;
+use fred::types::{Expiration, SetOptions};
+use http_kit::auth::AuthenticatedUser;
+use http_kit::{ApiError, JsonBody};
+use projections::boards::timestamp;
+use projections::users::{SessionRecord, UserDocument};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::accepted::command_failed;
+use crate::claims::{Claim, holder};
+use crate::passwords;
+use crate::rate_limit::{SignInLimit, client_address};
+
+/// A sign-in.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignIn {
+    /// The account's e-mail.
+    email: String,
+    /// Its password.
+    password: String,
+}
+
+/// A new session.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCreated {
+    /// The bearer token.
+    token: String,
+    /// When it stops being accepted.
+    expires_at: String,
+    /// Who signed in.
+    user: UserDocument,
+}
+
+/// Signs in; the same 401 for an unknown e-mail and a wrong password.
+#[utoipa::path(
+    post, path = "/v1/sessions", tag = "identity",
+    request_body = SignIn,
+    responses(
+        (status = 201, description = "Signed in; the token is also in `Authorization`", body = SessionCreated),
+        (status = 401, description = "Invalid credentials", body = http_kit::problem::Problem),
+        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<SignIn>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now().trunc_subsecs(6);
+    let limit = SignInLimit::new(&state, &request.email, &client_address(&headers), now);
+    limit.check().await?;
+    let user = match Email::parse(&request.email) {
+        Ok(email) => find_user(&state, &email).await?,
+        Err(_) => None,
+    };
+    let stored_hash = user.as_ref().map(|(_, user)| user.password_hash().to_owned());
+    let matches = passwords::verify(request.password, stored_hash).await;
+    let (user_id, user) = match user {
+        Some(found) if matches => found,
+        _ => {
+            limit.record_failure().await;
+            return Err(ApiError::Unauthorized("invalid credentials".to_owned()));
+        }
+    };
+    let profile = user.profile().ok_or_else(|| ApiError::Unauthorized("invalid credentials".to_owned()))?;
+    let session = state.new_session(&profile.email, now);
+    let metadata = Metadata::from([("user_id".to_owned(), user_id.clone())]);
+    state
+        .users
+        .execute(&user_id, UserCommand::StartSession(session.clone()), &metadata)
+        .await
+        .map_err(command_failed)?;
+    let token = open_session(&state, &user_id, &session, now).await;
+    let body = SessionCreated {
+        token: token.clone(),
+        expires_at: timestamp(session.expires_at),
+        user: UserDocument::new(&user_id, profile),
+    };
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        response.headers_mut().insert(header::AUTHORIZATION, value);
+    }
+    Ok(response)
+}
+
+/// Signs out: the caller's token is refused by every service from now on.
+#[utoipa::path(
+    delete, path = "/v1/sessions/mine", tag = "identity",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Signed out"),
+        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    caller: AuthenticatedUser,
+) -> Result<Response, ApiError> {
+    let metadata = Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
+    let command = UserCommand::RevokeSession { session_id: caller.session_id.clone() };
+    state.users.execute(&caller.user_id, command, &metadata).await.map_err(command_failed)?;
+    // The projector deletes the record too; deleting it now makes the revocation immediate.
+    let _: Result<i64, Error> = state.redis.del(state.keys.session(&caller.session_id)).await;
+    Ok(Json(serde_json::json!({ "sessionId": caller.session_id, "revoked": true })).into_response())
+}
+
+async fn find_user(state: &AppState, email: &Email) -> Result<Option<(String, User)>, ApiError> {
+    let user_id = holder(&state.pool, Claim::Email, email.as_str()).await.map_err(|error| {
+        if eventlog::is_unreachable(&error) {
+            ApiError::unavailable("the event log")
+        } else {
+            ApiError::internal(error)
+        }
+    })?;
+    let Some(user_id) = user_id else { return Ok(None) };
+    let user = state.users.load(&user_id).await.map_err(command_failed)?;
+    Ok(user.profile().is_some().then_some((user_id, user)))
+}
+
+/// Writes the session's record at once (the projector writes the same from the log) and returns its token.
+pub async fn open_session(state: &AppState, user_id: &str, session: &Session, now: DateTime<Utc>) -> String {
+    let record = SessionRecord {
+        user_id: user_id.to_owned(),
+        scopes: session.scopes.clone(),
+        expires_at: session.expires_at,
+    };
+    let written: Result<Option<String>, Error> = state
+        .redis
+        .set(
+            state.keys.session(&session.id),
+            serde_json::to_string(&record).unwrap_or_default(),
+            Some(Expiration::EXAT(session.expires_at.timestamp())),
+            Some(SetOptions::NX),
+            false,
+        )
+        .await;
+    if let Err(error) = written {
+        tracing::warn!(%error, "could not write the session record; the projector will");
+    }
+    state.tokens.issue(user_id, &session.id, &session.scopes, now, session.expires_at)
+}

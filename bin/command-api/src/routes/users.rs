@@ -1,0 +1,176 @@
+//! Accounts: `POST /v1/users` (sign up) and `PATCH /v1/users/me`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::SubsecRound;
+use domain::errors::FieldErrors;
+use domain::identity::{Email, Profile, User, UserCommand, UserName};
+use eventlog::Metadata;
+use http_kit::auth::AuthenticatedUser;
+use http_kit::{ApiError, JsonBody};
+use projections::users::UserDocument;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::sessions::open_session;
+use crate::AppState;
+use crate::accepted::command_failed;
+use crate::claims::{Claim, ClaimError, claim_all};
+use crate::consistency::wait_until_projected;
+use crate::passwords;
+
+/// The longest first or last name accepted.
+const MAX_NAME_CHARS: usize = 255;
+
+/// A sign-up.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignUp {
+    /// An e-mail address (compared trimmed and lower-cased).
+    email: Option<String>,
+    /// At least 8 characters.
+    password: Option<String>,
+    /// The same password again.
+    password_conf: Option<String>,
+    /// 1–255 characters, no spaces; unique.
+    user_name: Option<String>,
+    /// Optional.
+    first_name: Option<String>,
+    /// Optional.
+    last_name: Option<String>,
+}
+
+/// Creates an account and a first session; answers with the user and the session's token in
+/// `Authorization`.
+#[utoipa::path(
+    post, path = "/v1/users", tag = "identity",
+    request_body = SignUp,
+    responses(
+        (status = 201, description = "The new user; `Authorization: Bearer …` carries a session token", body = UserDocument),
+        (status = 409, description = "E-mail or user name taken", body = http_kit::problem::Problem),
+        (status = 415, description = "Not JSON", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn sign_up(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<SignUp>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now().trunc_subsecs(6);
+    let (email, user_name, password, first_name, last_name) = parse(request).map_err(ApiError::Invalid)?;
+    let user_id = Uuid::now_v7().to_string();
+    claim_all(
+        &state.pool,
+        &user_id,
+        &[(Claim::Email, email.as_str()), (Claim::UserName, user_name.as_str())],
+    )
+    .await
+    .map_err(|error| match error {
+        ClaimError::Taken(claim) => ApiError::Conflict(format!("that {} is already taken", claim.field())),
+        ClaimError::Database(error) if eventlog::is_unreachable(&error) => {
+            ApiError::unavailable("the event log")
+        }
+        ClaimError::Database(error) => ApiError::internal(error),
+    })?;
+    let password_hash = passwords::hash(password).await?;
+    let profile = Profile { email, user_name, first_name, last_name, created_at: now };
+    let session = state.new_session(&profile.email, now);
+    let command = UserCommand::Register { profile: profile.clone(), password_hash, session: session.clone() };
+    let metadata = Metadata::from([("user_id".to_owned(), user_id.clone())]);
+    state.users.create(&user_id, command, &metadata).await.map_err(command_failed)?;
+    let token = open_session(&state, &user_id, &session, now).await;
+    wait_until_projected(&state, "user", &user_id).await;
+    let mut response = (StatusCode::CREATED, Json(UserDocument::new(&user_id, &profile))).into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("/v1/users/{user_id}")) {
+        headers.insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Names to change; absent ones stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileChange {
+    /// A new first name.
+    first_name: Option<String>,
+    /// A new last name.
+    last_name: Option<String>,
+}
+
+/// Changes the caller's names.
+#[utoipa::path(
+    patch, path = "/v1/users/me", tag = "identity",
+    request_body = ProfileChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user now", body = UserDocument),
+        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn update_me(
+    State(state): State<AppState>,
+    caller: AuthenticatedUser,
+    JsonBody(change): JsonBody<ProfileChange>,
+) -> Result<Json<UserDocument>, ApiError> {
+    let mut errors = FieldErrors::default();
+    let first_name = change.first_name.map(|name| errors.check("firstName", name_of(name))).unwrap_or(None);
+    let last_name = change.last_name.map(|name| errors.check("lastName", name_of(name))).unwrap_or(None);
+    errors.finish().map_err(ApiError::Invalid)?;
+    let metadata = Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
+    let command = UserCommand::UpdateProfile { first_name, last_name };
+    state.users.execute(&caller.user_id, command, &metadata).await.map_err(command_failed)?;
+    let user: User = state.users.load(&caller.user_id).await.map_err(command_failed)?;
+    let profile = user.profile().ok_or_else(|| ApiError::NotFound("no such user".to_owned()))?;
+    wait_until_projected(&state, "user", &caller.user_id).await;
+    Ok(Json(UserDocument::new(&caller.user_id, profile)))
+}
+
+type SignUpParts = (Email, UserName, String, String, String);
+
+fn parse(request: SignUp) -> Result<SignUpParts, Vec<domain::FieldError>> {
+    let mut errors = FieldErrors::default();
+    let required = |value: Option<String>| value.ok_or_else(|| "is required".to_owned());
+    let email = errors.check("email", required(request.email).and_then(|e| Email::parse(&e)));
+    let user_name = errors.check("userName", required(request.user_name).and_then(|n| UserName::parse(&n)));
+    let password = errors.check(
+        "password",
+        required(request.password).and_then(|password| match password.chars().count() {
+            n if n < passwords::MIN_LENGTH => {
+                Err(format!("must be at least {} characters", passwords::MIN_LENGTH))
+            }
+            n if n > passwords::MAX_LENGTH => {
+                Err(format!("must be at most {} characters", passwords::MAX_LENGTH))
+            }
+            _ => Ok(password),
+        }),
+    );
+    if let Some(password) = &password
+        && request.password_conf.as_ref() != Some(password)
+    {
+        errors.push("passwordConf", "must equal password");
+    }
+    let first_name = errors.check("firstName", name_of(request.first_name.unwrap_or_default()));
+    let last_name = errors.check("lastName", name_of(request.last_name.unwrap_or_default()));
+    errors.finish()?;
+    match (email, user_name, password, first_name, last_name) {
+        (Some(email), Some(user_name), Some(password), Some(first), Some(last)) => {
+            Ok((email, user_name, password, first, last))
+        }
+        _ => Err(vec![]),
+    }
+}
+
+fn name_of(name: String) -> Result<String, String> {
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(format!("must be at most {MAX_NAME_CHARS} characters"));
+    }
+    Ok(name.trim().to_owned())
+}
