@@ -1,6 +1,7 @@
 //! Reprise end to end: real Postgres, Redis and nginx; every test with a stack of its own.
 
 mod idempotency;
+mod identity;
 mod leaderboards;
 mod nginx;
 mod outages;
