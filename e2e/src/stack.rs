@@ -111,7 +111,8 @@ impl Stack {
         stack
     }
 
-    /// Signs up user `name` (`{name}@example.com`, password `correct horse`) and returns its token.
+    /// Signs up user `name` (`{name}@example.com`, password `correct horse`), signs in as a client
+    /// would, and returns the session's token.
     pub async fn sign_up(&self, name: &str) -> String {
         let body = serde_json::json!({
             "email": format!("{name}@example.com"),
@@ -122,8 +123,18 @@ impl Stack {
         let response =
             self.http.post(format!("{}/v1/users", self.command)).json(&body).send().await.expect("sign up");
         assert_eq!(response.status(), 201, "sign-up failed");
-        let header = response.headers()["authorization"].to_str().expect("token header").to_owned();
-        header.trim_start_matches("Bearer ").to_owned()
+        let credentials =
+            serde_json::json!({ "email": format!("{name}@example.com"), "password": "correct horse" });
+        let response = self
+            .http
+            .post(format!("{}/v1/sessions", self.command))
+            .json(&credentials)
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(response.status(), 201, "sign-in failed");
+        let session: Value = response.json().await.expect("session JSON");
+        session["token"].as_str().expect("token").to_owned()
     }
 
     /// The stack's key layout.

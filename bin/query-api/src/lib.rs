@@ -1,6 +1,7 @@
 //! query-api: answers reads from the documents the projector keeps in Redis. The hottest read, a
 //! board's top 100, returns the stored bytes as they are.
 
+mod cache;
 pub mod openapi;
 mod routes;
 mod state;

@@ -9,6 +9,7 @@ use http_kit::auth::{AuthState, SessionStatus, Tokens};
 use projections::Keys;
 use projections::redis::{Resend, client, start};
 
+use crate::cache::DocumentCache;
 use crate::watch::JobUpdates;
 
 /// Shared by every handler.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub job_updates: JobUpdates,
     /// Verifies session tokens.
     pub tokens: Tokens,
+    /// Board documents kept in memory while Redis vouches for them.
+    pub documents: DocumentCache,
 }
 
 impl AppState {
@@ -34,7 +37,8 @@ impl AppState {
         let keys = Keys::new(settings.redis.key_prefix.clone());
         let job_updates = JobUpdates::listen(&settings.redis, keys.job_updates())?;
         let tokens = Tokens::from_settings(&settings.auth)?;
-        Ok(Self { redis, keys, clock, job_updates, tokens })
+        let documents = DocumentCache::track(&settings.redis, keys.full("lbdoc:"))?;
+        Ok(Self { redis, keys, clock, job_updates, tokens, documents })
     }
 
     /// The answer to a read the projector has not (yet) produced a document for: 503 while the query

@@ -192,3 +192,18 @@ async fn a_refresh_job_succeeds_through_the_projector() {
     assert_eq!(finished["kind"], "leaderboard.refresh");
     assert_eq!(finished["status"], "succeeded");
 }
+
+#[tokio::test]
+async fn a_board_read_again_after_each_new_score_never_shows_a_stale_copy() {
+    let stack = Stack::start().await;
+    for n in 1..=8 {
+        let job = stack.submit(json!({ "game": "fresh", "player": format!("p{n}"), "score": n })).await;
+        assert_eq!(stack.finished(&job).await["status"], "succeeded");
+        // Read twice: the first read may fill query-api's memory, the second is served from it.
+        for _ in 0..2 {
+            let board = stack.board("/v1/leaderboards/fresh").await;
+            assert_eq!(board["total"], n, "a succeeded score was missing from the board");
+            assert_eq!(Stack::ranking(&board)[0], (format!("p{n}"), n));
+        }
+    }
+}

@@ -61,10 +61,16 @@ pub async fn board(
     let board = Board::containing(&game, period, state.clock.now(), region.as_ref());
     let id = board.id();
     if matches!(page, Page::Top) && limit == TOP {
-        let stored: Option<Bytes> =
-            state.redis.get(state.keys.board_document(&id)).await.map_err(redis_failed)?;
+        let key = state.keys.board_document(&id);
+        if let Some(cached) = state.documents.get(&key) {
+            metrics::counter!("leaderboard_reads_total", "source" => "memory").increment(1);
+            return Ok(stored_json(cached));
+        }
+        let ticket = state.documents.ticket();
+        let stored: Option<Bytes> = state.redis.get(&key).await.map_err(redis_failed)?;
         if let Some(stored) = stored {
             metrics::counter!("leaderboard_reads_total", "source" => "stored").increment(1);
+            state.documents.keep(ticket, key, stored.clone());
             return Ok(stored_json(stored));
         }
     }
