@@ -1,7 +1,7 @@
 -- wrk: POST /v1/scores with a random player and score per request.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. (os.getenv("REPRISE_TOKEN") or "")
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or "")
 math.randomseed(os.time())
 request = function()
   local body = string.format('{"game":"bench","player":"p%d","score":%d,"region":"eu"}',

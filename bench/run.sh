@@ -36,7 +36,7 @@ REPRISE_DATABASE__URL=postgres://postgres@127.0.0.1:5432/reprise_bench target/re
 
 say "signing up a benchmark user"
 bench_user="bench-$(date +%s)-$$"
-export REPRISE_TOKEN=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
+export BENCH_TOKEN=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
   -d "{\"email\":\"$bench_user@example.com\",\"password\":\"benchmark\",\"passwordConf\":\"benchmark\",\"userName\":\"$bench_user\"}" \
   http://127.0.0.1:8080/v1/users | awk 'tolower($1) == "authorization:" {print $3}' | tr -d '\r')
 

@@ -95,6 +95,24 @@ pub fn command_failed<E: std::error::Error>(error: CommandError<E>) -> ApiError 
     }
 }
 
+/// The answer when a query on the event log's database failed: 503 when Postgres is unreachable.
+pub fn database_failed(error: sqlx::Error) -> ApiError {
+    if eventlog::is_unreachable(&error) {
+        tracing::warn!(%error, "event log unavailable");
+        ApiError::unavailable("the event log")
+    } else {
+        ApiError::internal(error)
+    }
+}
+
+/// Adds `Authorization: Bearer <token>` to a response, as sign-up and sign-in answer.
+pub fn with_bearer(mut response: Response, token: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        response.headers_mut().insert(header::AUTHORIZATION, value);
+    }
+    response
+}
+
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let key = value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;

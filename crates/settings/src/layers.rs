@@ -44,7 +44,12 @@ pub fn load_from(environment: Vec<(String, String)>) -> Result<Settings, Setting
     figment = merge_file(figment, &directory, &filename);
     let ours: Vec<(String, String)> =
         environment.iter().filter(|(key, _)| key.starts_with(ENV_PREFIX)).cloned().collect();
-    warn_about_unknown_variables(&ours);
+    let known = known_paths();
+    let (ours, unknown): (Vec<_>, Vec<_>) =
+        ours.into_iter().partition(|(key, _)| known.contains(&dotted_path(key)));
+    for (key, _) in unknown {
+        tracing::warn!(variable = %key, "ignoring an environment variable that names no setting");
+    }
     for (key, value) in read_secret_files(&ours)? {
         figment = figment.merge(Serialized::default(&key, value));
     }
@@ -84,21 +89,15 @@ fn read_secret_files(variables: &[(String, String)]) -> Result<Vec<(String, Stri
                 path: path.into(),
                 source,
             })?;
-            let dotted = stem.trim_start_matches(ENV_PREFIX).to_lowercase().replace("__", ".");
-            Ok((dotted, value.trim_end().to_owned()))
+            Ok((dotted_path(stem), value.trim_end().to_owned()))
         })
         .collect()
 }
 
-fn warn_about_unknown_variables(variables: &[(String, String)]) {
-    let known = known_paths();
-    for (key, _) in variables {
-        let stem = key.strip_suffix("_FILE").unwrap_or(key);
-        let dotted = stem.trim_start_matches(ENV_PREFIX).to_lowercase().replace("__", ".");
-        if !known.contains(&dotted) {
-            tracing::warn!(variable = %key, "ignoring an environment variable that names no setting");
-        }
-    }
+/// `REPRISE_SECTION__KEY` (or `…_FILE`) → `section.key`.
+fn dotted_path(variable: &str) -> String {
+    let stem = variable.strip_suffix("_FILE").unwrap_or(variable);
+    stem.trim_start_matches(ENV_PREFIX).to_lowercase().replace("__", ".")
 }
 
 fn known_paths() -> BTreeSet<String> {
@@ -180,6 +179,13 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(settings.database.url.expose_secret(), "postgres://app:s3cret@db/reprise");
+    }
+
+    #[test]
+    fn an_environment_variable_that_names_no_setting_is_ignored() {
+        let settings =
+            load_from(env(&[("APP_CONFIG_PATH", "/nonexistent"), ("REPRISE_TOKEN", "x")])).unwrap();
+        assert_eq!(settings.redis.key_prefix, "reprise:");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::accepted::{Accepted, NewJob, accepted};
+use crate::accepted::{Accepted, NewJob, accepted, database_failed};
 
 /// What to regenerate; an empty body means every board of the game.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -57,14 +57,9 @@ pub async fn request(
     let job =
         NewJob::mint(&headers, &caller.user_id, &format!("POST /v1/leaderboards/{game}/refresh"), &request)?;
     let scope = parse(&game, request, job.request_hash.clone()).map_err(ApiError::Invalid)?;
-    let exists =
-        eventlog::aggregate_exists::<Game>(&state.pool, scope.game.as_str()).await.map_err(|error| {
-            if eventlog::is_unreachable(&error) {
-                ApiError::unavailable("the event log")
-            } else {
-                ApiError::internal(error)
-            }
-        })?;
+    let exists = eventlog::aggregate_exists::<Game>(&state.pool, scope.game.as_str())
+        .await
+        .map_err(database_failed)?;
     if !exists {
         return Err(ApiError::NotFound(format!("no game is called {}", scope.game)));
     }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SubsecRound, Utc};
 use domain::identity::{Email, Session, User, UserCommand};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::accepted::command_failed;
+use crate::accepted::{command_failed, database_failed, with_bearer};
 use crate::claims::{Claim, holder};
 use crate::passwords;
 use crate::rate_limit::{SignInLimit, client_address};
@@ -88,11 +88,7 @@ pub async fn sign_in(
         expires_at: timestamp(session.expires_at),
         user: UserDocument::new(&user_id, profile),
     };
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
-        response.headers_mut().insert(header::AUTHORIZATION, value);
-    }
-    Ok(response)
+    Ok(with_bearer((StatusCode::CREATED, Json(body)).into_response(), &token))
 }
 
 /// Signs out: the caller's token is refused by every service from now on.
@@ -117,13 +113,7 @@ pub async fn sign_out(
 }
 
 async fn find_user(state: &AppState, email: &Email) -> Result<Option<(String, User)>, ApiError> {
-    let user_id = holder(&state.pool, Claim::Email, email.as_str()).await.map_err(|error| {
-        if eventlog::is_unreachable(&error) {
-            ApiError::unavailable("the event log")
-        } else {
-            ApiError::internal(error)
-        }
-    })?;
+    let user_id = holder(&state.pool, Claim::Email, email.as_str()).await.map_err(database_failed)?;
     let Some(user_id) = user_id else { return Ok(None) };
     let user = state.users.load(&user_id).await.map_err(command_failed)?;
     Ok(user.profile().is_some().then_some((user_id, user)))

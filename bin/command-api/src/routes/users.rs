@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::sessions::open_session;
 use crate::AppState;
-use crate::accepted::command_failed;
+use crate::accepted::{command_failed, database_failed, with_bearer};
 use crate::claims::{Claim, ClaimError, claim_all};
 use crate::consistency::wait_until_projected;
 use crate::passwords;
@@ -70,10 +70,7 @@ pub async fn sign_up(
     .await
     .map_err(|error| match error {
         ClaimError::Taken(claim) => ApiError::Conflict(format!("that {} is already taken", claim.field())),
-        ClaimError::Database(error) if eventlog::is_unreachable(&error) => {
-            ApiError::unavailable("the event log")
-        }
-        ClaimError::Database(error) => ApiError::internal(error),
+        ClaimError::Database(error) => database_failed(error),
     })?;
     let password_hash = passwords::hash(password).await?;
     let profile = Profile { email, user_name, first_name, last_name, created_at: now };
@@ -83,13 +80,12 @@ pub async fn sign_up(
     state.users.create(&user_id, command, &metadata).await.map_err(command_failed)?;
     let token = open_session(&state, &user_id, &session, now).await;
     wait_until_projected(&state, "user", &user_id).await;
-    let mut response = (StatusCode::CREATED, Json(UserDocument::new(&user_id, &profile))).into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
-        headers.insert(header::AUTHORIZATION, value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&format!("/v1/users/{user_id}")) {
-        headers.insert(header::LOCATION, value);
+    let mut response = with_bearer(
+        (StatusCode::CREATED, Json(UserDocument::new(&user_id, &profile))).into_response(),
+        &token,
+    );
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/users/{user_id}")) {
+        response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
 }
