@@ -77,7 +77,7 @@ wrk -t 2 -c 32 -d "${DURATION}s" --latency http://127.0.0.1:8080/v1/leaderboards
 wrk -t 2 -c 32 -d "${DURATION}s" --latency "http://127.0.0.1:$static_port/board.json" >"$OUT/get-static.txt"
 nginx -p "$OUT/static" -c "$OUT/static/nginx.conf" -s quit
 redis-cli -h 127.0.0.1 set bench:board "$(cat "$OUT/board.json")" >/dev/null
-redis_rps=$(redis-benchmark -h 127.0.0.1 -c 32 -n 200000 -q -t get 2>/dev/null | awk '/GET/ {print $2}')
+redis_rps=$(redis-benchmark -h 127.0.0.1 -c 32 -n 200000 -q -t get 2>/dev/null | tr '\r' '\n' | awk '/requests per second/ {rps=$2} END {print rps}')
 redis-cli -h 127.0.0.1 del bench:board >/dev/null
 read -r board_rps board_p99 < <(wrk_figures "$OUT/get-board.txt")
 read -r static_rps static_p99 < <(wrk_figures "$OUT/get-static.txt")

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use domain::jobs::JobKind;
 use eventlog::{CommandError, Metadata};
 use fred::prelude::*;
-use fred::types::{Expiration, SetOptions};
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
 use projections::documents::JobDocument;
@@ -150,32 +149,15 @@ pub async fn accepted(
     accepted_at: DateTime<Utc>,
 ) -> Response {
     let id = job.id.to_string();
-    let owned: Result<Option<String>, Error> = state
+    let document = serde_json::to_string(&JobDocument::queued(&id, kind, accepted_at)).unwrap_or_default();
+    // The projector writes document and owner together in one Function call, so both exist or
+    // neither does: MSETNX writes both first versions, or nothing over the projector's.
+    let first: Result<bool, Error> = state
         .redis
-        .set(
-            state.keys.job_owner(&id),
-            owner.user_id.as_str(),
-            None::<Expiration>,
-            Some(SetOptions::NX),
-            false,
-        )
-        .await;
-    if let Err(error) = owned {
-        tracing::warn!(%error, job = %id, "could not record the job's owner");
-    }
-    let document = JobDocument::queued(&id, kind, accepted_at);
-    let first: Result<Option<String>, Error> = state
-        .redis
-        .set(
-            state.keys.job(&id),
-            serde_json::to_string(&document).unwrap_or_default(),
-            None::<Expiration>,
-            Some(SetOptions::NX),
-            false,
-        )
+        .msetnx(vec![(state.keys.job(&id), document), (state.keys.job_owner(&id), owner.user_id.clone())])
         .await;
     if let Err(error) = first {
-        // The projector writes the document from the log soon anyway; the command is committed.
+        // The projector writes them from the log soon anyway; the command is committed.
         tracing::warn!(%error, job = %id, "could not write the first job document");
     }
     let location = format!("/v1/jobs/{id}");

@@ -160,3 +160,36 @@ async fn a_projector_killed_mid_backlog_and_restarted_ends_exactly_where_a_clean
         assert_eq!(after_crash.get(key), Some(value), "{key} differs after the crash");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projector_rebuild_throws_the_documents_away_and_rebuilds_the_same_ones_while_a_projector_runs() {
+    let stack = Stack::start().await;
+    for n in 0..30 {
+        stack
+            .submit(serde_json::json!({ "game": "rebuilt", "player": format!("p{}", n % 7), "score": n }))
+            .await;
+    }
+    let last = stack.submit(serde_json::json!({ "game": "rebuilt", "player": "last", "score": 99 })).await;
+    stack.finished(&last).await;
+    let prefix = stack.settings.redis.key_prefix.clone();
+    let before = documents(&stack.redis, &prefix).await;
+
+    let status = tokio::process::Command::new(projector_binary())
+        .arg("rebuild")
+        .env("REPRISE_DATABASE__URL", stack.database.url())
+        .env("REPRISE_REDIS__KEY_PREFIX", &prefix)
+        .env("APP_CONFIG_PATH", "/nonexistent")
+        .env("RUST_LOG", "warn")
+        .status();
+    let status =
+        tokio::time::timeout(Duration::from_secs(120), status).await.expect("rebuild finished").unwrap();
+    assert!(status.success());
+
+    let rebuilt = documents(&stack.redis, &prefix).await;
+    assert_eq!(before.keys().collect::<Vec<_>>(), rebuilt.keys().collect::<Vec<_>>());
+    for (key, value) in &before {
+        assert_eq!(rebuilt.get(key), Some(value), "{key} differs after the rebuild");
+    }
+    let board = stack.board("/v1/leaderboards/rebuilt").await;
+    assert_eq!(Stack::ranking(&board)[0], ("last".to_owned(), 99));
+}
