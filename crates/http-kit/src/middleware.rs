@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tracing::Instrument;
 
 use crate::problem::PROBLEM_JSON;
 
@@ -53,11 +54,12 @@ async fn observe(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let request_id = request_id_of(&request);
-    let span = tracing::info_span!("request", %method, route = %route, request_id = %request_id);
-    let response = {
-        let _entered = span.enter();
-        next.run(request).await
-    };
+    // A root span, attached to the request's future rather than entered: a guard held across an
+    // await would leave the span "current" on whichever thread polled last, chaining every later
+    // request's span to it until the chain's drop overflows the stack.
+    let span =
+        tracing::info_span!(parent: None, "request", %method, route = %route, request_id = %request_id);
+    let response = next.run(request).instrument(span).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     let labels = [("method", method.to_string()), ("route", route.clone()), ("status", status.to_string())];
