@@ -44,15 +44,9 @@ impl AppState {
     /// The answer to a read the projector has not (yet) produced a document for: 503 while the query
     /// side is rebuilt from the log (it may exist after all), otherwise `not_found`.
     pub async fn missing(&self, not_found: ApiError) -> ApiError {
-        let checks: Result<(i64, i64), Error> = async {
-            let checkpoint: i64 = self.redis.exists(self.keys.checkpoint()).await?;
-            let rebuilding: i64 = self.redis.exists(self.keys.rebuilding()).await?;
-            Ok((checkpoint, rebuilding))
-        }
-        .await;
-        match checks {
-            Ok((1, 0)) => not_found,
-            Ok(_) => ApiError::Unavailable {
+        match projections::redis::rebuilding(&self.redis, &self.keys).await {
+            Ok(false) => not_found,
+            Ok(true) => ApiError::Unavailable {
                 what: "the query side, being rebuilt from the event log,",
                 retry_after: std::time::Duration::from_secs(2),
             },
