@@ -41,6 +41,18 @@ sed -e "s|@RUN_DIR@|$RUN|g" -e "s|@DAEMON@|on|g" -e "s|@LISTEN@|127.0.0.1:8080|g
   -e "s|@WEB_ROOT@|$ROOT/web|g" nginx/nginx.conf.template >"$RUN/nginx.conf"
 nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$LOGS/nginx-startup.log"
 
+# A service that could not start (its port taken by a process `make down` does not know) must not
+# pass for ready because another process answers on its port.
+sleep 0.5
+for pidfile in "$RUN"/command-api.pid "$RUN"/query-api.pid "$RUN"/projector.pid; do
+  if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    name=$(basename "$pidfile" .pid)
+    echo "$name exited at start:" >&2
+    tail -n 5 "$LOGS/$name.log" >&2
+    exit 1
+  fi
+done
+
 for url in http://127.0.0.1:3010/readyz http://127.0.0.1:3000/readyz http://127.0.0.1:9101/readyz \
   http://127.0.0.1:8080/readyz; do
   wait_for "$url" 60 || { tail -n 20 "$LOGS"/*.log >&2; exit 1; }
