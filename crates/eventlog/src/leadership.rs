@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
-use sqlx::{PgPool, Postgres};
+use sqlx::{PgConnection, PgPool};
 
 /// Elects one active reader per name and log.
 #[derive(Debug, Clone)]
@@ -13,9 +12,11 @@ pub struct Leadership {
     name: String,
 }
 
-/// The elected reader: holds the lock's connection for as long as it lives.
+/// The elected reader: holds the lock's connection for as long as it lives. The connection is
+/// detached from the pool, so dropping the leader closes it and releases the lock; returned to the
+/// pool, it would keep holding the lock for whichever caller got it next.
 pub struct Leader {
-    connection: PoolConnection<Postgres>,
+    connection: PgConnection,
     /// Larger than every token handed to an earlier leader of the same name.
     pub fencing_token: i64,
 }
@@ -28,10 +29,10 @@ impl Leadership {
 
     /// Tries once to become the leader; `None` while another process holds the lock.
     pub async fn try_acquire(&self) -> Result<Option<Leader>, sqlx::Error> {
-        let mut connection = self.pool.acquire().await?;
+        let mut connection = self.pool.acquire().await?.detach();
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
             .bind(&self.name)
-            .fetch_one(&mut *connection)
+            .fetch_one(&mut connection)
             .await?;
         if !locked {
             return Ok(None);
@@ -42,7 +43,7 @@ impl Leadership {
              RETURNING token",
         )
         .bind(&self.name)
-        .fetch_one(&mut *connection)
+        .fetch_one(&mut connection)
         .await?;
         Ok(Some(Leader { connection, fencing_token }))
     }
@@ -63,6 +64,6 @@ impl Leadership {
 impl Leader {
     /// Whether the lock's connection still answers: when it does not, the lock is gone with it.
     pub async fn still_leads(&mut self) -> bool {
-        sqlx::query("SELECT 1").execute(&mut *self.connection).await.is_ok()
+        sqlx::query("SELECT 1").execute(&mut self.connection).await.is_ok()
     }
 }

@@ -33,3 +33,18 @@ async fn creating_an_aggregate_that_exists_decides_again_on_its_stored_state() {
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await.unwrap();
     assert_eq!(count, 2, "the second start found the game started and appended nothing");
 }
+
+#[tokio::test]
+async fn a_leader_that_steps_down_releases_the_lock_for_the_next_one() {
+    let (_database, pool, _store) = store().await;
+    let leadership = eventlog::Leadership::new(pool.clone(), "projector");
+    let first = leadership.try_acquire().await.unwrap().expect("the first leader");
+    assert!(leadership.try_acquire().await.unwrap().is_none(), "two leaders at once");
+    let first_token = first.fencing_token;
+    drop(first);
+    let second = testkit::wait_until("the lock to be free", std::time::Duration::from_secs(10), || async {
+        leadership.try_acquire().await.unwrap()
+    })
+    .await;
+    assert!(second.fencing_token > first_token);
+}
