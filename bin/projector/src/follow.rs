@@ -102,7 +102,7 @@ impl Follower {
                 }
             };
             if lag_measured.elapsed() >= LAG_EVERY || batch.is_empty() {
-                if let Ok(lag) = self.reader.lag(checkpoint).await {
+                if let Ok(lag) = self.reader.estimated_lag(checkpoint).await {
                     self.status.set_lag(lag);
                     if lag == 0 && self.finish_rebuild(fence, checkpoint).await.is_err() {
                         return Stop::Restart;

@@ -47,7 +47,7 @@ pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> a
         let stored: Option<String> = redis.get(keys.checkpoint()).await?;
         let rebuilding: i64 = redis.exists(keys.rebuilding()).await?;
         let Some(checkpoint) = stored.and_then(|text| text.parse::<Checkpoint>().ok()) else { continue };
-        let left = reader.lag(checkpoint).await?;
+        let left = reader.estimated_lag(checkpoint).await?;
         bar.set_length((total.max(left)) as u64);
         bar.set_position((total - left).max(0) as u64);
         if rebuilding == 0 && left == 0 {

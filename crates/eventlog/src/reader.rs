@@ -122,6 +122,14 @@ impl EventLogReader {
         .await
     }
 
+    /// About how many events were committed after `after`, from one index lookup rather than a count:
+    /// the distance in positions to the last event. Zero exactly when `after` is the last event; at
+    /// least one whenever anything follows it, even an event whose position is lower.
+    pub async fn estimated_lag(&self, after: Checkpoint) -> Result<i64, sqlx::Error> {
+        let head = self.head().await?;
+        Ok(if head <= after { 0 } else { (head.position - after.position).max(1) })
+    }
+
     /// The checkpoint of the last event committed so far, whether or not it is readable yet.
     pub async fn head(&self) -> Result<Checkpoint, sqlx::Error> {
         let row = sqlx::query(

@@ -102,3 +102,22 @@ async fn an_event_of_an_open_transaction_holds_back_later_commits_until_it_finis
         .collect();
     assert_eq!(ids, ["slow", "fast"]);
 }
+
+#[tokio::test]
+async fn the_estimated_lag_is_zero_only_at_the_last_event() {
+    let database = TestDatabase::create().await;
+    let pool = migrated_pool(&database).await;
+    let store = EventStore::<Game>::new(pool.clone());
+    let reader = EventLogReader::new(pool.clone());
+    assert_eq!(reader.estimated_lag(Checkpoint::START).await.unwrap(), 0);
+    for n in 0..3 {
+        store.execute("g", titled(n.to_string()), &Metadata::new()).await.unwrap();
+    }
+    let events = reader.next_batch(Checkpoint::START, 10).await.unwrap();
+    assert_eq!(
+        reader.estimated_lag(Checkpoint::START).await.unwrap(),
+        reader.lag(Checkpoint::START).await.unwrap()
+    );
+    assert!(reader.estimated_lag(events[1].checkpoint).await.unwrap() >= 1);
+    assert_eq!(reader.estimated_lag(events[2].checkpoint).await.unwrap(), 0);
+}
