@@ -35,6 +35,8 @@ pub struct NewJob {
 impl NewJob {
     /// Mints the job of a request: with an `Idempotency-Key`, a UUIDv5 of (user, key), so a replay or a
     /// racing duplicate lands on the same aggregate; without one, a fresh UUIDv7.
+    /// The route is part of a derived id's name: one key on two routes is two requests, not one job id
+    /// shared by two aggregates.
     pub fn mint(
         headers: &HeaderMap,
         user: &str,
@@ -43,7 +45,7 @@ impl NewJob {
     ) -> Result<Self, ApiError> {
         let key = idempotency_key(headers)?;
         let id = match &key {
-            Some(key) => Uuid::new_v5(&IDEMPOTENT_JOBS, format!("{user}\n{key}").as_bytes()),
+            Some(key) => Uuid::new_v5(&IDEMPOTENT_JOBS, format!("{user}\n{route}\n{key}").as_bytes()),
             None => Uuid::now_v7(),
         };
         let mut hasher = Sha256::new();

@@ -18,7 +18,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use state::{AppState, session_status};
+pub use state::AppState;
 
 /// A command-api bound to its port, ready to serve.
 pub struct Application {

@@ -1,6 +1,7 @@
-//! Sign-in rate limits, kept in Redis so they hold across every command-api: failed attempts per
-//! e-mail and per client address in the current minute. Successful sign-ins do not count, so a busy
-//! address whose users know their passwords is never starved.
+//! Sign-in rate limits, kept in Redis so they hold across every command-api: attempts per e-mail and
+//! per client address in the current minute, counted before the password is checked and taken back
+//! when it matched, so only failures use up the limit and a busy address whose users know their
+//! passwords is not starved.
 
 use std::time::Duration;
 
@@ -31,29 +32,28 @@ impl<'a> SignInLimit<'a> {
         Self { state, keys, retry_after }
     }
 
-    /// 429 when either counter has reached the limit.
-    pub async fn check(&self) -> Result<(), ApiError> {
-        let counts: Vec<Option<u32>> = match self.state.redis.mget(self.keys.to_vec()).await {
-            Ok(counts) => counts,
-            Err(error) => {
+    /// Counts this attempt against the e-mail and the address before the password is checked, so
+    /// parallel guesses cannot all slip under the limit; 429 when either counter is past it.
+    pub async fn count_attempt(&self) -> Result<(), ApiError> {
+        let mut over = false;
+        for key in &self.keys {
+            let counted: Result<u32, Error> = self.state.redis.incr(key).await;
+            match counted {
+                Ok(count) => {
+                    let _: Result<bool, Error> = self.state.redis.expire(key, 120, None).await;
+                    over |= count > self.state.sign_in_failures_per_minute;
+                }
                 // Failing open keeps sign-in working while Redis is away; the hash still costs ~50 ms.
-                tracing::warn!(%error, "sign-in limits unavailable");
-                return Ok(());
+                Err(error) => tracing::warn!(%error, "sign-in limits unavailable"),
             }
-        };
-        if counts.into_iter().flatten().any(|count| count >= self.state.sign_in_failures_per_minute) {
-            return Err(ApiError::TooManyRequests(self.retry_after));
         }
-        Ok(())
+        if over { Err(ApiError::TooManyRequests(self.retry_after)) } else { Ok(()) }
     }
 
-    /// Counts a failed attempt against the e-mail and the address.
-    pub async fn record_failure(&self) {
+    /// Takes back the count of an attempt that succeeded: only failures use up the limit.
+    pub async fn forgive(&self) {
         for key in &self.keys {
-            let counted: Result<i64, Error> = self.state.redis.incr(key).await;
-            if counted.is_ok() {
-                let _: Result<bool, Error> = self.state.redis.expire(key, 120, None).await;
-            }
+            let _: Result<i64, Error> = self.state.redis.decr(key).await;
         }
     }
 }

@@ -90,25 +90,21 @@ impl AuthState for AppState {
         &self.tokens
     }
 
-    async fn session_status(&self, session_id: &str) -> Result<SessionStatus, ApiError> {
-        session_status(&self.redis, &self.keys, session_id).await
-    }
-}
-
-/// Looks a session up in Redis: open, closed, or unknown while the query side rebuilds.
-pub async fn session_status(
-    redis: &Client,
-    keys: &Keys,
-    session_id: &str,
-) -> Result<SessionStatus, ApiError> {
-    use projections::users::{SessionLookup, look_up_session};
-    match look_up_session(redis, keys, session_id).await {
-        Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
-        Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),
-        Ok(SessionLookup::Rebuilding) => Ok(SessionStatus::Unknown),
-        Err(error) => {
-            tracing::warn!(%error, "session store unavailable");
-            Err(ApiError::unavailable("the session store"))
+    /// Open or closed as the projected session records say; while they are rebuilt, as the user's
+    /// aggregate in the event log says, so writes go on during a rebuild and a revocation still holds.
+    async fn session_status(&self, user_id: &str, session_id: &str) -> Result<SessionStatus, ApiError> {
+        use projections::users::{SessionLookup, look_up_session};
+        match look_up_session(&self.redis, &self.keys, session_id).await {
+            Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
+            Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),
+            Ok(SessionLookup::Rebuilding) => {
+                let user = self.users.load(user_id).await.map_err(crate::accepted::command_failed)?;
+                Ok(if user.has_session(session_id) { SessionStatus::Open } else { SessionStatus::Closed })
+            }
+            Err(error) => {
+                tracing::warn!(%error, "session store unavailable");
+                Err(ApiError::unavailable("the session store"))
+            }
         }
     }
 }

@@ -69,7 +69,12 @@ impl DocumentCache {
                 resume.stop_serving();
                 let started = tracker.start_tracking(vec![prefix.clone()], true, false, false, false).await;
                 match started {
-                    Ok(()) => resume.inner.tracking.store(true, Ordering::SeqCst),
+                    Ok(()) => {
+                        // A read that began before tracking started may hold a copy written before
+                        // it: no invalidation would ever name it, so such reads must not be kept.
+                        resume.inner.invalidations.fetch_add(1, Ordering::SeqCst);
+                        resume.inner.tracking.store(true, Ordering::SeqCst);
+                    }
                     Err(error) => tracing::warn!(%error, "cannot track board documents; serving from Redis"),
                 }
             }

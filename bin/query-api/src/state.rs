@@ -71,8 +71,16 @@ impl AuthState for AppState {
         &self.tokens
     }
 
-    async fn session_status(&self, session_id: &str) -> Result<SessionStatus, ApiError> {
-        command_api::session_status(&self.redis, &self.keys, session_id).await
+    /// Open or closed as the projected session records say; unknown while they are rebuilt, since a
+    /// revocation may not have been replayed yet (the query side has no event log to ask instead).
+    async fn session_status(&self, _user_id: &str, session_id: &str) -> Result<SessionStatus, ApiError> {
+        use projections::users::{SessionLookup, look_up_session};
+        match look_up_session(&self.redis, &self.keys, session_id).await {
+            Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
+            Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),
+            Ok(SessionLookup::Rebuilding) => Ok(SessionStatus::Unknown),
+            Err(error) => Err(redis_failed(error)),
+        }
     }
 }
 

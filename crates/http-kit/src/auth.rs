@@ -120,9 +120,10 @@ pub enum SessionStatus {
 pub trait AuthState: Send + Sync {
     /// The token keys.
     fn tokens(&self) -> &Tokens;
-    /// Looks up a session.
+    /// Looks up a session of a user.
     fn session_status(
         &self,
+        user_id: &str,
         session_id: &str,
     ) -> impl Future<Output = Result<SessionStatus, ApiError>> + Send;
 }
@@ -152,7 +153,7 @@ impl<S: AuthState> FromRequestParts<S> for AuthenticatedUser {
         let token = bearer_token(parts).ok_or_else(|| unauthorized("a bearer token is required"))?;
         let claims =
             state.tokens().verify(token).ok_or_else(|| unauthorized("the token is invalid or expired"))?;
-        match state.session_status(&claims.sid).await? {
+        match state.session_status(&claims.sub, &claims.sid).await? {
             SessionStatus::Open => Ok(Self {
                 user_id: claims.sub,
                 session_id: claims.sid,

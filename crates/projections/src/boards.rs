@@ -50,8 +50,11 @@ pub fn cursor_at(offset: usize) -> String {
 
 /// The offset a cursor continues at, or `None` for a cursor this server never handed out.
 pub fn offset_of(cursor: &str) -> Option<usize> {
-    cursor.strip_prefix('r')?.parse().ok()
+    cursor.strip_prefix('r')?.parse().ok().filter(|&offset| offset <= MAX_OFFSET)
 }
+
+/// The largest offset a cursor may carry: far beyond any board, and far from overflowing an index.
+const MAX_OFFSET: usize = 1 << 40;
 
 /// A board entry's member in the ranking set, exactly as the Redis Function writes it: text whose
 /// byte order is rank order (score by the board's sort order, then earlier `achievedAt`, then player).
@@ -133,5 +136,6 @@ mod tests {
         assert_eq!(offset_of(&cursor_at(300)), Some(300));
         assert_eq!(offset_of("300"), None);
         assert_eq!(offset_of("rx"), None);
+        assert_eq!(offset_of(&format!("r{}", usize::MAX)), None);
     }
 }

@@ -122,7 +122,7 @@ local function refresh(prefix, game, period, region, now)
   end
 end
 
-local ARITY = { SET = 2, SETUNTIL = 3, DEL = 1, HSET = 3, JOB = 2, SCORE = 8, RENDER = 7, REFRESH = 3 }
+local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, JOB = 2, SCORE = 8, RENDER = 7, REFRESH = 3 }
 
 local function apply(keys, args)
   local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
@@ -147,7 +147,14 @@ local function apply(keys, args)
     if op == 'SET' then
       redis.call('SET', key(prefix, args[i + 1]), args[i + 2])
     elseif op == 'SETUNTIL' then
-      redis.call('SET', key(prefix, args[i + 1]), args[i + 2], 'EXAT', args[i + 3])
+      redis.call('SET', key(prefix, args[i + 1]), args[i + 2], 'NX', 'EXAT', args[i + 3])
+    elseif op == 'REVOKE' then
+      local session = key(prefix, args[i + 1])
+      if redis.call('TTL', session) > 0 then
+        redis.call('SET', session, 'revoked', 'KEEPTTL')
+      else
+        redis.call('SET', session, 'revoked', 'EX', 604800)
+      end
     elseif op == 'DEL' then
       redis.call('DEL', key(prefix, args[i + 1]))
     elseif op == 'HSET' then

@@ -75,20 +75,24 @@ pub enum SessionLookup {
     Rebuilding,
 }
 
-/// Looks a session up.
+/// The value a revoked session's key holds until it would have expired: a later replay of the
+/// session's start (a projector behind the command side) must not open it again.
+pub const REVOKED: &str = "revoked";
+
+/// Looks a session up in one round trip. While the query side is rebuilt from the log a record is not
+/// trusted either way: its revocation may not have been replayed yet.
 pub async fn look_up_session(
     redis: &fred::prelude::Client,
     keys: &crate::Keys,
     session_id: &str,
 ) -> Result<SessionLookup, fred::error::Error> {
     use fred::prelude::*;
-    let open: i64 = redis.exists(keys.session(session_id)).await?;
-    if open == 1 {
-        return Ok(SessionLookup::Open);
-    }
-    Ok(if crate::redis::rebuilding(redis, keys).await? {
-        SessionLookup::Rebuilding
-    } else {
-        SessionLookup::Closed
+    let (record, checkpoint, rebuilding): (Option<String>, Option<String>, Option<String>) =
+        redis.mget(vec![keys.session(session_id), keys.checkpoint(), keys.rebuilding()]).await?;
+    Ok(match (record.as_deref(), checkpoint.is_none() || rebuilding.is_some()) {
+        (Some(REVOKED), _) => SessionLookup::Closed,
+        (_, true) => SessionLookup::Rebuilding,
+        (Some(_), false) => SessionLookup::Open,
+        (None, false) => SessionLookup::Closed,
     })
 }

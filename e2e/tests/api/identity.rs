@@ -261,3 +261,18 @@ async fn an_emptied_redis_logs_nobody_out_once_the_projector_rebuilt_it() {
     .await;
     assert_eq!(post_score_as(&stack, &stack.token).await, 202);
 }
+
+#[tokio::test]
+async fn while_the_sessions_are_rebuilt_the_command_side_asks_the_event_log() {
+    let stack = Stack::start_with(StackOptions { without_projector: true, ..Default::default() }).await;
+    let leaving = stack.sign_up("leaving").await;
+    let signed_out =
+        stack.http.delete(format!("{}/v1/sessions/mine", stack.command)).bearer_auth(&leaving).send().await;
+    assert_eq!(signed_out.unwrap().status(), 200);
+    // What a rebuild starts from: no records, no tombstones, no checkpoint.
+    stack.store().clear().await.unwrap();
+
+    assert_eq!(post_score_as(&stack, &stack.token).await, 202, "an open session goes on writing");
+    assert_eq!(post_score_as(&stack, &leaving).await, 401, "a revoked one stays revoked");
+    assert_eq!(me_as(&stack, &stack.token).await.status(), 503, "the query side cannot tell yet");
+}

@@ -85,7 +85,8 @@ async fn documents(redis: &Client, prefix: &str) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for key in keys {
         let relative = key.trim_start_matches(prefix).to_owned();
-        if relative.starts_with("projector:") {
+        // The projector's bookkeeping and the command side's sign-in counters are not documents.
+        if relative.starts_with("projector:") || relative.starts_with("ratelimit:") {
             continue;
         }
         let kind: String = redis.r#type(&key).await.unwrap();

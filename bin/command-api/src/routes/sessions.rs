@@ -60,7 +60,7 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now().trunc_subsecs(6);
     let limit = SignInLimit::new(&state, &request.email, &client_address(&headers), now);
-    limit.check().await?;
+    limit.count_attempt().await?;
     let user = match Email::parse(&request.email) {
         Ok(email) => find_user(&state, &email).await?,
         Err(_) => None,
@@ -69,11 +69,9 @@ pub async fn sign_in(
     let matches = passwords::verify(request.password, stored_hash).await;
     let (user_id, user) = match user {
         Some(found) if matches => found,
-        _ => {
-            limit.record_failure().await;
-            return Err(ApiError::Unauthorized("invalid credentials".to_owned()));
-        }
+        _ => return Err(ApiError::Unauthorized("invalid credentials".to_owned())),
     };
+    limit.forgive().await;
     let profile = user.profile().ok_or_else(|| ApiError::Unauthorized("invalid credentials".to_owned()))?;
     let session = state.new_session(&profile.email, now);
     let metadata = Metadata::from([("user_id".to_owned(), user_id.clone())]);
@@ -107,8 +105,20 @@ pub async fn sign_out(
     let metadata = Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
     let command = UserCommand::RevokeSession { session_id: caller.session_id.clone() };
     state.users.execute(&caller.user_id, command, &metadata).await.map_err(command_failed)?;
-    // The projector deletes the record too; deleting it now makes the revocation immediate.
-    let _: Result<i64, Error> = state.redis.del(state.keys.session(&caller.session_id)).await;
+    // The projector marks it revoked too; marking it now makes the revocation immediate.
+    let revoked: Result<(), Error> = state
+        .redis
+        .set(
+            state.keys.session(&caller.session_id),
+            projections::users::REVOKED,
+            Some(Expiration::EX(state.tokens.ttl().num_seconds().max(1))),
+            None,
+            false,
+        )
+        .await;
+    if let Err(error) = revoked {
+        tracing::warn!(%error, "could not mark the session revoked; the projector will");
+    }
     Ok(Json(serde_json::json!({ "sessionId": caller.session_id, "revoked": true })).into_response())
 }
 

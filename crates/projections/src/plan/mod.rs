@@ -31,8 +31,11 @@ pub type GameBook = HashMap<GameName, GameSettings>;
 pub enum Op {
     /// Store a string.
     Set { key: String, value: String },
-    /// Store a string that disappears at a given time.
+    /// Store a string that disappears at a given time, unless the key exists (a revoked session's
+    /// tombstone must win over a late replay of its start).
     SetUntil { key: String, value: String, until: DateTime<Utc> },
+    /// Mark a session revoked, keeping its expiry (a week when it has none).
+    Revoke { key: String },
     /// Remove a key.
     Del { key: String },
     /// Store one field of a hash.
@@ -166,7 +169,7 @@ fn plan_user(event: &LoggedEvent, user_event: UserEvent, now: DateTime<Utc>, ops
         }
         UserEvent::UserSessionStarted(_) => {}
         UserEvent::UserSessionRevoked { session_id } => {
-            ops.push(Op::Del { key: relative::session(&session_id) })
+            ops.push(Op::Revoke { key: relative::session(&session_id) })
         }
     }
 }
@@ -282,6 +285,7 @@ impl Op {
                 args.extend(["SETUNTIL".into(), key.clone(), value.clone(), until.timestamp().to_string()])
             }
             Op::Del { key } => args.extend(["DEL".into(), key.clone()]),
+            Op::Revoke { key } => args.extend(["REVOKE".into(), key.clone()]),
             Op::HashSet { key, field, value } => {
                 args.extend(["HSET".into(), key.clone(), field.clone(), value.clone()])
             }
