@@ -5,6 +5,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+mod job;
+
+pub use job::{Job, JobCommand, JobEvent, JobRefusal, JobSpec, RunOutcome, decide, retry_delay};
+
 /// What a job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum JobKind {

@@ -1,0 +1,312 @@
+//! The `Job` aggregate: one job queued through `POST /v1/jobs`, run by a worker.
+//!
+//! Its id is the job id. Workers speak to it in three commands: `Start` when a run will take a while,
+//! `Finish` with the outcome (the start folded in when it was short), and `Rescue` when a cleaner finds
+//! the job in the in-flight list of a worker whose heartbeat stopped. Everything that needs the outside
+//! world (the clock, the jitter of a retry) arrives in the command.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
+use serde::{Deserialize, Serialize};
+
+use super::JobStatus;
+
+/// What was asked for, as validated by the command side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSpec {
+    /// The handler that runs it: `message`, `webhook`, …
+    pub kind: String,
+    /// The job's message.
+    pub message: String,
+    /// 0–9; 9 runs first.
+    pub priority: u8,
+    /// Not before this time, when given.
+    pub run_at: Option<DateTime<Utc>>,
+    /// How many runs it gets before it fails for good.
+    pub max_attempts: u32,
+    /// The kind's input.
+    pub payload: Option<serde_json::Value>,
+    /// The user who queued it.
+    pub owner: String,
+    /// A hash of the request, to tell an idempotent replay from a different request.
+    pub request_hash: String,
+}
+
+/// How a run ended, as the worker saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    /// The handler finished with this result.
+    Succeeded(serde_json::Value),
+    /// The handler failed; when `retryable` and attempts remain, the next run is at `retry_at`.
+    Failed { message: String, retryable: bool, retry_at: DateTime<Utc> },
+}
+
+/// What can be asked of a job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobCommand {
+    /// Accept a new job.
+    Queue { spec: JobSpec, at: DateTime<Utc> },
+    /// A worker starts a run it expects to take a while (short runs only `Finish`).
+    Start { worker: String, at: DateTime<Utc> },
+    /// A worker reports how its run ended.
+    Finish { worker: String, started_at: DateTime<Utc>, at: DateTime<Utc>, outcome: RunOutcome },
+    /// The owner cancels a job that has not started.
+    Cancel { at: DateTime<Utc> },
+    /// A cleaner returns the job from a worker that stopped answering.
+    Rescue { worker: String, at: DateTime<Utc> },
+}
+
+/// What happened to a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JobEvent {
+    /// Accepted; the projector puts it in the queue (or the delayed set until `runAt`).
+    JobQueued { spec: JobSpec, queued_at: DateTime<Utc> },
+    /// A worker started run number `attempt`.
+    JobStarted { worker: String, attempt: u32, started_at: DateTime<Utc> },
+    /// Run `attempt` finished the job.
+    JobSucceeded {
+        attempt: u32,
+        started_at: DateTime<Utc>,
+        finished_at: DateTime<Utc>,
+        result: serde_json::Value,
+    },
+    /// Run `attempt` failed; the job runs again at `retry_at`.
+    JobRetryScheduled {
+        attempt: u32,
+        started_at: DateTime<Utc>,
+        failed_at: DateTime<Utc>,
+        error: String,
+        retry_at: DateTime<Utc>,
+    },
+    /// The job failed for good.
+    JobFailed {
+        attempt: u32,
+        started_at: Option<DateTime<Utc>>,
+        failed_at: DateTime<Utc>,
+        error: String,
+        retryable: bool,
+    },
+    /// Cancelled before it ran.
+    JobCancelled { cancelled_at: DateTime<Utc> },
+    /// Taken back from `worker`, which stopped answering during run `attempt`; queued again.
+    JobRescued { worker: String, attempt: u32, rescued_at: DateTime<Utc> },
+}
+
+impl DomainEvent for JobEvent {
+    fn event_type(&self) -> String {
+        match self {
+            JobEvent::JobQueued { .. } => "JobQueued",
+            JobEvent::JobStarted { .. } => "JobStarted",
+            JobEvent::JobSucceeded { .. } => "JobSucceeded",
+            JobEvent::JobRetryScheduled { .. } => "JobRetryScheduled",
+            JobEvent::JobFailed { .. } => "JobFailed",
+            JobEvent::JobCancelled { .. } => "JobCancelled",
+            JobEvent::JobRescued { .. } => "JobRescued",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_owned()
+    }
+}
+
+/// Why a job refused a command.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JobRefusal {
+    /// A job with this id was already queued (an idempotent replay, or a different request).
+    #[error("the job was already queued")]
+    AlreadyQueued { request_hash: String },
+    /// No job has this id.
+    #[error("no such job")]
+    Unknown,
+    /// Only queued, scheduled or retrying jobs can be cancelled.
+    #[error("a {0} job cannot be cancelled")]
+    NotCancellable(&'static str),
+    /// The job is not this worker's to run (finished, cancelled, or run by another worker).
+    #[error("the job is {0}; this worker may not run it")]
+    NotRunnable(&'static str),
+}
+
+/// A job's state.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    spec: Option<JobSpec>,
+    status: Option<JobStatus>,
+    attempts: u32,
+    worker: Option<String>,
+    rescued_from: BTreeSet<String>,
+}
+
+impl Job {
+    /// What was asked for, once the job exists.
+    pub fn spec(&self) -> Option<&JobSpec> {
+        self.spec.as_ref()
+    }
+
+    /// Where the job stands, once it exists.
+    pub fn status(&self) -> Option<JobStatus> {
+        self.status
+    }
+
+    fn waiting(&self) -> bool {
+        matches!(self.status, Some(JobStatus::Queued | JobStatus::Scheduled | JobStatus::Retrying))
+    }
+
+    fn status_name(&self) -> &'static str {
+        self.status.map_or("unknown", JobStatus::as_str)
+    }
+}
+
+/// Decides what a command does to a job.
+pub fn decide(job: &Job, command: JobCommand) -> Result<Vec<JobEvent>, JobRefusal> {
+    let Some(spec) = &job.spec else {
+        return match command {
+            JobCommand::Queue { spec, at } => Ok(vec![JobEvent::JobQueued { spec, queued_at: at }]),
+            _ => Err(JobRefusal::Unknown),
+        };
+    };
+    match command {
+        JobCommand::Queue { .. } => {
+            Err(JobRefusal::AlreadyQueued { request_hash: spec.request_hash.clone() })
+        }
+        JobCommand::Start { worker, at } => {
+            if job.status == Some(JobStatus::Running) && job.worker.as_ref() == Some(&worker) {
+                return Ok(vec![]);
+            }
+            if !job.waiting() {
+                return Err(JobRefusal::NotRunnable(job.status_name()));
+            }
+            Ok(vec![JobEvent::JobStarted { worker, attempt: job.attempts + 1, started_at: at }])
+        }
+        JobCommand::Finish { worker, started_at, at, outcome } => {
+            let attempt = if job.status == Some(JobStatus::Running) && job.worker.as_ref() == Some(&worker) {
+                job.attempts
+            } else if job.waiting() {
+                job.attempts + 1
+            } else {
+                return Err(JobRefusal::NotRunnable(job.status_name()));
+            };
+            Ok(vec![finish(spec, attempt, started_at, at, outcome)])
+        }
+        JobCommand::Cancel { at } if job.waiting() => Ok(vec![JobEvent::JobCancelled { cancelled_at: at }]),
+        JobCommand::Cancel { .. } => Err(JobRefusal::NotCancellable(job.status_name())),
+        JobCommand::Rescue { worker, at } => Ok(rescue(job, spec, worker, at)),
+    }
+}
+
+fn finish(
+    spec: &JobSpec,
+    attempt: u32,
+    started_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+    outcome: RunOutcome,
+) -> JobEvent {
+    match outcome {
+        RunOutcome::Succeeded(result) => {
+            JobEvent::JobSucceeded { attempt, started_at, finished_at: at, result }
+        }
+        RunOutcome::Failed { message, retryable: true, retry_at } if attempt < spec.max_attempts => {
+            JobEvent::JobRetryScheduled { attempt, started_at, failed_at: at, error: message, retry_at }
+        }
+        RunOutcome::Failed { message, retryable, .. } => JobEvent::JobFailed {
+            attempt,
+            started_at: Some(started_at),
+            failed_at: at,
+            error: message,
+            retryable,
+        },
+    }
+}
+
+/// A rescue counts as a run: a job that keeps taking its workers down ends `failed`, not in a loop.
+/// Rescuing twice from one worker, or from a worker that no longer runs the job, changes nothing.
+fn rescue(job: &Job, spec: &JobSpec, worker: String, at: DateTime<Utc>) -> Vec<JobEvent> {
+    let attempt = if job.status == Some(JobStatus::Running) && job.worker.as_ref() == Some(&worker) {
+        job.attempts
+    } else if job.waiting() && !job.rescued_from.contains(&worker) {
+        job.attempts + 1
+    } else {
+        return vec![];
+    };
+    if attempt >= spec.max_attempts {
+        return vec![JobEvent::JobFailed {
+            attempt,
+            started_at: None,
+            failed_at: at,
+            error: format!("its worker {worker} stopped answering, and no attempts are left"),
+            retryable: false,
+        }];
+    }
+    vec![JobEvent::JobRescued { worker, attempt, rescued_at: at }]
+}
+
+impl Aggregate for Job {
+    const TYPE: &'static str = "job";
+    type Command = JobCommand;
+    type Event = JobEvent;
+    type Error = JobRefusal;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: JobCommand,
+        _services: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), JobRefusal> {
+        for event in decide(self, command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: JobEvent) {
+        match event {
+            JobEvent::JobQueued { spec, queued_at } => {
+                let later = spec.run_at.is_some_and(|run_at| run_at > queued_at);
+                self.status = Some(if later { JobStatus::Scheduled } else { JobStatus::Queued });
+                self.spec = Some(spec);
+            }
+            JobEvent::JobStarted { worker, attempt, .. } => {
+                self.status = Some(JobStatus::Running);
+                self.attempts = attempt;
+                self.worker = Some(worker);
+            }
+            JobEvent::JobSucceeded { attempt, .. } => self.end(JobStatus::Succeeded, attempt),
+            JobEvent::JobRetryScheduled { attempt, .. } => self.end(JobStatus::Retrying, attempt),
+            JobEvent::JobFailed { attempt, .. } => self.end(JobStatus::Failed, attempt),
+            JobEvent::JobCancelled { .. } => self.end(JobStatus::Cancelled, self.attempts),
+            JobEvent::JobRescued { worker, attempt, .. } => {
+                self.end(JobStatus::Queued, attempt);
+                self.rescued_from.insert(worker);
+            }
+        }
+    }
+}
+
+impl Job {
+    fn end(&mut self, status: JobStatus, attempts: u32) {
+        self.status = Some(status);
+        self.attempts = attempts;
+        self.worker = None;
+    }
+}
+
+/// When a failed run's job runs again: exponential backoff from `base` (doubling per attempt, at most
+/// `cap`), spread by `jitter` in `[0, 1)` over ±50% so that jobs failing together do not retry together.
+pub fn retry_delay(
+    attempt: u32,
+    base: std::time::Duration,
+    cap: std::time::Duration,
+    jitter: f64,
+) -> std::time::Duration {
+    let doubled = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    doubled.min(cap).mul_f64(0.5 + jitter.clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests;
