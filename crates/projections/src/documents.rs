@@ -46,6 +46,9 @@ pub struct JobDocument {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<JobFailure>,
+    /// What happened to it, oldest first (jobs run by workers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<JobHistoryEntry>>,
     /// Where to find the job and its result.
     pub links: JobLinks,
 }
@@ -59,6 +62,40 @@ pub struct JobFailure {
     /// Whether another attempt may succeed.
     pub retryable: bool,
 }
+
+/// One step in a job's life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobHistoryEntry {
+    /// When it happened.
+    pub at: String,
+    /// The status the job reached.
+    pub status: String,
+    /// What happened, for a person: the worker that started it, why it failed, a rescue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The fields of a job document in the order they are served; the Redis Function renders a worker
+/// job's document from its fields in this order, so it reads like one serialized here.
+pub const JOB_FIELDS: [&str; 16] = [
+    "id",
+    "kind",
+    "status",
+    "priority",
+    "attempts",
+    "maxAttempts",
+    "createdAt",
+    "updatedAt",
+    "runAt",
+    "startedAt",
+    "finishedAt",
+    "progress",
+    "result",
+    "error",
+    "history",
+    "links",
+];
 
 /// Links from a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -89,6 +126,7 @@ impl JobDocument {
             progress: None,
             result: None,
             error: None,
+            history: None,
             links: JobLinks { this: format!("/v1/jobs/{id}"), result: None },
         }
     }
@@ -170,4 +208,30 @@ pub struct PlayerStanding {
     pub score: i64,
     /// When that score was achieved.
     pub achieved_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_job_fields_are_the_documents_fields_in_order_and_the_function_renders_the_same_list() {
+        let mut job = JobDocument::queued("j", JobKind::ScoreSubmit, DateTime::UNIX_EPOCH);
+        job.run_at = Some("r".into());
+        job.started_at = Some("s".into());
+        job.finished_at = Some("f".into());
+        job.progress = Some(1);
+        job.result = Some(serde_json::json!({}));
+        job.error = Some(JobFailure { message: "m".into(), retryable: false });
+        job.history = Some(vec![]);
+        let text = serde_json::to_string(&job).unwrap();
+        let field_count = serde_json::to_value(&job).unwrap().as_object().unwrap().len();
+        let positions: Vec<usize> =
+            JOB_FIELDS.iter().map(|name| text.find(&format!("\"{name}\":")).unwrap()).collect();
+        assert_eq!(field_count, JOB_FIELDS.len());
+        assert!(positions.is_sorted(), "the fields are serialized in another order than {JOB_FIELDS:?}");
+        let lua_list = JOB_FIELDS.map(|name| format!("'{name}'")).join(", ");
+        let library: String = crate::store::LIBRARY.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(library.contains(&lua_list), "projection.lua's JOB_FIELDS differ from {lua_list}");
+    }
 }

@@ -47,6 +47,51 @@ impl Keys {
         self.full(relative::JOB_UPDATES)
     }
 
+    /// A worker job's fields (JSON fragments by field name, plus its `spec`), rendered into its document.
+    pub fn job_fields(&self, id: &str) -> String {
+        self.full(&relative::job_fields(id))
+    }
+
+    /// The ready queue of one priority: a list of job ids, newest at the left.
+    pub fn queue(&self, priority: u8) -> String {
+        self.full(&format!("queue:{priority}"))
+    }
+
+    /// Jobs waiting for their time (scheduled, retrying): a sorted set by due time in milliseconds.
+    pub fn delayed_jobs(&self) -> String {
+        self.full(relative::DELAYED)
+    }
+
+    /// The channel on which the projector announces new work for waiting workers.
+    pub fn work_announcements(&self) -> String {
+        self.full(relative::WORK)
+    }
+
+    /// Every worker that ever claimed a job and has not been cleaned up.
+    pub fn workers(&self) -> String {
+        self.full("workers")
+    }
+
+    /// A worker's in-flight list: the ids of the jobs it has claimed and not yet reported.
+    pub fn in_flight(&self, worker: &str) -> String {
+        self.full(&format!("worker:{worker}:inflight"))
+    }
+
+    /// A worker's heartbeat, which expires when the worker stops answering.
+    pub fn heartbeat(&self, worker: &str) -> String {
+        self.full(&format!("worker:{worker}:heartbeat"))
+    }
+
+    /// The index of a user's jobs: a sorted set of [`job_index_member`]s, ordered by time.
+    pub fn jobs_of(&self, owner: &str) -> String {
+        self.full(&relative::jobs_of(owner))
+    }
+
+    /// The index of every job, for the `admin` scope.
+    pub fn all_jobs(&self) -> String {
+        self.full(relative::ALL_JOBS)
+    }
+
     /// A session's record (`{ userId, scopes, expiresAt }`), present while the session is open.
     pub fn session(&self, id: &str) -> String {
         self.full(&relative::session(id))
@@ -103,6 +148,23 @@ pub mod relative {
         format!("jobowner:{id}")
     }
 
+    /// A worker job's fields.
+    pub fn job_fields(id: &str) -> String {
+        format!("jobfields:{id}")
+    }
+
+    /// Jobs waiting for their time.
+    pub const DELAYED: &str = "queue:delayed";
+    /// New-work announcements.
+    pub const WORK: &str = "queue:work";
+    /// The index of every job.
+    pub const ALL_JOBS: &str = "jobs:all";
+
+    /// The index of a user's jobs.
+    pub fn jobs_of(owner: &str) -> String {
+        format!("jobs:of:{owner}")
+    }
+
     /// A session's record.
     pub fn session(id: &str) -> String {
         format!("session:{id}")
@@ -112,4 +174,11 @@ pub mod relative {
     pub fn user(id: &str) -> String {
         format!("user:{id}")
     }
+}
+
+/// A job's member in the job indexes: its creation time in milliseconds, zero-padded so that text order
+/// is time order, then its id. Members share one score, so pages are taken by text (`ZRANGE BYLEX`) and
+/// a cursor is simply the last member a page showed.
+pub fn job_index_member(created_millis: i64, id: &str) -> String {
+    format!("{:015}:{id}", created_millis.max(0))
 }

@@ -9,6 +9,7 @@ pub mod boards;
 pub mod documents;
 pub mod keys;
 pub mod plan;
+pub mod queue;
 pub mod redis;
 pub mod store;
 pub mod users;

@@ -122,7 +122,46 @@ local function refresh(prefix, game, period, region, now)
   end
 end
 
-local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, JOB = 2, SCORE = 8, RENDER = 7, REFRESH = 3 }
+-- A worker job's document is rendered from its fields (JSON fragments) in the order the query side's
+-- type declares them (projections::documents::JOB_FIELDS); a field holding null is left out.
+local JOB_FIELDS = { 'id', 'kind', 'status', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt',
+  'runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'history', 'links' }
+
+-- `patch` is lines of `name<TAB>json`; the name `+history` appends an entry to the history array.
+local function job_fields(prefix, id, patch)
+  local fields = key(prefix, 'jobfields:' .. id)
+  for name, value in string.gmatch(patch, '([^\t\n]+)\t([^\n]*)\n') do
+    if name == '+history' then
+      local history = redis.call('HGET', fields, 'history')
+      if history then
+        history = string.sub(history, 1, -2) .. ',' .. value .. ']'
+      else
+        history = '[' .. value .. ']'
+      end
+      redis.call('HSET', fields, 'history', history)
+    else
+      redis.call('HSET', fields, name, value)
+    end
+  end
+  local values = redis.call('HMGET', fields, unpack(JOB_FIELDS))
+  local parts = {}
+  for i, name in ipairs(JOB_FIELDS) do
+    local value = values[i]
+    if value and value ~= 'null' then parts[#parts + 1] = '"' .. name .. '":' .. value end
+  end
+  redis.call('SET', key(prefix, 'job:' .. id), '{' .. table.concat(parts, ',') .. '}')
+  redis.call('PUBLISH', key(prefix, 'jobs:updates'), id)
+end
+
+-- Newest first: pushed at the left, where workers take from.
+local function enqueue(prefix, id)
+  local priority = redis.call('HGET', key(prefix, 'jobfields:' .. id), 'priority') or '5'
+  redis.call('LPUSH', key(prefix, 'queue:' .. priority), id)
+  redis.call('PUBLISH', key(prefix, 'queue:work'), id)
+end
+
+local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, JOB = 2, SCORE = 8, RENDER = 7, REFRESH = 3,
+  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, INDEX = 2 }
 
 local function apply(keys, args)
   local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
@@ -170,6 +209,18 @@ local function apply(keys, args)
         start = args[i + 5], ['end'] = args[i + 6], expires = args[i + 7] }, now)
     elseif op == 'REFRESH' then
       refresh(prefix, args[i + 1], args[i + 2], args[i + 3], now)
+    elseif op == 'JOBFIELDS' then
+      job_fields(prefix, args[i + 1], args[i + 2])
+    elseif op == 'ENQUEUE' then
+      enqueue(prefix, args[i + 1])
+    elseif op == 'DELAY' then
+      redis.call('ZADD', key(prefix, 'queue:delayed'), args[i + 2], args[i + 1])
+      redis.call('PUBLISH', key(prefix, 'queue:work'), args[i + 1])
+    elseif op == 'UNDELAY' then
+      redis.call('ZREM', key(prefix, 'queue:delayed'), args[i + 1])
+    elseif op == 'INDEX' then
+      redis.call('ZADD', key(prefix, 'jobs:of:' .. args[i + 1]), 0, args[i + 2])
+      redis.call('ZADD', key(prefix, 'jobs:all'), 0, args[i + 2])
     end
     i = i + ARITY[op] + 1
   end

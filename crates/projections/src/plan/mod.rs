@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use domain::identity::UserEvent;
-use domain::jobs::JobKind;
+use domain::jobs::{JobEvent, JobKind};
 use domain::names::{GameName, PlayerName, RegionName};
 use domain::scores::refresh::RefreshScope;
 use domain::scores::{
@@ -16,7 +16,7 @@ use eventlog::LoggedEvent;
 
 use crate::boards::{Board, ranking_member, timestamp};
 use crate::documents::JobDocument;
-use crate::keys::relative;
+use crate::keys::{job_index_member, relative};
 use crate::users::{SessionRecord, UserDocument};
 
 /// The largest magnitude a `sum` entry reaches; sums beyond it stay there.
@@ -42,6 +42,17 @@ pub enum Op {
     HashSet { key: String, field: String, value: String },
     /// Store a job's document and announce the change on the job channel.
     Job { id: String, document: String },
+    /// Set fields of a worker job (JSON fragments; `+history` appends an entry), render its document
+    /// from them and announce the change.
+    JobFields { id: String, fields: Vec<(&'static str, String)> },
+    /// Push a worker job onto the ready queue of its priority, newest first, and announce the work.
+    Enqueue { id: String },
+    /// Hold a worker job until it is due.
+    Delay { id: String, due_millis: i64 },
+    /// Stop holding a job that will not run.
+    Undelay { id: String },
+    /// List a job in its owner's index and in the index of every job.
+    Index { owner: String, member: String },
     /// Combine a player's score into a board's entry under the game's operator.
     Score { board: String, player: String, entry: Entry, operator: Operator, order: SortOrder },
     /// Render a board's top-100 document and keep its metadata for later refreshes.
@@ -94,9 +105,16 @@ pub fn plan_batch(
                     renders.insert(board.id(), Op::Render { board, expires_at });
                 }
                 after_renders.push(score_job(event, &score, now));
-                after_renders.extend(owner_op(event));
+                after_renders.extend(owner_ops(event));
             }
             "user" => plan_user(event, decode(event)?, now, &mut after_renders),
+            "job" => {
+                let job_event: JobEvent = decode(event)?;
+                if matches!(job_event, JobEvent::JobQueued { .. }) {
+                    after_renders.extend(owner_ops(event));
+                }
+                jobs::plan_job(event, job_event, &mut after_renders);
+            }
             "leaderboard_refresh" => {
                 let RefreshEvent::LeaderboardRefreshRequested(scope) = decode(event)?;
                 after_renders.push(Op::Refresh {
@@ -105,7 +123,7 @@ pub fn plan_batch(
                     region: scope.region.clone(),
                 });
                 after_renders.push(refresh_job(event, &scope, now));
-                after_renders.extend(owner_op(event));
+                after_renders.extend(owner_ops(event));
             }
             _ => {}
         }
@@ -113,6 +131,7 @@ pub fn plan_batch(
     ops.extend(scores.into_ops());
     ops.extend(renders.into_values());
     ops.extend(after_renders);
+    jobs::drop_pushes_of_finished(&mut ops);
     Ok(ops)
 }
 
@@ -208,10 +227,15 @@ fn job_op(document: JobDocument) -> Op {
     Op::Job { id: document.id.clone(), document: serde_json::to_string(&document).unwrap_or_default() }
 }
 
-/// The job's owner, as the command's metadata names it.
-fn owner_op(event: &LoggedEvent) -> Option<Op> {
-    let owner = event.metadata_value("user_id")?;
-    Some(Op::Set { key: relative::job_owner(&job_id(event)), value: owner.to_owned() })
+/// The job's owner, as the command's metadata names it, and its place in the job indexes.
+fn owner_ops(event: &LoggedEvent) -> Vec<Op> {
+    let Some(owner) = event.metadata_value("user_id") else { return vec![] };
+    let id = job_id(event);
+    let member = job_index_member(event.recorded_at.timestamp_millis(), &id);
+    vec![
+        Op::Set { key: relative::job_owner(&id), value: owner.to_owned() },
+        Op::Index { owner: owner.to_owned(), member },
+    ]
 }
 
 /// Folds a batch's scores per board and player before they reach Redis: a backlog of a million
@@ -290,6 +314,14 @@ impl Op {
                 args.extend(["HSET".into(), key.clone(), field.clone(), value.clone()])
             }
             Op::Job { id, document } => args.extend(["JOB".into(), id.clone(), document.clone()]),
+            Op::JobFields { id, fields } => {
+                let patch = fields.iter().map(|(name, value)| format!("{name}\t{value}\n")).collect();
+                args.extend(["JOBFIELDS".into(), id.clone(), patch]);
+            }
+            Op::Enqueue { id } => args.extend(["ENQUEUE".into(), id.clone()]),
+            Op::Delay { id, due_millis } => args.extend(["DELAY".into(), id.clone(), due_millis.to_string()]),
+            Op::Undelay { id } => args.extend(["UNDELAY".into(), id.clone()]),
+            Op::Index { owner, member } => args.extend(["INDEX".into(), owner.clone(), member.clone()]),
             Op::Score { board, player, entry, operator, order } => args.extend([
                 "SCORE".into(),
                 board.clone(),
@@ -335,6 +367,8 @@ fn order_name(order: SortOrder) -> &'static str {
         SortOrder::Asc => "asc",
     }
 }
+
+pub mod jobs;
 
 #[cfg(test)]
 mod tests;
