@@ -18,6 +18,10 @@ pub struct Settings {
     pub projector: ProjectorSettings,
     /// Sign-in, tokens and scopes.
     pub auth: AuthSettings,
+    /// Jobs queued through `POST /v1/jobs` and their kinds.
+    pub jobs: JobSettings,
+    /// The worker that runs them.
+    pub worker: WorkerSettings,
 }
 
 /// The event log's database.
@@ -142,6 +146,71 @@ impl Default for AuthSettings {
             token_ttl_seconds: 24 * 60 * 60,
             admins: vec![],
             sign_in_failures_per_minute: 10,
+        }
+    }
+}
+
+/// Jobs queued through `POST /v1/jobs` and their kinds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSettings {
+    /// The longest job message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// The first retry's delay, in milliseconds; it doubles per attempt.
+    pub retry_base_ms: u64,
+    /// The longest delay between two attempts, in milliseconds.
+    pub retry_cap_ms: u64,
+    /// Hosts a `webhook` job may post to.
+    pub webhook_allowed_hosts: Vec<String>,
+    /// How long a webhook may take to answer, in milliseconds.
+    pub webhook_timeout_ms: u64,
+    /// The key of the `X-Reprise-Signature` HMAC; derived from `auth.jwt_secret` when not set.
+    #[serde(serialize_with = "expose_optional_for_layering")]
+    pub webhook_secret: Option<SecretString>,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 64 * 1024,
+            retry_base_ms: 1_000,
+            retry_cap_ms: 5 * 60 * 1_000,
+            webhook_allowed_hosts: vec!["127.0.0.1".to_owned(), "localhost".to_owned(), "::1".to_owned()],
+            webhook_timeout_ms: 10_000,
+            webhook_secret: None,
+        }
+    }
+}
+
+/// The worker that runs queued jobs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// A six-field cron expression with seconds (`*/10 * * * * *`); each tick drains up to
+    /// `batch_size` jobs. Empty: consume continuously.
+    pub schedule: String,
+    /// The most jobs one tick runs.
+    pub batch_size: usize,
+    /// The most jobs run at once.
+    pub concurrency: usize,
+    /// A worker whose heartbeat is older than this is taken for dead and its jobs rescued, in seconds.
+    pub heartbeat_ttl_seconds: u64,
+    /// A run still going after this long records its start, so it shows `running`, in milliseconds;
+    /// shorter runs record start and end in one event.
+    pub record_start_after_ms: u64,
+    /// Where its health and metrics endpoints listen.
+    pub health_addr: String,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            schedule: String::new(),
+            batch_size: 100,
+            concurrency: 8,
+            heartbeat_ttl_seconds: 10,
+            record_start_after_ms: 250,
+            health_addr: "127.0.0.1:9102".to_owned(),
         }
     }
 }
