@@ -35,6 +35,7 @@ say "starting the services (logs in var/log/)"
 start command-api target/release/command-api
 start query-api target/release/query-api
 start projector target/release/projector
+start worker target/release/worker
 
 sed -e "s|@RUN_DIR@|$RUN|g" -e "s|@DAEMON@|on|g" -e "s|@LISTEN@|127.0.0.1:8080|g" \
   -e "s|@QUERY@|127.0.0.1:3000|g" -e "s|@COMMAND@|127.0.0.1:3010|g" -e "s|@LIVE@|127.0.0.1:3020|g" \
@@ -44,7 +45,7 @@ nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$LOGS/nginx-startup.log"
 # A service that could not start (its port taken by a process `make down` does not know) must not
 # pass for ready because another process answers on its port.
 sleep 0.5
-for pidfile in "$RUN"/command-api.pid "$RUN"/query-api.pid "$RUN"/projector.pid; do
+for pidfile in "$RUN"/command-api.pid "$RUN"/query-api.pid "$RUN"/projector.pid "$RUN"/worker.pid; do
   if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     name=$(basename "$pidfile" .pid)
     echo "$name exited at start:" >&2
@@ -53,7 +54,7 @@ for pidfile in "$RUN"/command-api.pid "$RUN"/query-api.pid "$RUN"/projector.pid;
   fi
 done
 
-for url in http://127.0.0.1:3010/readyz http://127.0.0.1:3000/readyz http://127.0.0.1:9101/readyz \
+for url in http://127.0.0.1:3010/readyz http://127.0.0.1:3000/readyz http://127.0.0.1:9101/readyz http://127.0.0.1:9102/readyz \
   http://127.0.0.1:8080/readyz; do
   wait_for "$url" 60 || { tail -n 20 "$LOGS"/*.log >&2; exit 1; }
 done
@@ -68,5 +69,6 @@ Reprise is up.
   query-api            http://127.0.0.1:3000   (healthz, readyz, metrics)
   command-api          http://127.0.0.1:3010   (healthz, readyz, metrics)
   projector            http://127.0.0.1:9101   (healthz, readyz, metrics)
+  worker               http://127.0.0.1:9102   (healthz, readyz, metrics)
 Logs: var/log/   Stop: make down
 URLS

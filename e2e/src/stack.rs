@@ -69,6 +69,8 @@ impl Stack {
         settings.http.query_addr = "127.0.0.1:0".into();
         settings.projector.health_addr = "127.0.0.1:0".into();
         settings.projector.poll_interval_ms = 200;
+        settings.worker.health_addr = "127.0.0.1:0".into();
+        settings.worker.heartbeat_ttl_seconds = 2;
         let clock = options.clock.unwrap_or_default();
         let shutdown = CancellationToken::new();
 
@@ -135,6 +137,24 @@ impl Stack {
         assert_eq!(response.status(), 201, "sign-in failed");
         let session: Value = response.json().await.expect("session JSON");
         session["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Starts a worker in-process with the standard kinds plus `extra`; it stops with the stack or
+    /// when the returned token is cancelled.
+    pub async fn start_worker(
+        &self,
+        extra: Vec<std::sync::Arc<dyn job_kinds::JobHandler>>,
+    ) -> CancellationToken {
+        let mut kinds = job_kinds::Registry::standard(&self.settings);
+        for handler in extra {
+            kinds = kinds.with_shared(handler);
+        }
+        let worker = worker::Worker::build_with_kinds(self.settings.clone(), Clock::default(), kinds)
+            .await
+            .expect("build worker");
+        let stop = self.shutdown.child_token();
+        tokio::spawn(worker.run_until_stopped(stop.clone()));
+        stop
     }
 
     /// The stack's key layout.

@@ -150,8 +150,19 @@ pub async fn accepted(
     kind: JobKind,
     accepted_at: DateTime<Utc>,
 ) -> Response {
+    let document = JobDocument::queued(&job.id.to_string(), kind, accepted_at);
+    accepted_as(state, job, owner, &document).await
+}
+
+/// [`accepted`] with the job's first document as given.
+pub async fn accepted_as(
+    state: &AppState,
+    job: &NewJob,
+    owner: &AuthenticatedUser,
+    document: &JobDocument,
+) -> Response {
     let id = job.id.to_string();
-    let document = serde_json::to_string(&JobDocument::queued(&id, kind, accepted_at)).unwrap_or_default();
+    let document = serde_json::to_string(document).unwrap_or_default();
     // The projector writes document and owner together in one Function call, so both exist or
     // neither does: MSETNX writes both first versions, or nothing over the projector's.
     let first: Result<bool, Error> = state

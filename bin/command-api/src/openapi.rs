@@ -12,7 +12,9 @@ use utoipa::OpenApi;
         crate::routes::sessions::sign_out,
         crate::routes::games::configure,
         crate::routes::scores::submit,
-        crate::routes::refresh::request
+        crate::routes::refresh::request,
+        crate::routes::jobs::queue,
+        crate::routes::jobs::cancel
     ),
     components(schemas(crate::accepted::Accepted, http_kit::problem::Problem))
 )]

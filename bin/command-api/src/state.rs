@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use domain::identity::{Email, Session, User};
+use domain::jobs::Job;
 use domain::names::GameName;
 use domain::scores::{Game, LeaderboardRefresh, ScoreSubmission};
 use eventlog::EventStore;
@@ -30,6 +31,12 @@ pub struct AppState {
     pub refreshes: EventStore<LeaderboardRefresh>,
     /// Users.
     pub users: EventStore<User>,
+    /// Jobs queued for the worker.
+    pub jobs: EventStore<Job>,
+    /// The kinds of job the worker runs.
+    pub job_kinds: job_kinds::Registry,
+    /// The longest job message accepted, in bytes.
+    pub max_job_message_bytes: usize,
     /// Signs session tokens.
     pub tokens: Tokens,
     /// E-mails whose sessions get the `admin` scope.
@@ -60,6 +67,9 @@ impl AppState {
             submissions: EventStore::new(pool.clone()),
             refreshes: EventStore::new(pool.clone()),
             users: EventStore::new(pool.clone()),
+            jobs: EventStore::new(pool.clone()),
+            job_kinds: job_kinds::Registry::standard(settings),
+            max_job_message_bytes: settings.jobs.max_message_bytes,
             tokens: Tokens::from_settings(&settings.auth)?,
             admins: Arc::new(settings.auth.admins.iter().map(|email| email.trim().to_lowercase()).collect()),
             sign_in_failures_per_minute: settings.auth.sign_in_failures_per_minute,

@@ -12,6 +12,7 @@ use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
     crate::routes::leaderboards::board,
     crate::routes::leaderboards::standing,
     crate::routes::jobs::job,
+    crate::routes::job_list::jobs,
     crate::routes::users::me,
     crate::routes::users::user
 ))]

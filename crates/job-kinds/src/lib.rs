@@ -50,7 +50,7 @@ pub trait JobHandler: Send + Sync {
 }
 
 /// Every kind this build knows.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Registry {
     handlers: BTreeMap<&'static str, Arc<dyn JobHandler>>,
 }
@@ -67,6 +67,12 @@ impl Registry {
         self
     }
 
+    /// Adds a kind already shared.
+    pub fn with_shared(mut self, handler: Arc<dyn JobHandler>) -> Self {
+        self.handlers.insert(handler.kind(), handler);
+        self
+    }
+
     /// The handler of `kind`.
     pub fn get(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
         self.handlers.get(kind).cloned()
@@ -75,12 +81,6 @@ impl Registry {
     /// The names of every kind, sorted.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.handlers.keys().copied().collect()
-    }
-}
-
-impl Default for Registry {
-    fn default() -> Self {
-        Self { handlers: BTreeMap::new() }
     }
 }
 

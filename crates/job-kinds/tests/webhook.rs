@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use job_kinds::{JobHandler, Registry, webhook};
+use job_kinds::{Registry, webhook};
 use projections::plan::jobs::WorkOrder;
 use serde_json::json;
 

@@ -2,6 +2,7 @@
 
 mod idempotency;
 mod identity;
+mod jobs;
 mod leaderboards;
 mod nginx;
 mod outages;

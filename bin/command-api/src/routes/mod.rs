@@ -1,6 +1,7 @@
 //! command-api's routes, one module per resource.
 
 pub mod games;
+pub mod jobs;
 pub mod refresh;
 pub mod scores;
 pub mod sessions;
@@ -21,6 +22,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions/mine", delete(sessions::sign_out))
         .route("/v1/games/{game}", put(games::configure))
         .route("/v1/scores", post(scores::submit))
+        .route("/v1/jobs", post(jobs::queue))
+        .route("/v1/jobs/{id}", delete(jobs::cancel))
         .route("/v1/leaderboards/{game}/refresh", post(refresh::request))
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
         .with_state(state)

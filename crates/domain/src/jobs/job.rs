@@ -41,8 +41,22 @@ pub struct JobSpec {
 pub enum RunOutcome {
     /// The handler finished with this result.
     Succeeded(serde_json::Value),
-    /// The handler failed; when `retryable` and attempts remain, the next run is at `retry_at`.
-    Failed { message: String, retryable: bool, retry_at: DateTime<Utc> },
+    /// The handler failed; when `retryable` and attempts remain, the job runs again after the
+    /// backoff for its attempt.
+    Failed { message: String, retryable: bool, backoff: Backoff },
+}
+
+/// How long a failed job waits before its next run: `base`, doubled per attempt up to `cap`, spread by
+/// `jitter` (a random number in `[0, 1)` the caller drew) so that jobs failing together do not retry
+/// together.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    /// The first retry's delay.
+    pub base: std::time::Duration,
+    /// The longest delay.
+    pub cap: std::time::Duration,
+    /// Drawn from `[0, 1)`.
+    pub jitter: f64,
 }
 
 /// What can be asked of a job.
@@ -210,7 +224,9 @@ fn finish(
         RunOutcome::Succeeded(result) => {
             JobEvent::JobSucceeded { attempt, started_at, finished_at: at, result }
         }
-        RunOutcome::Failed { message, retryable: true, retry_at } if attempt < spec.max_attempts => {
+        RunOutcome::Failed { message, retryable: true, backoff } if attempt < spec.max_attempts => {
+            let delay = retry_delay(attempt, backoff.base, backoff.cap, backoff.jitter);
+            let retry_at = at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
             JobEvent::JobRetryScheduled { attempt, started_at, failed_at: at, error: message, retry_at }
         }
         RunOutcome::Failed { message, retryable, .. } => JobEvent::JobFailed {
@@ -296,8 +312,8 @@ impl Job {
     }
 }
 
-/// When a failed run's job runs again: exponential backoff from `base` (doubling per attempt, at most
-/// `cap`), spread by `jitter` in `[0, 1)` over ±50% so that jobs failing together do not retry together.
+/// The delay before the run after run `attempt` failed: exponential from `base` (doubling per attempt,
+/// at most `cap`), spread by `jitter` in `[0, 1)` over ±50%.
 pub fn retry_delay(
     attempt: u32,
     base: std::time::Duration,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 mod job;
 
-pub use job::{Job, JobCommand, JobEvent, JobRefusal, JobSpec, RunOutcome, decide, retry_delay};
+pub use job::{Backoff, Job, JobCommand, JobEvent, JobRefusal, JobSpec, RunOutcome, decide, retry_delay};
 
 /// What a job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

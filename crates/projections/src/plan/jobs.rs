@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use domain::jobs::{JobEvent, JobSpec, JobStatus};
 use eventlog::LoggedEvent;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Op;
 use crate::boards::timestamp;
@@ -173,6 +173,5 @@ pub fn drop_pushes_of_finished(ops: &mut Vec<Op>) {
 }
 
 fn is_final_status(name: &str, value: &str) -> bool {
-    name == "status"
-        && [json!("succeeded"), json!("failed"), json!("cancelled")].iter().any(|s| s.to_string() == value)
+    name == "status" && serde_json::from_str::<JobStatus>(value).is_ok_and(JobStatus::is_final)
 }

@@ -28,7 +28,8 @@ fn queued(max_attempts: u32) -> JobEvent {
 }
 
 fn failure(retryable: bool) -> RunOutcome {
-    RunOutcome::Failed { message: "boom".into(), retryable, retry_at: at(30) }
+    let backoff = Backoff { base: Duration::from_secs(28), cap: Duration::from_secs(60), jitter: 0.5 };
+    RunOutcome::Failed { message: "boom".into(), retryable, backoff }
 }
 
 fn finish(worker: &str, outcome: RunOutcome) -> JobCommand {

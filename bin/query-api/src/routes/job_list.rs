@@ -1,0 +1,196 @@
+//! `GET /v1/jobs`: the caller's jobs (every job with the `admin` scope), newest first, filtered by
+//! status and kind, a page at a time.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use domain::jobs::JobStatus;
+use fred::prelude::*;
+use fred::types::sorted_sets::{ZRange, ZRangeBound, ZRangeKind, ZSort};
+use http_kit::ApiError;
+use http_kit::auth::AuthenticatedUser;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::state::redis_failed;
+
+/// The page size when the client does not say.
+const DEFAULT_LIMIT: usize = 20;
+/// How many index entries one request reads at most while filtering: a sparse filter answers a short
+/// page with a cursor rather than scanning a whole history.
+const SCAN_BUDGET: usize = 1_000;
+
+/// The list's filters and paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobFilter {
+    /// Only jobs in this status (`queued`, `scheduled`, `running`, `retrying`, `succeeded`, `failed`,
+    /// `cancelled`; also `created`, `published`, `unacked`, `rejected`, `processed`).
+    status: Option<String>,
+    /// Only jobs of this kind (`message`, `webhook`, `score.submit`, …).
+    kind: Option<String>,
+    /// 1–100, default 20.
+    limit: Option<String>,
+    /// `nextCursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// A page of the caller's jobs, newest first.
+#[utoipa::path(
+    get, path = "/v1/jobs", tag = "jobs",
+    security(("bearer" = [])),
+    params(JobFilter),
+    responses(
+        (status = 200, description = "`{ items: [job], nextCursor }`", body = Object),
+        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
+        (status = 422, description = "Unknown status, bad limit or cursor", body = http_kit::problem::Problem),
+        (status = 503, description = "The query side is unavailable", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn jobs(
+    State(state): State<AppState>,
+    caller: AuthenticatedUser,
+    Query(filter): Query<JobFilter>,
+) -> Result<Response, ApiError> {
+    let wanted = Wanted::parse(&filter)?;
+    let index = if caller.is_admin() { state.keys.all_jobs() } else { state.keys.jobs_of(&caller.user_id) };
+    let mut items: Vec<Bytes> = Vec::new();
+    let mut after = wanted.after.clone();
+    let mut scanned = 0;
+    let mut exhausted = false;
+    while items.len() < wanted.limit && scanned < SCAN_BUDGET {
+        let page = (wanted.limit - items.len()).max(20).min(SCAN_BUDGET - scanned);
+        let members: Vec<String> = state
+            .redis
+            .zrange(
+                &index,
+                upper_bound(after.as_deref()),
+                lowest(),
+                Some(ZSort::ByLex),
+                true,
+                Some((0, page as i64)),
+                false,
+            )
+            .await
+            .map_err(redis_failed)?;
+        if members.is_empty() {
+            exhausted = true;
+            break;
+        }
+        scanned += members.len();
+        let ids: Vec<String> = members.iter().map(|m| state.keys.job(id_of(m))).collect();
+        let documents: Vec<Option<Bytes>> = state.redis.mget(ids).await.map_err(redis_failed)?;
+        for (member, document) in members.iter().zip(documents) {
+            after = Some(member.clone());
+            if let Some(document) = document.filter(|d| wanted.admits(d)) {
+                items.push(document);
+                if items.len() == wanted.limit {
+                    break;
+                }
+            }
+        }
+        exhausted = members.len() < page && items.len() < wanted.limit;
+    }
+    let next = if exhausted { None } else { after.map(|member| URL_SAFE_NO_PAD.encode(member)) };
+    Ok(page_body(&items, next))
+}
+
+/// The parsed filters.
+struct Wanted {
+    status: Option<JobStatus>,
+    kind: Option<String>,
+    limit: usize,
+    after: Option<String>,
+}
+
+impl Wanted {
+    fn parse(filter: &JobFilter) -> Result<Self, ApiError> {
+        let mut errors = domain::errors::FieldErrors::default();
+        let status = match &filter.status {
+            Some(status) => errors.check("status", status.parse::<JobStatus>()).map(Some),
+            None => Some(None),
+        };
+        let limit = match &filter.limit {
+            Some(limit) => errors.check(
+                "limit",
+                limit
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=100).contains(n))
+                    .ok_or_else(|| "must be 1–100".to_owned()),
+            ),
+            None => Some(DEFAULT_LIMIT),
+        };
+        let after = match &filter.cursor {
+            Some(cursor) => errors
+                .check(
+                    "cursor",
+                    URL_SAFE_NO_PAD
+                        .decode(cursor)
+                        .ok()
+                        .and_then(|bytes| String::from_utf8(bytes).ok())
+                        .filter(|member| member.contains(':'))
+                        .ok_or_else(|| "is not a cursor this server handed out".to_owned()),
+                )
+                .map(Some),
+            None => Some(None),
+        };
+        errors.finish().map_err(ApiError::Invalid)?;
+        Ok(Self {
+            status: status.flatten(),
+            kind: filter.kind.clone(),
+            limit: limit.unwrap_or(DEFAULT_LIMIT),
+            after: after.flatten(),
+        })
+    }
+
+    fn admits(&self, document: &[u8]) -> bool {
+        if self.status.is_none() && self.kind.is_none() {
+            return true;
+        }
+        #[derive(Deserialize)]
+        struct Filtered {
+            status: JobStatus,
+            kind: String,
+        }
+        serde_json::from_slice::<Filtered>(document).is_ok_and(|job| {
+            self.status.is_none_or(|status| status == job.status)
+                && self.kind.as_ref().is_none_or(|kind| *kind == job.kind)
+        })
+    }
+}
+
+fn upper_bound(after: Option<&str>) -> ZRange {
+    match after {
+        Some(member) => ZRange { kind: ZRangeKind::Exclusive, range: ZRangeBound::Lex(member.to_owned()) },
+        None => ZRange { kind: ZRangeKind::Inclusive, range: ZRangeBound::InfiniteLex },
+    }
+}
+
+fn lowest() -> ZRange {
+    ZRange { kind: ZRangeKind::Inclusive, range: ZRangeBound::NegInfinityLex }
+}
+
+fn id_of(member: &str) -> &str {
+    member.split_once(':').map_or(member, |(_, id)| id)
+}
+
+/// `{"items":[…],"nextCursor":…}` around the stored documents, which are not parsed again.
+fn page_body(items: &[Bytes], next: Option<String>) -> Response {
+    let mut body = Vec::with_capacity(items.iter().map(Bytes::len).sum::<usize>() + 64);
+    body.extend_from_slice(b"{\"items\":[");
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item);
+    }
+    body.extend_from_slice(b"],\"nextCursor\":");
+    body.extend_from_slice(serde_json::to_string(&next).unwrap_or_else(|_| "null".to_owned()).as_bytes());
+    body.push(b'}');
+    ([(header::CONTENT_TYPE, "application/json")], Body::from(body)).into_response()
+}

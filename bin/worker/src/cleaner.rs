@@ -1,0 +1,84 @@
+//! Heartbeats and the cleaner, on a connection of their own so a busy claim connection never delays
+//! them: this worker's heartbeat is stamped every third of its lifetime, and jobs in the in-flight list
+//! of a worker whose heartbeat expired are rescued — recorded on the job, which the projector then
+//! queues again — and dropped from that list.
+
+use std::time::Duration;
+
+use domain::jobs::{Job, JobCommand};
+use eventlog::{CommandError, EventStore, Metadata};
+use projections::queue::WorkQueue;
+use tokio_util::sync::CancellationToken;
+
+/// Keeps this worker's heartbeat and rescues the jobs of silent workers.
+#[derive(Clone)]
+pub struct Cleaner {
+    /// The queue, on the heartbeat connection.
+    pub queue: WorkQueue,
+    /// The jobs' aggregates.
+    pub jobs: EventStore<Job>,
+    /// The time.
+    pub clock: http_kit::Clock,
+}
+
+impl Cleaner {
+    /// Beats and cleans until `shutdown`.
+    pub async fn beat_and_clean(self, every: Duration, shutdown: CancellationToken) {
+        let mut ticks = tokio::time::interval(every.max(Duration::from_millis(100)));
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = shutdown.cancelled() => return,
+            }
+            if let Err(error) = self.queue.beat(self.clock.now()).await {
+                tracing::warn!(%error, "cannot stamp the heartbeat");
+                continue;
+            }
+            match self.queue.silent_workers().await {
+                Ok(silent) => {
+                    for worker in silent {
+                        self.rescue_from(&worker).await;
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot look for silent workers"),
+            }
+            self.report_depths().await;
+        }
+    }
+
+    /// Rescues every job in `worker`'s in-flight list; the job decides whether a rescue applies (it
+    /// refuses for a job that finished or that another worker runs), so two cleaners racing, or a
+    /// cleaner crashing halfway, rescue nothing twice.
+    async fn rescue_from(&self, worker: &str) {
+        let Ok(ids) = self.queue.in_flight_of(worker).await else { return };
+        for id in ids {
+            let metadata = Metadata::from([("worker".to_owned(), self.queue.worker().to_owned())]);
+            let rescue = JobCommand::Rescue { worker: worker.to_owned(), at: self.clock.now() };
+            match self.jobs.execute(&id, rescue, &metadata).await {
+                Ok(()) | Err(CommandError::Rejected(_)) => {
+                    tracing::info!(job = %id, from = worker, "rescued a job from a silent worker");
+                    metrics::counter!("jobs_rescued_total").increment(1);
+                    if let Err(error) = self.queue.drop_from(worker, &id).await {
+                        tracing::warn!(%error, job = %id, "cannot drop a rescued job from the in-flight list");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, job = %id, "cannot record a rescue; trying at the next round");
+                    return;
+                }
+            }
+        }
+        if let Err(error) = self.queue.forget(worker).await {
+            tracing::warn!(%error, worker, "cannot forget a silent worker");
+        }
+    }
+
+    async fn report_depths(&self) {
+        if let Ok((depths, delayed)) = self.queue.depths().await {
+            for (priority, depth) in depths {
+                metrics::gauge!("job_queue_depth", "priority" => priority.to_string()).set(depth as f64);
+            }
+            metrics::gauge!("job_queue_delayed").set(delayed as f64);
+        }
+    }
+}

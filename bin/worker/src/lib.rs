@@ -1,0 +1,225 @@
+//! The worker: takes jobs newest first from the Redis queue the projector keeps, runs each kind's
+//! handler and records the outcome as a command on the job; on a cron cadence or continuously.
+//!
+//! Three Redis connections keep each other unblocked: one for claims, one for heartbeats and the
+//! cleaner, one subscribed to the projector's announcements of new work (the blocking wait).
+
+mod cadence;
+mod cleaner;
+mod run;
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use fred::prelude::*;
+use projections::Keys;
+use projections::queue::WorkQueue;
+use projections::redis::{Resend, client, start};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub use cadence::Cadence;
+
+/// How long a worker waits for work before looking again without being told.
+const IDLE_LOOK: Duration = Duration::from_secs(1);
+/// How long a stopping worker lets its runs finish.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// A worker, ready to run.
+pub struct Worker {
+    runner: Arc<run::Runner>,
+    cleaner: cleaner::Cleaner,
+    cadence: Cadence,
+    batch_size: usize,
+    concurrency: usize,
+    heartbeat_every: Duration,
+    work: Arc<Notify>,
+    health: Option<TcpListener>,
+    redis: Client,
+}
+
+impl Worker {
+    /// Connects (lazily) to Postgres and Redis, subscribes to work announcements and binds the health port.
+    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+        let kinds = job_kinds::Registry::standard(&settings);
+        Self::build_with_kinds(settings, clock, kinds).await
+    }
+
+    /// [`Worker::build`] with the kinds given instead of the standard ones.
+    pub async fn build_with_kinds(
+        settings: settings::Settings,
+        clock: http_kit::Clock,
+        kinds: job_kinds::Registry,
+    ) -> anyhow::Result<Self> {
+        let cadence = Cadence::parse(&settings.worker.schedule).map_err(anyhow::Error::msg)?;
+        let health = TcpListener::bind(&settings.worker.health_addr)
+            .await
+            .with_context(|| format!("binding {}", settings.worker.health_addr))?;
+        let pool = eventlog::connect(&settings.database)?;
+        let keys = Keys::new(settings.redis.key_prefix.clone());
+        let name = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
+        let ttl = Duration::from_secs(settings.worker.heartbeat_ttl_seconds.max(1));
+        let claims = client(&settings.redis, Resend::Allowed)?;
+        let beats = client(&settings.redis, Resend::Allowed)?;
+        start(&claims);
+        start(&beats);
+        let work = announcements(&settings.redis, keys.work_announcements())?;
+        let runner = Arc::new(run::Runner {
+            jobs: eventlog::EventStore::new(pool.clone()),
+            kinds,
+            queue: WorkQueue::new(claims.clone(), keys.clone(), name.clone(), ttl),
+            clock: clock.clone(),
+            record_start_after: Duration::from_millis(settings.worker.record_start_after_ms),
+            retry_base: Duration::from_millis(settings.jobs.retry_base_ms),
+            retry_cap: Duration::from_millis(settings.jobs.retry_cap_ms),
+        });
+        let cleaner = cleaner::Cleaner {
+            queue: WorkQueue::new(beats, keys, name, ttl),
+            jobs: eventlog::EventStore::new(pool),
+            clock,
+        };
+        Ok(Self {
+            runner,
+            cleaner,
+            cadence,
+            batch_size: settings.worker.batch_size.max(1),
+            concurrency: settings.worker.concurrency.max(1),
+            heartbeat_every: ttl / 3,
+            work,
+            health: Some(health),
+            redis: claims,
+        })
+    }
+
+    /// Where `/healthz`, `/readyz` and `/metrics` listen.
+    pub fn health_address(&self) -> SocketAddr {
+        self.health.as_ref().and_then(|listener| listener.local_addr().ok()).expect("a bound listener")
+    }
+
+    /// This worker's name, as in-flight lists and job histories show it.
+    pub fn name(&self) -> String {
+        self.runner.queue.worker().to_owned()
+    }
+
+    /// Runs jobs until `shutdown` is cancelled; runs in progress finish first (for a bounded time).
+    pub async fn run_until_stopped(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let listener = self.health.take().context("the worker ran once already")?;
+        let readiness: Arc<dyn http_kit::operations::Readiness> = Arc::new(RedisReady(self.redis.clone()));
+        let router = http_kit::middleware::around(http_kit::operations::routes(readiness), 1024);
+        let health = tokio::spawn(http_kit::serve(listener, router, shutdown.clone()));
+        self.redis.wait_for_connect().await.context("connecting to Redis")?;
+        self.runner.queue.load_library().await.context("loading the queue's Redis Function")?;
+        tracing::info!(worker = %self.runner.queue.worker(), cadence = ?self.cadence, "worker started");
+        let beating =
+            tokio::spawn(self.cleaner.clone().beat_and_clean(self.heartbeat_every, shutdown.clone()));
+        let mut runs = JoinSet::new();
+        match &self.cadence {
+            Cadence::Continuous => self.consume(&mut runs, usize::MAX, &shutdown).await,
+            Cadence::Ticks(_) => self.on_ticks(&mut runs, &shutdown).await,
+        }
+        let finishing = async { while runs.join_next().await.is_some() {} };
+        if tokio::time::timeout(STOP_GRACE, finishing).await.is_err() {
+            tracing::warn!("runs still going at shutdown are left for the cleaner of another worker");
+        }
+        beating.abort();
+        health.await.context("health server")?.context("serving health")
+    }
+
+    async fn on_ticks(&self, runs: &mut JoinSet<()>, shutdown: &CancellationToken) {
+        while let Some(tick) = self.cadence.next_tick(self.runner.clock.now()) {
+            let wait = (tick - self.runner.clock.now()).to_std().unwrap_or_default();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = shutdown.cancelled() => return,
+            }
+            self.consume(runs, self.batch_size, shutdown).await;
+        }
+    }
+
+    /// Takes and runs jobs, at most `concurrency` at once, until `budget` jobs were taken (a tick's
+    /// batch) or, continuously, until shutdown. A finite budget ends early when the queue is empty.
+    async fn consume(&self, runs: &mut JoinSet<()>, budget: usize, shutdown: &CancellationToken) {
+        let mut taken = 0;
+        while taken < budget && !shutdown.is_cancelled() {
+            let free = self.concurrency.saturating_sub(runs.len()).min(budget - taken);
+            let mut next_due = None;
+            if free > 0 {
+                match self.runner.queue.claim(free, self.runner.clock.now()).await {
+                    Ok(claim) => {
+                        let got = claim.orders.len();
+                        taken += got;
+                        next_due = claim.next_due;
+                        for order in claim.orders {
+                            runs.spawn(self.runner.clone().run(order));
+                        }
+                        if got == free {
+                            continue; // there may be more: claim again as soon as a slot is free
+                        }
+                        if got == 0 && budget != usize::MAX && runs.is_empty() {
+                            break; // the tick drained the queue
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot claim jobs; trying again shortly"),
+                }
+            }
+            let look_again = next_due
+                .map(|due| (due - self.runner.clock.now()).to_std().unwrap_or_default())
+                .unwrap_or(IDLE_LOOK)
+                .min(IDLE_LOOK);
+            tokio::select! {
+                () = self.work.notified(), if runs.len() < self.concurrency => {}
+                Some(_) = runs.join_next(), if !runs.is_empty() => {}
+                () = tokio::time::sleep(look_again) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
+        if budget != usize::MAX {
+            while runs.join_next().await.is_some() {}
+        }
+    }
+}
+
+/// Subscribes to the projector's announcements on a connection of their own; each one lets a waiting
+/// claim loop look again (a permit is kept when nobody waits, so none is lost).
+fn announcements(settings: &settings::RedisSettings, channel: String) -> anyhow::Result<Arc<Notify>> {
+    let subscriber = client(settings, Resend::Allowed)?;
+    let work = Arc::new(Notify::new());
+    let mut messages = subscriber.message_rx();
+    let notify = work.clone();
+    tokio::spawn(async move {
+        while messages.recv().await.is_ok() {
+            notify.notify_one();
+        }
+    });
+    let mut reconnects = subscriber.reconnect_rx();
+    let resubscriber = subscriber.clone();
+    let resubscribe_channel = channel.clone();
+    tokio::spawn(async move {
+        while reconnects.recv().await.is_ok() {
+            let _ = resubscriber.subscribe(resubscribe_channel.clone()).await;
+        }
+    });
+    start(&subscriber);
+    tokio::spawn(async move {
+        if subscriber.wait_for_connect().await.is_ok() {
+            let _ = subscriber.subscribe(channel).await;
+        }
+    });
+    Ok(work)
+}
+
+/// Ready when Redis answers.
+struct RedisReady(Client);
+
+impl http_kit::operations::Readiness for RedisReady {
+    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(
+            async move { self.0.ping::<String>(None).await.map(|_| ()).map_err(|e| format!("redis: {e}")) },
+        )
+    }
+}

@@ -1,0 +1,16 @@
+use anyhow::Context;
+use clap::Parser;
+
+/// Runs queued jobs newest first, and rescues the jobs of workers that stopped answering.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    Cli::parse();
+    telemetry::init_logs("worker");
+    let settings = settings::load().context("loading settings")?;
+    let shutdown = http_kit::serve::shutdown_on_signals();
+    worker::Worker::build(settings, http_kit::Clock::system()).await?.run_until_stopped(shutdown).await
+}

@@ -1,0 +1,131 @@
+//! One run of one job: the handler in a task of its own (so a panic fails the job, not the worker),
+//! its start recorded only when it takes a while, its outcome recorded as one command on the job.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::jobs::{Backoff, Job, JobCommand, RunOutcome};
+use eventlog::{CommandError, EventStore, Metadata};
+use job_kinds::{Failure, Registry};
+use projections::plan::jobs::WorkOrder;
+use projections::queue::WorkQueue;
+use rand::Rng as _;
+
+/// What every run needs.
+pub struct Runner {
+    /// The jobs' aggregates.
+    pub jobs: EventStore<Job>,
+    /// The kinds this worker runs.
+    pub kinds: Registry,
+    /// This worker's queue handle.
+    pub queue: WorkQueue,
+    /// The time.
+    pub clock: http_kit::Clock,
+    /// Runs longer than this record their start.
+    pub record_start_after: Duration,
+    /// The first retry's delay.
+    pub retry_base: Duration,
+    /// The longest retry delay.
+    pub retry_cap: Duration,
+}
+
+impl Runner {
+    /// Runs `order` and records how it ended; the job leaves the in-flight list once that is recorded
+    /// (or the job turns out not to be this worker's to run any more).
+    pub async fn run(self: Arc<Self>, order: WorkOrder) {
+        let started_at = self.clock.now();
+        let timer = std::time::Instant::now();
+        let Some(outcome) = self.outcome(&order, started_at).await else {
+            self.release(&order.id).await;
+            return;
+        };
+        let succeeded = matches!(outcome, RunOutcome::Succeeded(_));
+        let finish = JobCommand::Finish {
+            worker: self.queue.worker().to_owned(),
+            started_at,
+            at: self.clock.now(),
+            outcome,
+        };
+        self.record(&order.id, finish).await;
+        self.release(&order.id).await;
+        let kind = order.kind.clone();
+        metrics::histogram!("job_run_seconds", "kind" => kind.clone()).record(timer.elapsed().as_secs_f64());
+        let outcome = if succeeded { "succeeded" } else { "failed" };
+        metrics::counter!("jobs_finished_total", "kind" => kind, "outcome" => outcome).increment(1);
+    }
+
+    /// Runs the handler; `None` when the job may not run here after all (cancelled meanwhile, taken
+    /// over by another worker).
+    async fn outcome(&self, order: &WorkOrder, started_at: DateTime<Utc>) -> Option<RunOutcome> {
+        let Some(handler) = self.kinds.get(&order.kind) else {
+            let failure = Failure::permanent(format!("this worker has no handler for kind {}", order.kind));
+            return Some(self.failed(failure));
+        };
+        metrics::counter!("jobs_started_total", "kind" => order.kind.clone()).increment(1);
+        let task_order = order.clone();
+        let mut task = tokio::spawn(async move { handler.run(&task_order).await });
+        let finished = tokio::select! {
+            finished = &mut task => finished,
+            () = tokio::time::sleep(self.record_start_after) => {
+                let start = JobCommand::Start { worker: self.queue.worker().to_owned(), at: started_at };
+                if !self.record(&order.id, start).await {
+                    task.abort();
+                    return None;
+                }
+                task.await
+            }
+        };
+        Some(match finished {
+            Ok(Ok(result)) => RunOutcome::Succeeded(result),
+            Ok(Err(failure)) => self.failed(failure),
+            Err(error) if error.is_panic() => {
+                let message = panic_message(error.into_panic());
+                self.failed(Failure::permanent(format!("the handler panicked: {message}")))
+            }
+            Err(_) => self.failed(Failure::retryable("the run was cancelled")),
+        })
+    }
+
+    fn failed(&self, failure: Failure) -> RunOutcome {
+        let backoff =
+            Backoff { base: self.retry_base, cap: self.retry_cap, jitter: rand::rng().random::<f64>() };
+        RunOutcome::Failed { message: failure.message, retryable: failure.retryable, backoff }
+    }
+
+    /// Records a command on the job, trying again while the event log is away; `false` when the job
+    /// refused it (it is not this worker's to run).
+    async fn record(&self, id: &str, command: JobCommand) -> bool {
+        let metadata = Metadata::from([("worker".to_owned(), self.queue.worker().to_owned())]);
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match self.jobs.execute(id, command.clone(), &metadata).await {
+                Ok(()) => return true,
+                Err(CommandError::Rejected(refusal)) => {
+                    tracing::info!(job = id, %refusal, "the job is not this worker's to run");
+                    return false;
+                }
+                Err(error) => {
+                    tracing::warn!(job = id, %error, "could not record the job's progress; trying again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    async fn release(&self, id: &str) {
+        if let Err(error) = self.queue.release(id).await {
+            // The cleaner finds it in the list once this worker is gone, and the job refuses the rescue.
+            tracing::warn!(job = id, %error, "could not remove the job from the in-flight list");
+        }
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}
