@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make up` and `make test`. The work is in scripts/.
-.PHONY: up down test deps lint fmt openapi rebuild bench
+.PHONY: up down test deps lint fmt openapi rebuild bench datagen
 
 up: ## install what is missing, migrate, build (release), start the stack, print the URLs
 	@scripts/up.sh
@@ -28,3 +28,6 @@ rebuild: ## rebuild the query side from the event log, with a progress bar
 
 bench: ## every benchmark beside its baseline, written to bench/RESULTS.md (after make up)
 	@bench/run.sh
+
+datagen: ## drive the stack like real clients and print honest latencies, e.g. make datagen ARGS="--duration 10s --rate 200"
+	cargo run --release --bin datagen -- $(ARGS)
