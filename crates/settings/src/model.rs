@@ -22,6 +22,16 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// The worker that runs them.
     pub worker: WorkerSettings,
+    /// RabbitMQ, where the relay publishes the log.
+    pub rabbitmq: RabbitSettings,
+    /// The relay.
+    pub relay: RelaySettings,
+    /// Where uploaded videos and MP3s are stored.
+    pub blobs: BlobSettings,
+    /// Video conversions: upload limit, converter and notifier.
+    pub conversions: ConversionSettings,
+    /// The mail server the notifier sends through.
+    pub smtp: SmtpSettings,
 }
 
 /// The event log's database.
@@ -211,6 +221,133 @@ impl Default for WorkerSettings {
             heartbeat_ttl_seconds: 10,
             record_start_after_ms: 250,
             health_addr: "127.0.0.1:9102".to_owned(),
+        }
+    }
+}
+
+/// RabbitMQ.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RabbitSettings {
+    /// An `amqp://` URL.
+    #[serde(serialize_with = "expose_for_layering")]
+    pub url: SecretString,
+    /// Prepended to every exchange and queue name, so tests and tenants share one broker.
+    pub prefix: String,
+}
+
+impl Default for RabbitSettings {
+    fn default() -> Self {
+        Self { url: SecretString::from("amqp://guest:guest@127.0.0.1:5672/%2f"), prefix: String::new() }
+    }
+}
+
+/// The relay, which publishes the event log to RabbitMQ.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RelaySettings {
+    /// Where its health and metrics endpoints listen.
+    pub health_addr: String,
+    /// The most events published per batch.
+    pub batch_size: i64,
+    /// How often the log is polled when no notification arrives, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self { health_addr: "127.0.0.1:9103".to_owned(), batch_size: 1_000, poll_interval_ms: 1_000 }
+    }
+}
+
+/// Where blobs live: a local directory, or an S3-compatible bucket when `s3_bucket` is set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlobSettings {
+    /// The local directory (created when missing).
+    pub root: String,
+    /// An S3 bucket; when set, blobs go there instead of `root`.
+    pub s3_bucket: Option<String>,
+    /// The S3 endpoint (for S3-compatible stores such as MinIO).
+    pub s3_endpoint: Option<String>,
+    /// The S3 region.
+    pub s3_region: Option<String>,
+    /// The S3 access key id.
+    pub s3_access_key_id: Option<String>,
+    /// The S3 secret access key.
+    #[serde(serialize_with = "expose_optional_for_layering")]
+    pub s3_secret_access_key: Option<SecretString>,
+}
+
+impl Default for BlobSettings {
+    fn default() -> Self {
+        Self {
+            root: "var/blobs".to_owned(),
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+        }
+    }
+}
+
+/// Video conversions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConversionSettings {
+    /// The largest video accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Conversions run at once by one converter; 0 means one per core.
+    pub parallel: usize,
+    /// The longest a conversion may take, in seconds.
+    pub timeout_seconds: u64,
+    /// Where the converter's health and metrics endpoints listen.
+    pub converter_health_addr: String,
+    /// Where the notifier's health and metrics endpoints listen.
+    pub notifier_health_addr: String,
+}
+
+impl Default for ConversionSettings {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 1 << 30,
+            parallel: 0,
+            timeout_seconds: 3_600,
+            converter_health_addr: "127.0.0.1:9104".to_owned(),
+            notifier_health_addr: "127.0.0.1:9105".to_owned(),
+        }
+    }
+}
+
+/// The mail server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// Its host.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: String,
+    /// The user name, when it wants one.
+    pub username: Option<String>,
+    /// The password, when it wants one.
+    #[serde(serialize_with = "expose_optional_for_layering")]
+    pub password: Option<SecretString>,
+    /// The sender.
+    pub from: String,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 1025,
+            tls: "none".to_owned(),
+            username: None,
+            password: None,
+            from: "Reprise <noreply@reprise.local>".to_owned(),
         }
     }
 }
