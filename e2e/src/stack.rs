@@ -20,6 +20,10 @@ pub struct StackOptions {
     pub postgres_via: Option<String>,
     /// Reach Redis through this address instead of 127.0.0.1:6379 (a proxy to cut).
     pub redis_via: Option<String>,
+    /// Also start the relay and a converter (video conversions).
+    pub conversions: bool,
+    /// The largest video accepted (the settings' default when not given).
+    pub max_upload_bytes: Option<u64>,
 }
 
 /// command-api, query-api and (optionally) a projector on free ports, over a database and key prefix of
@@ -50,6 +54,10 @@ impl Stack {
 
     /// A stack with the given options.
     pub async fn start_with(options: StackOptions) -> Self {
+        if let Ok(filter) = std::env::var("E2E_LOG") {
+            // Debugging a test: the in-process services' logs on stderr, e.g. E2E_LOG=info.
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        }
         let database = TestDatabase::create().await;
         let mut settings = testkit::settings_for(&database, &testkit::unique_prefix());
         {
@@ -71,6 +79,13 @@ impl Stack {
         settings.projector.poll_interval_ms = 200;
         settings.worker.health_addr = "127.0.0.1:0".into();
         settings.worker.heartbeat_ttl_seconds = 2;
+        settings.relay.health_addr = "127.0.0.1:0".into();
+        settings.relay.poll_interval_ms = 200;
+        settings.conversions.converter_health_addr = "127.0.0.1:0".into();
+        settings.conversions.notifier_health_addr = "127.0.0.1:0".into();
+        if let Some(limit) = options.max_upload_bytes {
+            settings.conversions.max_upload_bytes = limit;
+        }
         let clock = options.clock.unwrap_or_default();
         let shutdown = CancellationToken::new();
 
@@ -89,6 +104,15 @@ impl Stack {
             let projector =
                 projector::Projector::build(settings.clone(), clock).await.expect("build projector");
             tokio::spawn(projector.run_until_stopped(shutdown.clone()));
+        }
+
+        if options.conversions {
+            let relay = relay::Relay::build(settings.clone()).await.expect("build relay");
+            tokio::spawn(relay.run_until_stopped(shutdown.clone()));
+            let converter = converter::Converter::build(settings.clone(), Clock::default())
+                .await
+                .expect("build converter");
+            tokio::spawn(converter.run_until_stopped(shutdown.clone()));
         }
 
         let redis = projections::redis::client(
@@ -264,6 +288,20 @@ impl Drop for Stack {
                 let fence = store.keys().full(projections::keys::relative::FENCE);
                 ProjectionStore::new(redis.clone(), store.keys().clone()).clear().await.ok()?;
                 redis.del::<i64, _>(fence).await.ok()
+            })
+        })
+        .join();
+        let rabbitmq = self.settings.rabbitmq.clone();
+        let blobs = self.settings.blobs.root.clone();
+        // The stack's exchanges and queues are durable: delete them, and the blob directory.
+        let _ = std::thread::spawn(move || {
+            let _ = std::fs::remove_dir_all(&blobs);
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async move {
+                let connection = messaging::connect(&rabbitmq).await.ok()?;
+                let channel = connection.create_channel().await.ok()?;
+                messaging::Topology::new(rabbitmq.prefix.clone()).delete(&channel).await.ok()?;
+                connection.close(200, "done".into()).await.ok()
             })
         })
         .join();

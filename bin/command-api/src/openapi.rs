@@ -14,7 +14,8 @@ use utoipa::OpenApi;
         crate::routes::scores::submit,
         crate::routes::refresh::request,
         crate::routes::jobs::queue,
-        crate::routes::jobs::cancel
+        crate::routes::jobs::cancel,
+        crate::routes::conversions::upload
     ),
     components(schemas(crate::accepted::Accepted, http_kit::problem::Problem))
 )]

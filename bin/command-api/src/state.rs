@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
+use domain::conversions::Conversion;
 use domain::identity::{Email, Session, User};
 use domain::jobs::Job;
 use domain::names::GameName;
@@ -37,6 +38,12 @@ pub struct AppState {
     pub job_kinds: job_kinds::Registry,
     /// The longest job message accepted, in bytes.
     pub max_job_message_bytes: usize,
+    /// Video conversions.
+    pub conversions: EventStore<Conversion>,
+    /// Where uploads are stored.
+    pub blobs: blobs::Blobs,
+    /// The largest video accepted, in bytes.
+    pub max_upload_bytes: u64,
     /// Signs session tokens.
     pub tokens: Tokens,
     /// E-mails whose sessions get the `admin` scope.
@@ -70,6 +77,9 @@ impl AppState {
             jobs: EventStore::new(pool.clone()),
             job_kinds: job_kinds::Registry::standard(settings),
             max_job_message_bytes: settings.jobs.max_message_bytes,
+            conversions: EventStore::new(pool.clone()),
+            blobs: blobs::Blobs::from_settings(&settings.blobs)?,
+            max_upload_bytes: settings.conversions.max_upload_bytes,
             tokens: Tokens::from_settings(&settings.auth)?,
             admins: Arc::new(settings.auth.admins.iter().map(|email| email.trim().to_lowercase()).collect()),
             sign_in_failures_per_minute: settings.auth.sign_in_failures_per_minute,

@@ -13,6 +13,9 @@ use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
     crate::routes::leaderboards::standing,
     crate::routes::jobs::job,
     crate::routes::job_list::jobs,
+    crate::routes::conversions::conversions,
+    crate::routes::conversions::conversion,
+    crate::routes::conversions::mp3,
     crate::routes::users::me,
     crate::routes::users::user
 ))]

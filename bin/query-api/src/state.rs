@@ -27,6 +27,8 @@ pub struct AppState {
     pub tokens: Tokens,
     /// Board documents kept in memory while Redis vouches for them.
     pub documents: DocumentCache,
+    /// Where MP3s are stored.
+    pub blobs: blobs::Blobs,
 }
 
 impl AppState {
@@ -38,7 +40,8 @@ impl AppState {
         let job_updates = JobUpdates::listen(&settings.redis, keys.job_updates())?;
         let tokens = Tokens::from_settings(&settings.auth)?;
         let documents = DocumentCache::track(&settings.redis, keys.full("lbdoc:"))?;
-        Ok(Self { redis, keys, clock, job_updates, tokens, documents })
+        let blobs = blobs::Blobs::from_settings(&settings.blobs)?;
+        Ok(Self { redis, keys, clock, job_updates, tokens, documents, blobs })
     }
 
     /// The answer to a read the projector has not (yet) produced a document for: 503 while the query

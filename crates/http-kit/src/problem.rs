@@ -36,6 +36,9 @@ pub enum ApiError {
     /// 415: the body is not of a type this route takes.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 416: the `Range` lies outside the resource.
+    #[error("{0}")]
+    RangeNotSatisfiable(String),
     /// 422: well-formed but invalid; the fields say why.
     #[error("the request is invalid")]
     Invalid(Vec<FieldError>),
@@ -84,6 +87,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::Invalid(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,

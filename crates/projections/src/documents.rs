@@ -153,6 +153,62 @@ impl JobDocument {
     }
 }
 
+/// A conversion, as `GET /v1/conversions/{id}` answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversionDocument {
+    /// The conversion's id, which is also its job's.
+    pub id: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    /// The uploaded file's name.
+    pub filename: String,
+    /// The video's size.
+    pub video_bytes: u64,
+    /// The MP3's size, once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mp3_bytes: Option<u64>,
+    /// The audio's duration, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    /// 0–100 while running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+    /// When the video was accepted.
+    pub created_at: String,
+    /// When it succeeded or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Why it failed, for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The MP3's download, once made.
+    pub links: ConversionLinks,
+}
+
+/// Links from a conversion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConversionLinks {
+    /// `GET` it with the token to download the MP3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mp3: Option<String>,
+}
+
+/// The fields of a conversion document in the order they are served.
+pub const CONVERSION_FIELDS: [&str; 11] = [
+    "id",
+    "status",
+    "filename",
+    "videoBytes",
+    "mp3Bytes",
+    "durationSeconds",
+    "progress",
+    "createdAt",
+    "finishedAt",
+    "error",
+    "links",
+];
+
 /// A leaderboard page, as `GET /v1/leaderboards/{game}` answers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -92,6 +92,21 @@ impl Keys {
         self.full(relative::ALL_JOBS)
     }
 
+    /// A conversion's document.
+    pub fn conversion(&self, id: &str) -> String {
+        self.full(&relative::conversion(id))
+    }
+
+    /// A conversion's fields, including the hidden `owner` and `mp3` (`{ key, bytes, sha256 }`).
+    pub fn conversion_fields(&self, id: &str) -> String {
+        self.full(&relative::conversion_fields(id))
+    }
+
+    /// The index of a user's conversions, like [`Keys::jobs_of`].
+    pub fn conversions_of(&self, owner: &str) -> String {
+        self.full(&relative::conversions_of(owner))
+    }
+
     /// A session's record (`{ userId, scopes, expiresAt }`), present while the session is open.
     pub fn session(&self, id: &str) -> String {
         self.full(&relative::session(id))
@@ -163,6 +178,21 @@ pub mod relative {
     /// The index of a user's jobs.
     pub fn jobs_of(owner: &str) -> String {
         format!("jobs:of:{owner}")
+    }
+
+    /// A conversion's document.
+    pub fn conversion(id: &str) -> String {
+        format!("conv:{id}")
+    }
+
+    /// A conversion's fields.
+    pub fn conversion_fields(id: &str) -> String {
+        format!("convfields:{id}")
+    }
+
+    /// The index of a user's conversions.
+    pub fn conversions_of(owner: &str) -> String {
+        format!("convs:of:{owner}")
     }
 
     /// A session's record.

@@ -127,9 +127,10 @@ end
 local JOB_FIELDS = { 'id', 'kind', 'status', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt',
   'runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'history', 'links' }
 
--- `patch` is lines of `name<TAB>json`; the name `+history` appends an entry to the history array.
-local function job_fields(prefix, id, patch)
-  local fields = key(prefix, 'jobfields:' .. id)
+-- Applies `patch` (lines of `name<TAB>json`; the name `+history` appends an entry to the history
+-- array) to the fields hash, then renders the document from the fields listed in `order` (a field
+-- holding null is left out).
+local function patch_document(fields, document, order, patch)
   for name, value in string.gmatch(patch, '([^\t\n]+)\t([^\n]*)\n') do
     if name == '+history' then
       local history = redis.call('HGET', fields, 'history')
@@ -143,14 +144,24 @@ local function job_fields(prefix, id, patch)
       redis.call('HSET', fields, name, value)
     end
   end
-  local values = redis.call('HMGET', fields, unpack(JOB_FIELDS))
+  local values = redis.call('HMGET', fields, unpack(order))
   local parts = {}
-  for i, name in ipairs(JOB_FIELDS) do
+  for i, name in ipairs(order) do
     local value = values[i]
     if value and value ~= 'null' then parts[#parts + 1] = '"' .. name .. '":' .. value end
   end
-  redis.call('SET', key(prefix, 'job:' .. id), '{' .. table.concat(parts, ',') .. '}')
+  redis.call('SET', document, '{' .. table.concat(parts, ',') .. '}')
+end
+
+local function job_fields(prefix, id, patch)
+  patch_document(key(prefix, 'jobfields:' .. id), key(prefix, 'job:' .. id), JOB_FIELDS, patch)
   redis.call('PUBLISH', key(prefix, 'jobs:updates'), id)
+end
+
+local function split_commas(text)
+  local names = {}
+  for name in string.gmatch(text, '[^,]+') do names[#names + 1] = name end
+  return names
 end
 
 -- Newest first: pushed at the left, where workers take from.
@@ -161,7 +172,7 @@ local function enqueue(prefix, id)
 end
 
 local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, JOB = 2, SCORE = 8, RENDER = 7, REFRESH = 3,
-  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, INDEX = 2 }
+  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, INDEX = 2, DOC = 4, ZADDLEX = 2 }
 
 local function apply(keys, args)
   local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
@@ -218,6 +229,10 @@ local function apply(keys, args)
       redis.call('PUBLISH', key(prefix, 'queue:work'), args[i + 1])
     elseif op == 'UNDELAY' then
       redis.call('ZREM', key(prefix, 'queue:delayed'), args[i + 1])
+    elseif op == 'DOC' then
+      patch_document(key(prefix, args[i + 2]), key(prefix, args[i + 1]), split_commas(args[i + 3]), args[i + 4])
+    elseif op == 'ZADDLEX' then
+      redis.call('ZADD', key(prefix, args[i + 1]), 0, args[i + 2])
     elseif op == 'INDEX' then
       redis.call('ZADD', key(prefix, 'jobs:of:' .. args[i + 1]), 0, args[i + 2])
       redis.call('ZADD', key(prefix, 'jobs:all'), 0, args[i + 2])

@@ -1,4 +1,5 @@
-//! Test isolation on a shared machine: every test gets its own database, Redis key prefix and, when it
+//! Test isolation on a shared machine: every test gets its own database, Redis key prefix, RabbitMQ
+//! name prefix and blob directory and, when it
 //! wants to simulate an outage, its own TCP proxy to cut. Nothing here stops or flushes a shared service.
 
 mod database;
@@ -21,5 +22,8 @@ pub fn settings_for(database: &TestDatabase, prefix: &str) -> settings::Settings
     settings.database.max_connections = 8;
     settings.redis.key_prefix = prefix.to_owned();
     settings.auth.jwt_secret = Some(secrecy::SecretString::from(uuid::Uuid::new_v4().to_string()));
+    settings.rabbitmq.prefix = prefix.replace(':', ".");
+    settings.blobs.root =
+        std::env::temp_dir().join("reprise-tests").join(prefix.trim_end_matches(':')).display().to_string();
     settings
 }

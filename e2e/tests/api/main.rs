@@ -1,5 +1,6 @@
 //! Reprise end to end: real Postgres, Redis and nginx; every test with a stack of its own.
 
+mod conversions;
 mod idempotency;
 mod identity;
 mod jobs;

@@ -1,5 +1,6 @@
 //! command-api's routes, one module per resource.
 
+pub mod conversions;
 pub mod games;
 pub mod jobs;
 pub mod refresh;
@@ -8,6 +9,7 @@ pub mod sessions;
 pub mod users;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, patch, post, put};
 use http_kit::ApiError;
 
@@ -23,6 +25,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/games/{game}", put(games::configure))
         .route("/v1/scores", post(scores::submit))
         .route("/v1/jobs", post(jobs::queue))
+        // Uploads stream to the blob store under their own limit, not the JSON body limit.
+        .route("/v1/conversions", post(conversions::upload).layer(DefaultBodyLimit::disable()))
         .route("/v1/jobs/{id}", delete(jobs::cancel))
         .route("/v1/leaderboards/{game}/refresh", post(refresh::request))
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })

@@ -95,7 +95,7 @@ pub async fn jobs(
         }
         exhausted = members.len() < page && items.len() < wanted.limit;
     }
-    let next = if exhausted { None } else { after.map(|member| URL_SAFE_NO_PAD.encode(member)) };
+    let next = if exhausted { None } else { after.map(|member| encode_cursor(&member)) };
     Ok(page_body(&items, next))
 }
 
@@ -115,28 +115,11 @@ impl Wanted {
             None => Some(None),
         };
         let limit = match &filter.limit {
-            Some(limit) => errors.check(
-                "limit",
-                limit
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=100).contains(n))
-                    .ok_or_else(|| "must be 1–100".to_owned()),
-            ),
+            Some(limit) => errors.check("limit", parse_limit(Some(limit))),
             None => Some(DEFAULT_LIMIT),
         };
         let after = match &filter.cursor {
-            Some(cursor) => errors
-                .check(
-                    "cursor",
-                    URL_SAFE_NO_PAD
-                        .decode(cursor)
-                        .ok()
-                        .and_then(|bytes| String::from_utf8(bytes).ok())
-                        .filter(|member| member.contains(':'))
-                        .ok_or_else(|| "is not a cursor this server handed out".to_owned()),
-                )
-                .map(Some),
+            Some(cursor) => errors.check("cursor", decode_cursor(cursor)).map(Some),
             None => Some(None),
         };
         errors.finish().map_err(ApiError::Invalid)?;
@@ -164,6 +147,47 @@ impl Wanted {
     }
 }
 
+/// Up to `count` members of a time-ordered index, newest first, after the member `after`.
+pub(crate) async fn newest_first(
+    state: &AppState,
+    index: &str,
+    after: Option<&str>,
+    count: usize,
+) -> Result<Vec<String>, ApiError> {
+    state
+        .redis
+        .zrange(index, upper_bound(after), lowest(), Some(ZSort::ByLex), true, Some((0, count as i64)), false)
+        .await
+        .map_err(redis_failed)
+}
+
+/// A page size: 1–100, 20 when not given.
+pub(crate) fn parse_limit(limit: Option<&str>) -> Result<usize, String> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(limit) => limit
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| "must be 1–100".to_owned()),
+    }
+}
+
+/// The cursor handed out after an index member.
+pub(crate) fn encode_cursor(member: &str) -> String {
+    URL_SAFE_NO_PAD.encode(member)
+}
+
+/// The index member a cursor continues after.
+pub(crate) fn decode_cursor(cursor: &str) -> Result<String, String> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|member| member.contains(':'))
+        .ok_or_else(|| "is not a cursor this server handed out".to_owned())
+}
+
 fn upper_bound(after: Option<&str>) -> ZRange {
     match after {
         Some(member) => ZRange { kind: ZRangeKind::Exclusive, range: ZRangeBound::Lex(member.to_owned()) },
@@ -180,7 +204,7 @@ fn id_of(member: &str) -> &str {
 }
 
 /// `{"items":[…],"nextCursor":…}` around the stored documents, which are not parsed again.
-fn page_body(items: &[Bytes], next: Option<String>) -> Response {
+pub(crate) fn page_body(items: &[Bytes], next: Option<String>) -> Response {
     let mut body = Vec::with_capacity(items.iter().map(Bytes::len).sum::<usize>() + 64);
     body.extend_from_slice(b"{\"items\":[");
     for (n, item) in items.iter().enumerate() {

@@ -1,5 +1,6 @@
 //! query-api's routes, one module per resource.
 
+pub mod conversions;
 pub mod job_list;
 pub mod jobs;
 pub mod leaderboards;
@@ -17,6 +18,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/leaderboards/{game}", get(leaderboards::board))
         .route("/v1/leaderboards/{game}/players/{player}", get(leaderboards::standing))
         .route("/v1/jobs", get(job_list::jobs))
+        .route("/v1/conversions", get(conversions::conversions))
+        .route("/v1/conversions/{id}", get(conversions::conversion))
+        .route("/v1/conversions/{id}/mp3", get(conversions::mp3))
         .route("/v1/jobs/{id}", get(jobs::job))
         .route("/v1/users/me", get(users::me))
         .route("/v1/users/{id}", get(users::user))

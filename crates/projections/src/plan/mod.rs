@@ -53,6 +53,16 @@ pub enum Op {
     Undelay { id: String },
     /// List a job in its owner's index and in the index of every job.
     Index { owner: String, member: String },
+    /// Set fields of a document kept as fields (JSON fragments), then render it from the fields named
+    /// in `order`, in that order.
+    Document {
+        document: String,
+        fields_key: String,
+        order: &'static [&'static str],
+        fields: Vec<(&'static str, String)>,
+    },
+    /// Add a member to a sorted set ordered by text (all scores 0).
+    AddByText { key: String, member: String },
     /// Combine a player's score into a board's entry under the game's operator.
     Score { board: String, player: String, entry: Entry, operator: Operator, order: SortOrder },
     /// Render a board's top-100 document and keep its metadata for later refreshes.
@@ -108,6 +118,16 @@ pub fn plan_batch(
                 after_renders.extend(owner_ops(event));
             }
             "user" => plan_user(event, decode(event)?, now, &mut after_renders),
+            "conversion" => {
+                let conversion_event: domain::conversions::ConversionEvent = decode(event)?;
+                if matches!(
+                    conversion_event,
+                    domain::conversions::ConversionEvent::ConversionRequested { .. }
+                ) {
+                    after_renders.extend(owner_ops(event));
+                }
+                conversions::plan_conversion(event, conversion_event, &mut after_renders);
+            }
             "job" => {
                 let job_event: JobEvent = decode(event)?;
                 if matches!(job_event, JobEvent::JobQueued { .. }) {
@@ -315,13 +335,20 @@ impl Op {
             }
             Op::Job { id, document } => args.extend(["JOB".into(), id.clone(), document.clone()]),
             Op::JobFields { id, fields } => {
-                let patch = fields.iter().map(|(name, value)| format!("{name}\t{value}\n")).collect();
-                args.extend(["JOBFIELDS".into(), id.clone(), patch]);
+                args.extend(["JOBFIELDS".into(), id.clone(), encode_patch(fields)])
             }
             Op::Enqueue { id } => args.extend(["ENQUEUE".into(), id.clone()]),
             Op::Delay { id, due_millis } => args.extend(["DELAY".into(), id.clone(), due_millis.to_string()]),
             Op::Undelay { id } => args.extend(["UNDELAY".into(), id.clone()]),
             Op::Index { owner, member } => args.extend(["INDEX".into(), owner.clone(), member.clone()]),
+            Op::Document { document, fields_key, order, fields } => args.extend([
+                "DOC".into(),
+                document.clone(),
+                fields_key.clone(),
+                order.join(","),
+                encode_patch(fields),
+            ]),
+            Op::AddByText { key, member } => args.extend(["ZADDLEX".into(), key.clone(), member.clone()]),
             Op::Score { board, player, entry, operator, order } => args.extend([
                 "SCORE".into(),
                 board.clone(),
@@ -353,6 +380,11 @@ impl Op {
     }
 }
 
+/// Fields as `name<TAB>json` lines; JSON as serde writes it holds no raw tab or newline.
+fn encode_patch(fields: &[(&'static str, String)]) -> String {
+    fields.iter().map(|(name, value)| format!("{name}\t{value}\n")).collect()
+}
+
 fn operator_name(operator: Operator) -> &'static str {
     match operator {
         Operator::Best => "best",
@@ -368,6 +400,7 @@ fn order_name(order: SortOrder) -> &'static str {
     }
 }
 
+pub mod conversions;
 pub mod jobs;
 
 #[cfg(test)]

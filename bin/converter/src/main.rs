@@ -1,0 +1,16 @@
+use anyhow::Context;
+use clap::Parser;
+
+/// Turns uploaded videos into MP3s with ffmpeg.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    Cli::parse();
+    telemetry::init_logs("converter");
+    let settings = settings::load().context("loading settings")?;
+    let shutdown = http_kit::serve::shutdown_on_signals();
+    converter::Converter::build(settings, http_kit::Clock::system()).await?.run_until_stopped(shutdown).await
+}
