@@ -9,6 +9,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_packages+=(ng
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 command -v psql >/dev/null 2>&1 || need_packages+=(postgresql-client)
 command -v redis-cli >/dev/null 2>&1 || need_packages+=(redis-tools)
+command -v python3 >/dev/null 2>&1 || need_packages+=(python3 python3-pip)
 if ((${#need_packages[@]})); then
   say "installing ${need_packages[*]}"
   if [ "$(id -u)" -ne 0 ]; then
@@ -18,6 +19,15 @@ if ((${#need_packages[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+fi
+
+# The notifier's tests run a real SMTP server of their own: Python's aiosmtpd. pip first; where the
+# system's Python refuses pip (PEP 668), Debian's package.
+if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  say "installing aiosmtpd"
+  python3 -m pip install --quiet --root-user-action=ignore aiosmtpd 2>/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-aiosmtpd >/dev/null; }
+  python3 -c 'import aiosmtpd' || { echo "aiosmtpd did not install" >&2; exit 1; }
 fi
 
 # The machine's services: start one that has stopped, never restart a running one.

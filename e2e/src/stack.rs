@@ -54,6 +54,7 @@ impl Stack {
 
     /// A stack with the given options.
     pub async fn start_with(options: StackOptions) -> Self {
+        #[allow(clippy::disallowed_methods)] // a test harness switch, not a service's configuration
         if let Ok(filter) = std::env::var("E2E_LOG") {
             // Debugging a test: the in-process services' logs on stderr, e.g. E2E_LOG=info.
             let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();

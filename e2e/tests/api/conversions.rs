@@ -267,3 +267,62 @@ async fn a_converter_killed_mid_conversion_has_the_message_redelivered_and_the_m
     assert_eq!(starts, 2, "the redelivered message started the conversion again");
     stop_relay.cancel();
 }
+
+fn command_api_binary() -> PathBuf {
+    let deps = std::env::current_exe().expect("test binary path");
+    deps.parent().and_then(|d| d.parent()).expect("target/debug").join("command-api")
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_300_mb_upload_streams_through_a_command_api_whose_peak_memory_stays_under_100_mb() {
+    use secrecy::ExposeSecret;
+    let stack = Stack::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut command_api = tokio::process::Command::new(command_api_binary())
+        .env("REPRISE_DATABASE__URL", stack.database.url())
+        .env("REPRISE_REDIS__KEY_PREFIX", &stack.settings.redis.key_prefix)
+        .env("REPRISE_AUTH__JWT_SECRET", stack.settings.auth.jwt_secret.as_ref().unwrap().expose_secret())
+        .env("REPRISE_BLOBS__ROOT", &stack.settings.blobs.root)
+        .env("REPRISE_HTTP__COMMAND_ADDR", format!("127.0.0.1:{port}"))
+        .env("APP_CONFIG_PATH", "/nonexistent")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the command-api binary (cargo build --workspace builds it)");
+    let url = format!("http://127.0.0.1:{port}");
+    testkit::wait_until("command-api to answer", Duration::from_secs(20), || async {
+        reqwest::get(format!("{url}/readyz")).await.ok().filter(|r| r.status() == 200).map(|_| ())
+    })
+    .await;
+    let before = peak_rss_kib(command_api.id().unwrap());
+
+    const CHUNK: usize = 1 << 20;
+    let chunks = futures::stream::iter((0..300u32).map(|n| Ok::<_, std::io::Error>(vec![(n % 251) as u8; CHUNK])));
+    let response = stack
+        .http
+        .post(format!("{url}/v1/conversions?filename=big.mp4"))
+        .bearer_auth(&stack.token)
+        .header("content-type", "video/mp4")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .timeout(Duration::from_secs(120))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202, "{:?}", response.text().await);
+    let peak = peak_rss_kib(command_api.id().unwrap());
+    eprintln!("command-api peak RSS: {} MiB before the upload, {} MiB after", before / 1024, peak / 1024);
+    assert!(peak < 100 * 1024, "peak RSS {} KiB", peak);
+    let stored: u64 = walk(Path::new(&stack.settings.blobs.root)).iter().map(|p| p.metadata().unwrap().len()).sum();
+    assert_eq!(stored, 300 * CHUNK as u64);
+    command_api.start_kill().unwrap();
+}

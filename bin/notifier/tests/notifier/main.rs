@@ -1,0 +1,7 @@
+//! The notifier against a real RabbitMQ, Postgres and SMTP server, each test with its own.
+
+mod app;
+mod emails;
+mod failures;
+mod lifecycle;
+mod smtp;

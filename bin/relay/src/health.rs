@@ -1,0 +1,80 @@
+//! What the relay is doing, for `/readyz` and the metrics.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+
+/// Shared between the relaying loop and the health endpoints.
+#[derive(Debug)]
+pub struct Status {
+    connected: AtomicBool,
+    leading: AtomicBool,
+    lag: AtomicI64,
+    published: AtomicU64,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Self {
+            connected: AtomicBool::new(false),
+            leading: AtomicBool::new(false),
+            lag: AtomicI64::new(i64::MAX),
+            published: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Status {
+    /// Records whether a connection to RabbitMQ is open.
+    pub(crate) fn set_connected(&self, connected: bool) {
+        self.connected.store(connected, Ordering::Relaxed);
+        metrics::gauge!("relay_connected").set(if connected { 1.0 } else { 0.0 });
+    }
+
+    /// Records whether this process leads.
+    pub(crate) fn set_leading(&self, leading: bool) {
+        self.leading.store(leading, Ordering::Relaxed);
+        metrics::gauge!("relay_leading").set(if leading { 1.0 } else { 0.0 });
+    }
+
+    /// Records how many committed events are not published yet.
+    pub(crate) fn set_lag(&self, lag: i64) {
+        self.lag.store(lag, Ordering::Relaxed);
+        metrics::gauge!("relay_lag_events").set(lag as f64);
+    }
+
+    /// Counts events the broker confirmed and the checkpoint passed.
+    pub(crate) fn add_published(&self, events: usize) {
+        self.published.fetch_add(events as u64, Ordering::Relaxed);
+        metrics::counter!("relay_events_published_total").increment(events as u64);
+    }
+
+    /// Whether a connection to RabbitMQ is open.
+    pub fn connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    /// Whether this process leads (publishes); otherwise it stands by.
+    pub fn leading(&self) -> bool {
+        self.leading.load(Ordering::Relaxed)
+    }
+
+    /// How many committed events were not published yet, as last measured.
+    pub fn lag(&self) -> i64 {
+        self.lag.load(Ordering::Relaxed)
+    }
+
+    /// How many events this process has published since it started (duplicates included).
+    pub fn published(&self) -> u64 {
+        self.published.load(Ordering::Relaxed)
+    }
+}
+
+impl http_kit::operations::Readiness for Status {
+    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            // Leading or standing by, both are ready; a standby takes over when the leader dies.
+            if self.connected() { Ok(()) } else { Err("not connected to RabbitMQ".to_owned()) }
+        })
+    }
+}

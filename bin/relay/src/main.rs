@@ -1,0 +1,9 @@
+use anyhow::Context;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init_logs("relay");
+    let settings = settings::load().context("loading settings")?;
+    let shutdown = http_kit::serve::shutdown_on_signals();
+    relay::Relay::build(settings).await?.run_until_stopped(shutdown).await
+}
