@@ -307,7 +307,8 @@ async fn a_300_mb_upload_streams_through_a_command_api_whose_peak_memory_stays_u
     let before = peak_rss_kib(command_api.id().unwrap());
 
     const CHUNK: usize = 1 << 20;
-    let chunks = futures::stream::iter((0..300u32).map(|n| Ok::<_, std::io::Error>(vec![(n % 251) as u8; CHUNK])));
+    let chunks =
+        futures::stream::iter((0..300u32).map(|n| Ok::<_, std::io::Error>(vec![(n % 251) as u8; CHUNK])));
     let response = stack
         .http
         .post(format!("{url}/v1/conversions?filename=big.mp4"))
@@ -322,7 +323,8 @@ async fn a_300_mb_upload_streams_through_a_command_api_whose_peak_memory_stays_u
     let peak = peak_rss_kib(command_api.id().unwrap());
     eprintln!("command-api peak RSS: {} MiB before the upload, {} MiB after", before / 1024, peak / 1024);
     assert!(peak < 100 * 1024, "peak RSS {} KiB", peak);
-    let stored: u64 = walk(Path::new(&stack.settings.blobs.root)).iter().map(|p| p.metadata().unwrap().len()).sum();
+    let stored: u64 =
+        walk(Path::new(&stack.settings.blobs.root)).iter().map(|p| p.metadata().unwrap().len()).sum();
     assert_eq!(stored, 300 * CHUNK as u64);
     command_api.start_kill().unwrap();
 }
