@@ -10,6 +10,8 @@ command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 command -v psql >/dev/null 2>&1 || need_packages+=(postgresql-client)
 command -v redis-cli >/dev/null 2>&1 || need_packages+=(redis-tools)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3 python3-pip)
+# The converter runs ffmpeg and ffprobe (both in Debian's ffmpeg package).
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_packages+=(ffmpeg)
 if ((${#need_packages[@]})); then
   say "installing ${need_packages[*]}"
   if [ "$(id -u)" -ne 0 ]; then
@@ -40,9 +42,15 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
 fi
-for _ in $(seq 1 50); do
-  pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break
+rabbitmq_answers() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
+if ! rabbitmq_answers; then
+  say "starting RabbitMQ"
+  rabbitmq-server -detached
+fi
+for _ in $(seq 1 150); do
+  pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && rabbitmq_answers && break
   sleep 0.2
 done
 pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
 redis-cli -h 127.0.0.1 ping >/dev/null || { echo "Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
+rabbitmq_answers || { echo "RabbitMQ is not answering on 127.0.0.1:5672" >&2; exit 1; }
