@@ -24,6 +24,8 @@ pub struct StackOptions {
     pub conversions: bool,
     /// The largest video accepted (the settings' default when not given).
     pub max_upload_bytes: Option<u64>,
+    /// Also start a notifier sending through the SMTP server on this port.
+    pub smtp_port: Option<u16>,
 }
 
 /// command-api, query-api and (optionally) a projector on free ports, over a database and key prefix of
@@ -114,6 +116,12 @@ impl Stack {
                 .await
                 .expect("build converter");
             tokio::spawn(converter.run_until_stopped(shutdown.clone()));
+        }
+        if let Some(port) = options.smtp_port {
+            let mut settings = settings.clone();
+            settings.smtp.port = port;
+            let notifier = notifier::Notifier::build(settings).await.expect("build notifier");
+            tokio::spawn(notifier.run_until_stopped(shutdown.clone()));
         }
 
         let redis = projections::redis::client(

@@ -4,6 +4,7 @@
 
 mod database;
 mod proxy;
+pub mod smtp;
 mod wait;
 
 pub use database::TestDatabase;

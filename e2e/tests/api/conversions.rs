@@ -328,3 +328,23 @@ async fn a_300_mb_upload_streams_through_a_command_api_whose_peak_memory_stays_u
     assert_eq!(stored, 300 * CHUNK as u64);
     command_api.start_kill().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_gets_one_email_saying_the_mp3_is_ready_with_its_id_and_download_path() {
+    let smtp = testkit::smtp::SmtpServer::start_accepting().await;
+    let stack = Stack::start_with(StackOptions {
+        conversions: true,
+        smtp_port: Some(smtp.port()),
+        ..Default::default()
+    })
+    .await;
+    let video = std::fs::read(sample_video(&samples(), 1)).unwrap();
+    let id = accepted(upload(&stack, &stack.token, "song.mp4", video, "video/mp4").await).await;
+    assert_eq!(stack.finished(&id).await["status"], "succeeded");
+    let mail = smtp.wait_for_mail(Duration::from_secs(30)).await;
+    assert_eq!(mail.len(), 1);
+    assert_eq!(testkit::smtp::header(&mail[0], "Subject").as_deref(), Some("Your MP3 is ready"));
+    assert!(testkit::smtp::header(&mail[0], "To").unwrap().contains("tester@example.com"));
+    let body = testkit::smtp::body(&mail[0]);
+    assert!(body.contains(&id) && body.contains(&format!("/v1/conversions/{id}/mp3")), "{body}");
+}

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::app::{self, TestApp};
-use crate::smtp::{SmtpServer, body, header};
+use testkit::smtp::{SmtpServer, body, header};
 
 #[tokio::test]
 async fn a_succeeded_conversion_sends_its_owner_one_e_mail_with_the_download_path() {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::app::{self, TestApp};
-use crate::smtp::{SmtpServer, header};
+use testkit::smtp::{SmtpServer, header};
 
 #[tokio::test]
 async fn an_e_mail_waits_for_a_mail_server_that_is_down_and_goes_out_once_it_is_back() {

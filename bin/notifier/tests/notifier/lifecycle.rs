@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::app::{self, TestApp};
-use crate::smtp::SmtpServer;
+use testkit::smtp::SmtpServer;
 
 #[tokio::test]
 async fn the_notifier_reconnects_after_losing_rabbitmq_and_sends_what_arrived_meanwhile() {

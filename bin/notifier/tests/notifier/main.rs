@@ -4,4 +4,3 @@ mod app;
 mod emails;
 mod failures;
 mod lifecycle;
-mod smtp;

@@ -73,7 +73,7 @@ impl SmtpServer {
         }
         self.server = Some(command.spawn().expect("start aiosmtpd (scripts/deps.sh installs it)"));
         let address = listen.clone();
-        testkit::wait_until("aiosmtpd to listen", STARTUP, || {
+        crate::wait_until("aiosmtpd to listen", STARTUP, || {
             let address = address.clone();
             async move { tokio::net::TcpStream::connect(&address).await.ok().map(drop) }
         })
@@ -95,7 +95,7 @@ impl SmtpServer {
 
     /// Waits until at least one e-mail arrived, and returns them all.
     pub async fn wait_for_mail(&self, deadline: Duration) -> Vec<String> {
-        testkit::wait_until("an e-mail", deadline, || {
+        crate::wait_until("an e-mail", deadline, || {
             let messages = self.messages();
             async move { (!messages.is_empty()).then_some(messages) }
         })
