@@ -29,6 +29,8 @@ settle() {
   done
 }
 
+rss_idle=$(bench/rss.sh)
+
 say "preparing the baseline database"
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS reprise_bench WITH (FORCE)" postgres
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE reprise_bench" postgres
@@ -51,6 +53,34 @@ for c in 8 32 64; do
   tps=$(pgbench_tps "$OUT/pgbench-$c.txt")
   rows+=("| POST /v1/scores, $c connections | $rps req/s, p99 $p99 ms | pgbench append: $tps tps | $(awk -v a="$rps" -v b="$tps" 'BEGIN {printf "%.0f%%", 100*a/b}') (target ≥ 60%) |")
 done
+
+# Jobs end to end: POST /v1/jobs through nginx for the figure's duration with the stack's worker
+# running (continuous), then the time until the worker has finished every one of them.
+say "jobs: POST /v1/jobs → succeeded with the running worker"
+finished_jobs() {
+  curl -fsS http://127.0.0.1:9102/metrics | awk '/^jobs_finished_total\{/ {n += $2} END {printf "%.0f\n", n}'
+}
+jobs_before=$(finished_jobs)
+jobs_started=$(date +%s.%N)
+wrk -t 2 -c 32 -d "${DURATION}s" --latency -s bench/post_job.lua http://127.0.0.1:8080 >"$OUT/post-jobs.txt"
+read -r jobs_rps jobs_p99 < <(wrk_figures "$OUT/post-jobs.txt")
+jobs_sent=$(awk '/requests in/ {print $1}' "$OUT/post-jobs.txt")
+jobs_failed=$(awk '/Non-2xx/ {print $5}' "$OUT/post-jobs.txt")
+jobs_accepted=$((jobs_sent - ${jobs_failed:-0}))
+deadline=$((SECONDS + 600))
+until (( $(finished_jobs) - jobs_before >= jobs_accepted )); do
+  ((SECONDS < deadline)) || { echo "the worker did not finish the jobs" >&2; exit 1; }
+  sleep 0.2
+done
+jobs_done=$(date +%s.%N)
+jobs_seconds=$(awk -v a="$jobs_started" -v b="$jobs_done" 'BEGIN {printf "%.1f", b-a}')
+jobs_rate=$(awk -v n="$jobs_accepted" -v s="$jobs_seconds" 'BEGIN {printf "%.0f", n/s}')
+tps32=$(pgbench_tps "$OUT/pgbench-32.txt")
+rows+=("| jobs end to end, 32 connections: $jobs_accepted \`message\` jobs POSTed for ${DURATION} s ($jobs_rps req/s, p99 $jobs_p99 ms), all succeeded after $jobs_seconds s | $jobs_rate jobs/s from the first POST to the last success | pgbench append: $tps32 tps | $(awk -v a="$jobs_rate" -v b="$tps32" 'BEGIN {printf "%.0f%%", 100*a/b}') (target ≥ 40%) |")
+settle
+
+source bench/conversions.sh
+rss_loaded=$(bench/rss.sh)
 
 say "GET /v1/leaderboards/bench through nginx vs nginx serving the same bytes as a file"
 settle
@@ -117,6 +147,8 @@ SQL
 catch_up "players uniform over 100,000 (worst case: nothing folds)" "'p' || (n % 100000)"
 catch_up "players log-uniform over 100,000 (skewed, as real traffic)" "'p' || floor(power(100000, random()))::int"
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS reprise_bench WITH (FORCE)" postgres
+
+rows+=("| resident memory (RSS) of each service, idle at the start → after the POST, jobs and conversion figures | $(paste -d' ' <(echo "$rss_idle") <(echo "$rss_loaded") | awk '{printf "%s%s %s → %s MiB", sep, $1, $2, $4; sep="; "}') | — | — |")
 
 {
   echo "# Benchmark results"
