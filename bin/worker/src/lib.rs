@@ -184,30 +184,20 @@ impl Worker {
     }
 }
 
-/// Subscribes to the projector's announcements on a connection of their own; each one lets a waiting
-/// claim loop look again (a permit is kept when nobody waits, so none is lost).
+/// Subscribes to the projector's announcements on a connection of their own; each one (or the news
+/// that some were lost) lets a waiting claim loop look again (a permit is kept when nobody waits, so
+/// none is lost).
 fn announcements(settings: &settings::RedisSettings, channel: String) -> anyhow::Result<Arc<Notify>> {
-    let subscriber = client(settings, Resend::Allowed)?;
+    let mut announced = projections::redis::subscribe(settings, channel)?.subscribe();
     let work = Arc::new(Notify::new());
-    let mut messages = subscriber.message_rx();
     let notify = work.clone();
     tokio::spawn(async move {
-        while messages.recv().await.is_ok() {
-            notify.notify_one();
-        }
-    });
-    let mut reconnects = subscriber.reconnect_rx();
-    let resubscriber = subscriber.clone();
-    let resubscribe_channel = channel.clone();
-    tokio::spawn(async move {
-        while reconnects.recv().await.is_ok() {
-            let _ = resubscriber.subscribe(resubscribe_channel.clone()).await;
-        }
-    });
-    start(&subscriber);
-    tokio::spawn(async move {
-        if subscriber.wait_for_connect().await.is_ok() {
-            let _ = subscriber.subscribe(channel).await;
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match announced.recv().await {
+                Ok(_) | Err(RecvError::Lagged(_)) => notify.notify_one(),
+                Err(RecvError::Closed) => return,
+            }
         }
     });
     Ok(work)

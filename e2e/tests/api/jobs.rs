@@ -285,3 +285,24 @@ async fn a_worker_killed_mid_job_has_the_job_rescued_and_completed_by_another() 
     assert!(notes.iter().any(|note| note.starts_with("rescued from worker")), "{notes:?}");
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn a_long_poll_answers_as_soon_as_the_worker_finishes_the_job() {
+    let stack = Stack::start().await;
+    let id = queue(&stack, json!({ "message": "soon" })).await;
+    let started = std::time::Instant::now();
+    let poll = stack
+        .http
+        .get(format!("{}/v1/jobs/{id}", stack.query))
+        .bearer_auth(&stack.token)
+        .header("Prefer", "wait=20")
+        .send();
+    let worker = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        stack.start_worker(vec![]).await
+    };
+    let (answer, _worker) = tokio::join!(poll, worker);
+    let job: Value = answer.unwrap().json().await.unwrap();
+    assert_eq!(job["status"], "succeeded");
+    assert!(started.elapsed() < Duration::from_secs(10), "the poll waited {:?}", started.elapsed());
+}
