@@ -91,13 +91,26 @@ impl Conversions {
             }
             Err(error) => return Err(Failure::Transient(error.to_string())),
         }
-        let duration_seconds = ffmpeg::probe(&input).await?;
+        // ffprobe's start-up costs as much as converting a minute of audio: probe while converting,
+        // and turn ffmpeg's progress into percentages once the duration is known.
+        let duration = std::sync::OnceLock::new();
+        let probing = async {
+            let probed = ffmpeg::probe(&input).await;
+            if let Ok(seconds) = &probed {
+                let _ = duration.set(*seconds);
+            }
+            probed
+        };
         let (report, reports) = watch::channel(0u8);
         // The sender moves into the conversion, so the progress reports end when it does.
-        let converting = ffmpeg::convert(&input, &output, duration_seconds, self.timeout, move |percent| {
-            report.send_replace(percent);
+        let known = &duration;
+        let converting = ffmpeg::convert(&input, &output, self.timeout, move |out_time_us| {
+            if let Some(percent) = known.get().and_then(|seconds| ffmpeg::percent_of(out_time_us, *seconds)) {
+                report.send_replace(percent);
+            }
         });
-        let (converted, ()) = tokio::join!(converting, self.report_progress(id, reports));
+        let (probed, converted, ()) = tokio::join!(probing, converting, self.report_progress(id, reports));
+        let duration_seconds = probed?;
         converted?;
         let key = format!("mp3/{id}.mp3");
         let stored = self

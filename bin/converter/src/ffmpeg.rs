@@ -46,14 +46,13 @@ pub async fn probe(input: &Path) -> Result<f64, ConvertError> {
         .ok_or_else(|| ConvertError::Unreadable("not a readable video: it has no duration".to_owned()))
 }
 
-/// Converts `input` to an MP3 at `output`, calling `progress` with whole percentages as ffmpeg reports
-/// them, within `timeout`.
+/// Converts `input` to an MP3 at `output` within `timeout`, calling `progress` with the position
+/// ffmpeg reports (`out_time_us`) as it goes.
 pub async fn convert(
     input: &Path,
     output: &Path,
-    duration_seconds: f64,
     timeout: Duration,
-    mut progress: impl FnMut(u8),
+    mut progress: impl FnMut(f64),
 ) -> Result<(), ConvertError> {
     let mut child = Command::new("ffmpeg")
         .args(["-nostdin", "-hide_banner", "-v", "error", "-y", "-i"])
@@ -71,8 +70,9 @@ pub async fn convert(
     let run = async {
         let mut lines = BufReader::new(stdout).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(percent) = percent_done(&line, duration_seconds) {
-                progress(percent);
+            if let Some(micros) = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<f64>().ok())
+            {
+                progress(micros);
             }
         }
         let mut errors = Vec::new();
@@ -87,13 +87,12 @@ pub async fn convert(
     tokio::time::timeout(timeout, run).await.map_err(|_| ConvertError::TimedOut(timeout))?
 }
 
-/// The percentage a `-progress` line reports (`out_time_us=…`), below 100 until ffmpeg ends.
-pub fn percent_done(line: &str, duration_seconds: f64) -> Option<u8> {
-    let micros: f64 = line.strip_prefix("out_time_us=")?.trim().parse().ok()?;
-    if duration_seconds <= 0.0 || micros < 0.0 {
+/// The percentage a position (`out_time_us`) is of a duration, below 100 until ffmpeg ends.
+pub fn percent_of(out_time_us: f64, duration_seconds: f64) -> Option<u8> {
+    if duration_seconds <= 0.0 || !(out_time_us >= 0.0) {
         return None;
     }
-    Some(((micros / 1e6 / duration_seconds) * 100.0).clamp(0.0, 99.0) as u8)
+    Some(((out_time_us / 1e6 / duration_seconds) * 100.0).clamp(0.0, 99.0) as u8)
 }
 
 fn last_line(bytes: &[u8]) -> String {
@@ -107,10 +106,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn progress_lines_become_percentages_that_stay_below_one_hundred() {
-        assert_eq!(percent_done("out_time_us=15000000", 60.0), Some(25));
-        assert_eq!(percent_done("out_time_us=90000000", 60.0), Some(99));
-        assert_eq!(percent_done("out_time_us=N/A", 60.0), None);
-        assert_eq!(percent_done("progress=continue", 60.0), None);
+    fn positions_become_percentages_that_stay_below_one_hundred() {
+        assert_eq!(percent_of(15_000_000.0, 60.0), Some(25));
+        assert_eq!(percent_of(90_000_000.0, 60.0), Some(99));
+        assert_eq!(percent_of(f64::NAN, 60.0), None);
+        assert_eq!(percent_of(1.0, 0.0), None);
     }
 }
