@@ -89,7 +89,7 @@ pub async fn convert(
 
 /// The percentage a position (`out_time_us`) is of a duration, below 100 until ffmpeg ends.
 pub fn percent_of(out_time_us: f64, duration_seconds: f64) -> Option<u8> {
-    if duration_seconds <= 0.0 || !(out_time_us >= 0.0) {
+    if duration_seconds <= 0.0 || out_time_us.is_nan() || out_time_us < 0.0 {
         return None;
     }
     Some(((out_time_us / 1e6 / duration_seconds) * 100.0).clamp(0.0, 99.0) as u8)
