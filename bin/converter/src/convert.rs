@@ -36,6 +36,11 @@ pub struct Conversions {
 }
 
 impl Conversions {
+    /// The time, to the microsecond the documents show.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6)
+    }
+
     /// Handles one delivery; never panics, never leaves temporary files.
     pub async fn handle(&self, delivery: &Delivery) -> Settle {
         let envelope = match messaging::envelope_of(delivery) {
@@ -55,7 +60,7 @@ impl Conversions {
         };
         tracing::info!(conversion = %envelope.aggregate_id, "converting");
         let id = envelope.aggregate_id.clone();
-        let start = ConversionCommand::Start { converter: self.name.clone(), at: self.clock.now() };
+        let start = ConversionCommand::Start { converter: self.name.clone(), at: self.now() };
         if !self.record(&id, start).await {
             metrics::counter!("conversions_duplicates_total").increment(1);
             return Settle::Ack;
@@ -64,8 +69,8 @@ impl Conversions {
         let scratch = Scratch::new(&self.scratch, &id);
         let outcome = self.convert(&id, &upload, &scratch).await;
         let command = match outcome {
-            Ok(mp3) => ConversionCommand::Complete { mp3, at: self.clock.now() },
-            Err(Failure::Permanent(reason)) => ConversionCommand::Fail { reason, at: self.clock.now() },
+            Ok(mp3) => ConversionCommand::Complete { mp3, at: self.now() },
+            Err(Failure::Permanent(reason)) => ConversionCommand::Fail { reason, at: self.now() },
             Err(Failure::Transient(reason)) => {
                 tracing::warn!(conversion = %id, reason, "giving the conversion back to try later");
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -128,7 +133,7 @@ impl Conversions {
             let percent = *reports.borrow_and_update();
             if percent >= recorded + 10 {
                 recorded = percent - percent % 10;
-                let progress = ConversionCommand::Progress { percent: recorded, at: self.clock.now() };
+                let progress = ConversionCommand::Progress { percent: recorded, at: self.now() };
                 let metadata = Metadata::from([("converter".to_owned(), self.name.clone())]);
                 if let Err(error) = self.store.execute(id, progress, &metadata).await {
                     tracing::debug!(%error, "progress not recorded");

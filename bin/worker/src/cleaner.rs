@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use chrono::SubsecRound;
 use domain::jobs::{Job, JobCommand};
 use eventlog::{CommandError, EventStore, Metadata};
 use projections::queue::WorkQueue;
@@ -53,7 +54,8 @@ impl Cleaner {
         let Ok(ids) = self.queue.in_flight_of(worker).await else { return };
         for id in ids {
             let metadata = Metadata::from([("worker".to_owned(), self.queue.worker().to_owned())]);
-            let rescue = JobCommand::Rescue { worker: worker.to_owned(), at: self.clock.now() };
+            let rescue =
+                JobCommand::Rescue { worker: worker.to_owned(), at: self.clock.now().trunc_subsecs(6) };
             match self.jobs.execute(&id, rescue, &metadata).await {
                 Ok(()) | Err(CommandError::Rejected(_)) => {
                     tracing::info!(job = %id, from = worker, "rescued a job from a silent worker");

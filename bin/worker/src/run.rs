@@ -31,10 +31,15 @@ pub struct Runner {
 }
 
 impl Runner {
+    /// The time, to the microsecond the documents show.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6)
+    }
+
     /// Runs `order` and records how it ended; the job leaves the in-flight list once that is recorded
     /// (or the job turns out not to be this worker's to run any more).
     pub async fn run(self: Arc<Self>, order: WorkOrder) {
-        let started_at = self.clock.now();
+        let started_at = self.now();
         let timer = std::time::Instant::now();
         let Some(outcome) = self.outcome(&order, started_at).await else {
             self.release(&order.id).await;
@@ -44,7 +49,7 @@ impl Runner {
         let finish = JobCommand::Finish {
             worker: self.queue.worker().to_owned(),
             started_at,
-            at: self.clock.now(),
+            at: self.now(),
             outcome,
         };
         self.record(&order.id, finish).await;

@@ -64,19 +64,7 @@ pub async fn jobs(
     let mut exhausted = false;
     while items.len() < wanted.limit && scanned < SCAN_BUDGET {
         let page = (wanted.limit - items.len()).max(20).min(SCAN_BUDGET - scanned);
-        let members: Vec<String> = state
-            .redis
-            .zrange(
-                &index,
-                upper_bound(after.as_deref()),
-                lowest(),
-                Some(ZSort::ByLex),
-                true,
-                Some((0, page as i64)),
-                false,
-            )
-            .await
-            .map_err(redis_failed)?;
+        let members = newest_first(&state, &index, after.as_deref(), page).await?;
         if members.is_empty() {
             exhausted = true;
             break;
