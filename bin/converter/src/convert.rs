@@ -89,13 +89,17 @@ impl Conversions {
         let (input, output) = (scratch.dir.join("input"), scratch.dir.join("output.mp3"));
         std::fs::create_dir_all(&scratch.dir)
             .map_err(|e| Failure::Transient(format!("scratch space: {e}")))?;
-        match self.blobs.download_to(&upload.video_key, &input).await {
-            Ok(_) => {}
-            Err(BlobError::NotFound) => {
-                return Err(Failure::Permanent("the uploaded video is gone".to_owned()));
-            }
-            Err(error) => return Err(Failure::Transient(error.to_string())),
-        }
+        // A local store's blob is read in place; any other is copied to scratch space first.
+        let input = match self.blobs.local_path(&upload.video_key) {
+            Some(in_place) => in_place,
+            None => match self.blobs.download_to(&upload.video_key, &input).await {
+                Ok(_) => input,
+                Err(BlobError::NotFound) => {
+                    return Err(Failure::Permanent("the uploaded video is gone".to_owned()));
+                }
+                Err(error) => return Err(Failure::Transient(error.to_string())),
+            },
+        };
         // ffprobe's start-up costs as much as converting a minute of audio: probe while converting,
         // and turn ffmpeg's progress into percentages once the duration is known.
         let duration = std::sync::OnceLock::new();

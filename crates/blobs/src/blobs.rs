@@ -17,6 +17,8 @@ use crate::{BlobError, BlobMeta};
 #[derive(Clone)]
 pub struct Blobs {
     pub(crate) store: Arc<dyn ObjectStore>,
+    /// The directory of a local store, for readers that can open a blob in place.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for Blobs {
@@ -30,16 +32,27 @@ impl Blobs {
     /// The S3 bucket when `s3_bucket` is set, otherwise the local directory `root`, created when
     /// missing.
     pub fn from_settings(settings: &BlobSettings) -> Result<Self, BlobError> {
-        let store: Arc<dyn ObjectStore> = match &settings.s3_bucket {
-            Some(bucket) => Arc::new(s3(bucket, settings)?),
-            None => Arc::new(local(&settings.root)?),
-        };
-        Ok(Self { store })
+        match &settings.s3_bucket {
+            Some(bucket) => Ok(Self { store: Arc::new(s3(bucket, settings)?), local_root: None }),
+            None => {
+                let store = local(&settings.root)?;
+                let root = std::fs::canonicalize(&settings.root).ok();
+                Ok(Self { store: Arc::new(store), local_root: root })
+            }
+        }
+    }
+
+    /// Where a blob of a local store lies on disk, for a reader (ffmpeg) to open it in place instead of
+    /// copying it; `None` for other stores or an invalid key. The file is not to be written.
+    pub fn local_path(&self, key: &str) -> Option<std::path::PathBuf> {
+        let location = location(key).ok()?;
+        let path = self.local_root.as_ref()?.join(location.as_ref());
+        path.is_file().then_some(path)
     }
 
     /// A store in memory, for tests of callers.
     pub fn in_memory() -> Self {
-        Self { store: Arc::new(InMemory::new()) }
+        Self { store: Arc::new(InMemory::new()), local_root: None }
     }
 
     /// The blob's size and entity tag, or `None` when there is no blob under `key`.

@@ -249,3 +249,14 @@ fn every_operation_can_run_in_a_spawned_task() {
     spawnable(blobs.head("k"));
     spawnable(blobs.delete("k"));
 }
+
+#[tokio::test]
+async fn a_local_blob_can_be_opened_in_place_and_no_other_can() {
+    let (blobs, _dir) = local_store();
+    blobs.put_stream("videos/v1", body(vec![Bytes::from_static(b"abc")]), 10).await.unwrap();
+    let path = blobs.local_path("videos/v1").expect("a local blob has a path");
+    assert_eq!(std::fs::read(path).unwrap(), b"abc");
+    assert!(blobs.local_path("videos/missing").is_none());
+    assert!(blobs.local_path("../escape").is_none());
+    assert!(Blobs::in_memory().local_path("videos/v1").is_none());
+}
