@@ -1,28 +1,16 @@
 //! Plans for conversions: the conversion's document and its job's, both kept as fields the Redis
 //! Function renders, and the owner's index of conversions.
 
-use chrono::{DateTime, Utc};
 use domain::conversions::ConversionEvent;
 use domain::jobs::JobStatus;
 use eventlog::LoggedEvent;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Op;
+use super::jobs::Patch;
 use crate::boards::timestamp;
-use crate::documents::{CONVERSION_FIELDS, ConversionLinks, JobHistoryEntry, JobLinks};
+use crate::documents::{CONVERSION_FIELDS, ConversionLinks, JobLinks};
 use crate::keys::{job_index_member, relative};
-
-/// Fields of one document, as JSON fragments.
-#[derive(Default)]
-struct Fields(Vec<(&'static str, String)>);
-
-impl Fields {
-    fn set(mut self, field: &'static str, value: impl Serialize) -> Self {
-        self.0.push((field, serde_json::to_string(&value).unwrap_or_else(|_| "null".to_owned())));
-        self
-    }
-}
 
 /// Plans one conversion event.
 pub fn plan_conversion(event: &LoggedEvent, conversion_event: ConversionEvent, ops: &mut Vec<Op>) {
@@ -34,7 +22,7 @@ pub fn plan_conversion(event: &LoggedEvent, conversion_event: ConversionEvent, o
                 key: relative::conversions_of(&upload.owner),
                 member: job_index_member(requested_at.timestamp_millis(), id),
             });
-            let conversion = Fields::default()
+            let conversion = Patch::default()
                 .set("id", id)
                 .set("status", "queued")
                 .set("filename", &upload.filename)
@@ -42,7 +30,7 @@ pub fn plan_conversion(event: &LoggedEvent, conversion_event: ConversionEvent, o
                 .set("createdAt", &created)
                 .set("links", ConversionLinks { mp3: None })
                 .set("owner", &upload.owner);
-            let job = Fields::default()
+            let job = Patch::default()
                 .set("id", id)
                 .set("kind", "conversion")
                 .set("priority", 5)
@@ -56,27 +44,23 @@ pub fn plan_conversion(event: &LoggedEvent, conversion_event: ConversionEvent, o
                         result: Some(format!("/v1/conversions/{id}")),
                     },
                 );
-            (conversion, status(job, JobStatus::Queued, requested_at, None))
+            (conversion, job.status(JobStatus::Queued, requested_at, None))
         }
         ConversionEvent::ConversionStarted { converter, started_at } => (
-            Fields::default().set("status", "running").set("progress", 0),
-            status(
-                Fields::default(),
-                JobStatus::Running,
-                started_at,
-                Some(format!("on converter {converter}")),
-            )
-            .set("attempts", 1)
-            .set("progress", 0)
-            .set("startedAt", timestamp(started_at)),
+            Patch::default().set("status", "running").set("progress", 0),
+            Patch::default()
+                .status(JobStatus::Running, started_at, Some(format!("on converter {converter}")))
+                .set("attempts", 1)
+                .set("progress", 0)
+                .set("startedAt", timestamp(started_at)),
         ),
         ConversionEvent::ConversionProgressed { percent, at } => (
-            Fields::default().set("progress", percent),
-            Fields::default().set("progress", percent).set("updatedAt", timestamp(at)),
+            Patch::default().set("progress", percent),
+            Patch::default().set("progress", percent).set("updatedAt", timestamp(at)),
         ),
         ConversionEvent::ConversionSucceeded { mp3, finished_at, .. } => {
             let link = format!("/v1/conversions/{id}/mp3");
-            let conversion = Fields::default()
+            let conversion = Patch::default()
                 .set("status", "succeeded")
                 .set("progress", 100)
                 .set("mp3Bytes", mp3.bytes)
@@ -84,18 +68,20 @@ pub fn plan_conversion(event: &LoggedEvent, conversion_event: ConversionEvent, o
                 .set("finishedAt", timestamp(finished_at))
                 .set("links", ConversionLinks { mp3: Some(link.clone()) })
                 .set("mp3", json!({ "key": mp3.key, "bytes": mp3.bytes, "sha256": mp3.sha256 }));
-            let job = status(Fields::default(), JobStatus::Succeeded, finished_at, None)
+            let job = Patch::default()
+                .status(JobStatus::Succeeded, finished_at, None)
                 .set("progress", 100)
                 .set("finishedAt", timestamp(finished_at))
                 .set("result", json!({ "conversionId": id, "mp3": link }));
             (conversion, job)
         }
         ConversionEvent::ConversionFailed { reason, failed_at, .. } => (
-            Fields::default()
+            Patch::default()
                 .set("status", "failed")
                 .set("finishedAt", timestamp(failed_at))
                 .set("error", &reason),
-            status(Fields::default(), JobStatus::Failed, failed_at, Some(reason.clone()))
+            Patch::default()
+                .status(JobStatus::Failed, failed_at, Some(reason.clone()))
                 .set("finishedAt", timestamp(failed_at))
                 .set("error", json!({ "message": reason, "retryable": false })),
         ),
@@ -104,14 +90,9 @@ pub fn plan_conversion(event: &LoggedEvent, conversion_event: ConversionEvent, o
         document: relative::conversion(id),
         fields_key: relative::conversion_fields(id),
         order: &CONVERSION_FIELDS,
-        fields: conversion.0,
+        fields: conversion.fields,
     });
-    ops.push(Op::JobFields { id: id.to_owned(), fields: job.0 });
-}
-
-fn status(fields: Fields, status: JobStatus, at: DateTime<Utc>, note: Option<String>) -> Fields {
-    let entry = JobHistoryEntry { at: timestamp(at), status: status.as_str().to_owned(), note };
-    fields.set("status", status).set("updatedAt", timestamp(at)).set("+history", entry)
+    ops.push(job.into_op(id));
 }
 
 /// What the query side needs to serve a conversion's MP3, kept hidden beside its document.

@@ -30,24 +30,25 @@ pub struct WorkOrder {
     pub priority: u8,
 }
 
-/// A change to a worker job's document: fields to set (JSON `null` removes one) and a history entry.
+/// A change to a document kept as fields (a job's, a conversion's): fields to set as JSON fragments
+/// (JSON `null` removes one) and, with [`Patch::status`], a history entry.
 #[derive(Debug, Default)]
-struct Patch {
-    fields: Vec<(&'static str, String)>,
+pub(super) struct Patch {
+    pub(super) fields: Vec<(&'static str, String)>,
 }
 
 impl Patch {
-    fn set(mut self, field: &'static str, value: impl Serialize) -> Self {
+    pub(super) fn set(mut self, field: &'static str, value: impl Serialize) -> Self {
         self.fields.push((field, serde_json::to_string(&value).unwrap_or_else(|_| "null".to_owned())));
         self
     }
 
-    fn status(self, status: JobStatus, at: DateTime<Utc>, note: Option<String>) -> Self {
+    pub(super) fn status(self, status: JobStatus, at: DateTime<Utc>, note: Option<String>) -> Self {
         let entry = JobHistoryEntry { at: timestamp(at), status: status.as_str().to_owned(), note };
         self.set("status", status).set("updatedAt", timestamp(at)).set("+history", entry)
     }
 
-    fn into_op(self, id: &str) -> Op {
+    pub(super) fn into_op(self, id: &str) -> Op {
         Op::JobFields { id: id.to_owned(), fields: self.fields }
     }
 }
