@@ -7,6 +7,7 @@ pub mod conversions;
 pub mod errors;
 pub mod identity;
 pub mod jobs;
+pub mod meetups;
 pub mod names;
 pub mod scores;
 

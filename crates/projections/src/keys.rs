@@ -136,6 +136,50 @@ impl Keys {
     pub fn board_document(&self, board: &str) -> String {
         self.full(&format!("lbdoc:{board}"))
     }
+    /// A meetup's document.
+    pub fn meetup(&self, id: &str) -> String {
+        self.full(&relative::meetup(id))
+    }
+
+    /// Every meetup: a sorted set of ids scored by creation time in milliseconds.
+    pub fn all_meetups(&self) -> String {
+        self.full(relative::ALL_MEETUPS)
+    }
+
+    /// The meetups a user joined: ids scored by the time they joined, in milliseconds.
+    pub fn meetups_of(&self, user: &str) -> String {
+        self.full(&relative::meetups_of(user))
+    }
+
+    /// A channel's document, members included.
+    pub fn channel(&self, id: &str) -> String {
+        self.full(&relative::channel(id))
+    }
+
+    /// A channel's members: a set of user ids.
+    pub fn channel_members(&self, id: &str) -> String {
+        self.full(&relative::channel_members(id))
+    }
+
+    /// Public channels: ids scored by creation time in milliseconds.
+    pub fn public_channels(&self) -> String {
+        self.full(relative::PUBLIC_CHANNELS)
+    }
+
+    /// The channels a user belongs to, public or private, scored like [`Keys::public_channels`].
+    pub fn channels_of(&self, user: &str) -> String {
+        self.full(&relative::channels_of(user))
+    }
+
+    /// A channel's messages: ids scored by posting time in microseconds.
+    pub fn channel_messages(&self, id: &str) -> String {
+        self.full(&relative::channel_messages(id))
+    }
+
+    /// A message's document.
+    pub fn message(&self, id: &str) -> String {
+        self.full(&relative::message(id))
+    }
 }
 
 /// Key names relative to the prefix, as plans and the Redis Function use them.
@@ -203,6 +247,58 @@ pub mod relative {
     /// A user's document.
     pub fn user(id: &str) -> String {
         format!("user:{id}")
+    }
+    /// A meetup's document.
+    pub fn meetup(id: &str) -> String {
+        format!("meetup:{id}")
+    }
+
+    /// A meetup's fields, from which its document is rendered.
+    pub fn meetup_fields(id: &str) -> String {
+        format!("meetupfields:{id}")
+    }
+
+    /// Every meetup, by creation time.
+    pub const ALL_MEETUPS: &str = "meetups:all";
+
+    /// The meetups a user joined.
+    pub fn meetups_of(user: &str) -> String {
+        format!("meetups:of:{user}")
+    }
+
+    /// A channel's document.
+    pub fn channel(id: &str) -> String {
+        format!("channel:{id}")
+    }
+
+    /// A channel's document without its members, from which the document is rendered.
+    pub fn channel_head(id: &str) -> String {
+        format!("channelhead:{id}")
+    }
+
+    /// A channel's members.
+    pub fn channel_members(id: &str) -> String {
+        format!("channelmembers:{id}")
+    }
+
+    /// Every channel, by creation time (where a new member's index entry takes its score from).
+    pub const ALL_CHANNELS: &str = "channels:all";
+    /// Public channels, by creation time.
+    pub const PUBLIC_CHANNELS: &str = "channels:public";
+
+    /// The channels a user belongs to.
+    pub fn channels_of(user: &str) -> String {
+        format!("channels:of:{user}")
+    }
+
+    /// A channel's messages, by posting time.
+    pub fn channel_messages(id: &str) -> String {
+        format!("channelmsgs:{id}")
+    }
+
+    /// A message's document.
+    pub fn message(id: &str) -> String {
+        format!("message:{id}")
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod boards;
 pub mod documents;
 pub mod keys;
+pub mod meetups;
 pub mod plan;
 pub mod queue;
 pub mod redis;

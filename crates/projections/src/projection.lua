@@ -171,8 +171,24 @@ local function enqueue(prefix, id)
   redis.call('PUBLISH', key(prefix, 'queue:work'), id)
 end
 
+-- Renders `document` from `head` (a JSON object) with `field` listing the members of `set` in order.
+local function with_set(document, head, set, field)
+  local text = redis.call('GET', head)
+  if not text then return end
+  local members = redis.call('SMEMBERS', set)
+  table.sort(members)
+  for i, name in ipairs(members) do members[i] = cjson.encode(name) end
+  local list = '"' .. field .. '":[' .. table.concat(members, ',') .. ']'
+  if text == '{}' then
+    redis.call('SET', document, '{' .. list .. '}')
+  else
+    redis.call('SET', document, string.sub(text, 1, -2) .. ',' .. list .. '}')
+  end
+end
+
 local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, JOB = 2, SCORE = 8, RENDER = 7, REFRESH = 3,
-  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, INDEX = 2, DOC = 4, ZADDLEX = 2 }
+  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, INDEX = 2, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
+  ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4 }
 
 local function apply(keys, args)
   local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
@@ -233,6 +249,19 @@ local function apply(keys, args)
       patch_document(key(prefix, args[i + 2]), key(prefix, args[i + 1]), split_commas(args[i + 3]), args[i + 4])
     elseif op == 'ZADDLEX' then
       redis.call('ZADD', key(prefix, args[i + 1]), 0, args[i + 2])
+    elseif op == 'ZADD' then
+      redis.call('ZADD', key(prefix, args[i + 1]), args[i + 2], args[i + 3])
+    elseif op == 'ZADDAS' then
+      local score = redis.call('ZSCORE', key(prefix, args[i + 1]), args[i + 3])
+      if score then redis.call('ZADD', key(prefix, args[i + 2]), score, args[i + 3]) end
+    elseif op == 'ZREM' then
+      redis.call('ZREM', key(prefix, args[i + 1]), args[i + 2])
+    elseif op == 'SADD' then
+      redis.call('SADD', key(prefix, args[i + 1]), args[i + 2])
+    elseif op == 'SREM' then
+      redis.call('SREM', key(prefix, args[i + 1]), args[i + 2])
+    elseif op == 'WITHSET' then
+      with_set(key(prefix, args[i + 1]), key(prefix, args[i + 2]), key(prefix, args[i + 3]), args[i + 4])
     elseif op == 'INDEX' then
       redis.call('ZADD', key(prefix, 'jobs:of:' .. args[i + 1]), 0, args[i + 2])
       redis.call('ZADD', key(prefix, 'jobs:all'), 0, args[i + 2])

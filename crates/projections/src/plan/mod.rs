@@ -63,6 +63,18 @@ pub enum Op {
     },
     /// Add a member to a sorted set ordered by text (all scores 0).
     AddByText { key: String, member: String },
+    /// Add a member to a sorted set with a score.
+    ZAdd { key: String, score: i64, member: String },
+    /// Add a member to a sorted set with the score it has in `from` (nothing when it has none there).
+    ZAddScoreOf { from: String, key: String, member: String },
+    /// Remove a member from a sorted set.
+    ZRem { key: String, member: String },
+    /// Add a member to a set.
+    SAdd { key: String, member: String },
+    /// Remove a member from a set.
+    SRem { key: String, member: String },
+    /// Render `document` from `head` (a JSON object) and `field`, the sorted members of `set`.
+    WithSet { document: String, head: String, set: String, field: &'static str },
     /// Combine a player's score into a board's entry under the game's operator.
     Score { board: String, player: String, entry: Entry, operator: Operator, order: SortOrder },
     /// Render a board's top-100 document and keep its metadata for later refreshes.
@@ -135,6 +147,9 @@ pub fn plan_batch(
                 }
                 jobs::plan_job(event, job_event, &mut after_renders);
             }
+            "meetup" => meetups::plan_meetup(event, decode(event)?, &mut after_renders),
+            "channel" => meetups::plan_channel(event, decode(event)?, &mut after_renders),
+            "message" => meetups::plan_message(event, decode(event)?, &mut after_renders),
             "leaderboard_refresh" => {
                 let RefreshEvent::LeaderboardRefreshRequested(scope) = decode(event)?;
                 after_renders.push(Op::Refresh {
@@ -349,6 +364,18 @@ impl Op {
                 encode_patch(fields),
             ]),
             Op::AddByText { key, member } => args.extend(["ZADDLEX".into(), key.clone(), member.clone()]),
+            Op::ZAdd { key, score, member } => {
+                args.extend(["ZADD".into(), key.clone(), score.to_string(), member.clone()])
+            }
+            Op::ZAddScoreOf { from, key, member } => {
+                args.extend(["ZADDAS".into(), from.clone(), key.clone(), member.clone()])
+            }
+            Op::ZRem { key, member } => args.extend(["ZREM".into(), key.clone(), member.clone()]),
+            Op::SAdd { key, member } => args.extend(["SADD".into(), key.clone(), member.clone()]),
+            Op::SRem { key, member } => args.extend(["SREM".into(), key.clone(), member.clone()]),
+            Op::WithSet { document, head, set, field } => {
+                args.extend(["WITHSET".into(), document.clone(), head.clone(), set.clone(), (*field).into()])
+            }
             Op::Score { board, player, entry, operator, order } => args.extend([
                 "SCORE".into(),
                 board.clone(),
@@ -402,6 +429,7 @@ fn order_name(order: SortOrder) -> &'static str {
 
 pub mod conversions;
 pub mod jobs;
+pub mod meetups;
 
 #[cfg(test)]
 mod tests;
