@@ -1,4 +1,5 @@
-//! Unique claims: an e-mail or user name belongs to one user, even when sign-ups race.
+//! Unique claims: an e-mail or user name belongs to one user and a channel name to one channel, even
+//! when creations race.
 
 use sqlx::PgPool;
 
@@ -9,6 +10,8 @@ pub enum Claim {
     Email,
     /// A user name.
     UserName,
+    /// A channel's name, in lower case.
+    ChannelName,
 }
 
 impl Claim {
@@ -16,6 +19,15 @@ impl Claim {
         match self {
             Claim::Email => "email",
             Claim::UserName => "user_name",
+            Claim::ChannelName => "channel_name",
+        }
+    }
+
+    /// The type of the aggregate that holds the claim.
+    fn holder_type(self) -> &'static str {
+        match self {
+            Claim::Email | Claim::UserName => "user",
+            Claim::ChannelName => "channel",
         }
     }
 
@@ -24,6 +36,7 @@ impl Claim {
         match self {
             Claim::Email => "email",
             Claim::UserName => "userName",
+            Claim::ChannelName => "name",
         }
     }
 }
@@ -39,22 +52,25 @@ pub enum ClaimError {
     Database(#[from] sqlx::Error),
 }
 
-/// Claims every `(claim, value)` for `user_id`, all or none, in one transaction. A claim held by a
-/// user that never came into being for over a minute is taken over.
-pub async fn claim_all(pool: &PgPool, user_id: &str, claims: &[(Claim, &str)]) -> Result<(), ClaimError> {
+/// Claims every `(claim, value)` for `holder` (a user or channel id), all or none, in one transaction.
+/// A claim the holder already has is kept (an idempotent replay); a claim held by an aggregate that
+/// never came into being for over a minute is taken over.
+pub async fn claim_all(pool: &PgPool, holder: &str, claims: &[(Claim, &str)]) -> Result<(), ClaimError> {
     let mut transaction = pool.begin().await?;
     for &(claim, value) in claims {
         let taken: Option<String> = sqlx::query_scalar(
             "INSERT INTO unique_claims (kind, value, user_id) VALUES ($1, $2, $3)
              ON CONFLICT (kind, value) DO UPDATE SET user_id = EXCLUDED.user_id, claimed_at = now()
-               WHERE unique_claims.claimed_at < now() - interval '1 minute'
-                 AND NOT EXISTS (SELECT 1 FROM events e
-                                 WHERE e.aggregate_type = 'user' AND e.aggregate_id = unique_claims.user_id)
+               WHERE unique_claims.user_id = EXCLUDED.user_id
+                  OR (unique_claims.claimed_at < now() - interval '1 minute'
+                      AND NOT EXISTS (SELECT 1 FROM events e
+                                      WHERE e.aggregate_type = $4 AND e.aggregate_id = unique_claims.user_id))
              RETURNING user_id",
         )
         .bind(claim.kind())
         .bind(value)
-        .bind(user_id)
+        .bind(holder)
+        .bind(claim.holder_type())
         .fetch_optional(&mut *transaction)
         .await?;
         if taken.is_none() {
@@ -62,6 +78,17 @@ pub async fn claim_all(pool: &PgPool, user_id: &str, claims: &[(Claim, &str)]) -
         }
     }
     transaction.commit().await?;
+    Ok(())
+}
+
+/// Gives up `holder`'s claim on `value` (a renamed or deleted channel's old name).
+pub async fn release(pool: &PgPool, claim: Claim, value: &str, holder: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM unique_claims WHERE kind = $1 AND value = $2 AND user_id = $3")
+        .bind(claim.kind())
+        .bind(value)
+        .bind(holder)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 mod accepted;
 mod claims;
 mod consistency;
+mod created;
 pub mod openapi;
 mod passwords;
 mod rate_limit;

@@ -15,7 +15,17 @@ use utoipa::OpenApi;
         crate::routes::refresh::request,
         crate::routes::jobs::queue,
         crate::routes::jobs::cancel,
-        crate::routes::conversions::upload
+        crate::routes::conversions::upload,
+        crate::routes::meetups::create,
+        crate::routes::meetups::join,
+        crate::routes::channels::create,
+        crate::routes::channels::update,
+        crate::routes::channels::delete,
+        crate::routes::channels::add_member,
+        crate::routes::channels::remove_member,
+        crate::routes::messages::post,
+        crate::routes::messages::edit,
+        crate::routes::messages::delete
     ),
     components(schemas(crate::accepted::Accepted, http_kit::problem::Problem))
 )]

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use domain::conversions::Conversion;
 use domain::identity::{Email, Session, User};
 use domain::jobs::Job;
+use domain::meetups::{Channel, Meetup, Message};
 use domain::names::GameName;
 use domain::scores::{Game, LeaderboardRefresh, ScoreSubmission};
 use eventlog::EventStore;
@@ -40,6 +41,12 @@ pub struct AppState {
     pub max_job_message_bytes: usize,
     /// Video conversions.
     pub conversions: EventStore<Conversion>,
+    /// Meetup events.
+    pub meetups: EventStore<Meetup>,
+    /// Chat channels.
+    pub channels: EventStore<Channel>,
+    /// Chat messages.
+    pub messages: EventStore<Message>,
     /// Where uploads are stored.
     pub blobs: blobs::Blobs,
     /// The largest video accepted, in bytes.
@@ -78,6 +85,9 @@ impl AppState {
             job_kinds: job_kinds::Registry::standard(settings),
             max_job_message_bytes: settings.jobs.max_message_bytes,
             conversions: EventStore::new(pool.clone()),
+            meetups: EventStore::new(pool.clone()),
+            channels: EventStore::new(pool.clone()),
+            messages: EventStore::new(pool.clone()),
             blobs: blobs::Blobs::from_settings(&settings.blobs)?,
             max_upload_bytes: settings.conversions.max_upload_bytes,
             tokens: Tokens::from_settings(&settings.auth)?,

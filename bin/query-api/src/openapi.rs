@@ -17,7 +17,11 @@ use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
     crate::routes::conversions::conversion,
     crate::routes::conversions::mp3,
     crate::routes::users::me,
-    crate::routes::users::user
+    crate::routes::users::user,
+    crate::routes::meetups::meetups,
+    crate::routes::meetups::joined,
+    crate::routes::channels::channels,
+    crate::routes::channels::messages
 ))]
 struct QueryApi;
 

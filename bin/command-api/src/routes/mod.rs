@@ -1,8 +1,11 @@
 //! command-api's routes, one module per resource.
 
+pub mod channels;
 pub mod conversions;
 pub mod games;
 pub mod jobs;
+pub mod meetups;
+pub mod messages;
 pub mod refresh;
 pub mod scores;
 pub mod sessions;
@@ -29,6 +32,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversions", post(conversions::upload).layer(DefaultBodyLimit::disable()))
         .route("/v1/jobs/{id}", delete(jobs::cancel))
         .route("/v1/leaderboards/{game}/refresh", post(refresh::request))
+        .route("/v1/events", post(meetups::create))
+        .route("/v1/events/join", post(meetups::join))
+        .route("/v1/channels", post(channels::create))
+        .route("/v1/channels/{id}", post(messages::post).patch(channels::update).delete(channels::delete))
+        .route("/v1/channels/{id}/members", post(channels::add_member).delete(channels::remove_member))
+        .route("/v1/messages/{id}", patch(messages::edit).delete(messages::delete))
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
         .with_state(state)
 }

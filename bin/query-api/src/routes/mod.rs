@@ -1,9 +1,12 @@
 //! query-api's routes, one module per resource.
 
+pub mod channels;
 pub mod conversions;
 pub mod job_list;
 pub mod jobs;
 pub mod leaderboards;
+pub mod meetups;
+pub mod timeline;
 pub mod users;
 
 use axum::Router;
@@ -22,6 +25,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversions/{id}", get(conversions::conversion))
         .route("/v1/conversions/{id}/mp3", get(conversions::mp3))
         .route("/v1/jobs/{id}", get(jobs::job))
+        .route("/v1/events", get(meetups::meetups))
+        .route("/v1/events/join", get(meetups::joined))
+        .route("/v1/channels", get(channels::channels))
+        .route("/v1/channels/{id}", get(channels::messages))
         .route("/v1/users/me", get(users::me))
         .route("/v1/users/{id}", get(users::user))
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })

@@ -1,0 +1,315 @@
+//! Chat channels: create, rename or describe, delete, and manage members.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::SubsecRound;
+use domain::errors::FieldErrors;
+use domain::identity::User;
+use domain::meetups::{Channel, ChannelCommand, ChannelInfo, ChannelName, ChannelRefusal, bounded_text};
+use eventlog::Metadata;
+use http_kit::auth::AuthenticatedUser;
+use http_kit::{ApiError, JsonBody};
+use projections::meetups::ChannelDocument;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::accepted::{command_failed, database_failed};
+use crate::claims::{Claim, ClaimError, claim_all, release};
+use crate::consistency::wait_until_projected;
+use crate::created::{mint, refused};
+
+/// The longest channel description accepted, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// A channel to create.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct NewChannel {
+    /// 1–80 characters, unique (compared without case).
+    name: Option<String>,
+    /// Up to 1000 characters.
+    description: Option<String>,
+    /// Only members may read and write it; default false.
+    private: Option<bool>,
+}
+
+/// Creates a channel with the caller as its creator and first member.
+#[utoipa::path(
+    post, path = "/v1/channels", tag = "meetups",
+    request_body = NewChannel,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The channel", body = ChannelDocument),
+        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
+        (status = 409, description = "The name is taken", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: AuthenticatedUser,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<NewChannel>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now().trunc_subsecs(6);
+    let new = mint(&headers, &caller.user_id, "POST /v1/channels", &request)?;
+    let id = new.id.to_string();
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", request.name.ok_or_else(|| "is required".to_owned()));
+    let name = name.and_then(|name| errors.check("name", ChannelName::parse(&name)));
+    let description = errors.check(
+        "description",
+        bounded_text(request.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS),
+    );
+    errors.finish().map_err(ApiError::Invalid)?;
+    let (Some(name), Some(description)) = (name, description) else {
+        return Err(ApiError::Invalid(vec![]));
+    };
+    claim_name(&state, &id, &name).await?;
+    let channel = ChannelInfo {
+        name,
+        description,
+        private: request.private.unwrap_or(false),
+        creator: caller.user_id.clone(),
+        created_at: now,
+        meetup_id: None,
+        request_hash: new.request_hash.clone(),
+    };
+    let folded = channel.name.folded();
+    let command = ChannelCommand::Create { channel, members: vec![caller.user_id.clone()] };
+    let outcome = state.channels.create(&id, command, &new.metadata).await;
+    let settled = new.settle(outcome, |refusal| match refusal {
+        ChannelRefusal::AlreadyCreated { request_hash } => request_hash,
+        _ => "",
+    });
+    if let Err(error) = settled {
+        // The key named another request: give the name back unless that channel is called so.
+        let existing = state.channels.load(&id).await.map_err(command_failed)?;
+        if existing.info().is_none_or(|info| info.name.folded() != folded) {
+            release(&state.pool, Claim::ChannelName, &folded, &id).await.map_err(database_failed)?;
+        }
+        return Err(error);
+    }
+    wait_until_projected(&state, "channel", &id).await;
+    Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
+}
+
+/// Changes to a channel; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChannelChange {
+    /// A new name: 1–80 characters, unique.
+    name: Option<String>,
+    /// A new description: up to 1000 characters.
+    description: Option<String>,
+}
+
+/// Renames a channel or changes its description; only its creator may.
+#[utoipa::path(
+    patch, path = "/v1/channels/{id}", tag = "meetups",
+    params(("id" = String, Path, description = "The channel")),
+    request_body = ChannelChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The channel now", body = ChannelDocument),
+        (status = 403, description = "Not the channel's creator", body = http_kit::problem::Problem),
+        (status = 404, description = "Unknown channel", body = http_kit::problem::Problem),
+        (status = 409, description = "The name is taken", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: AuthenticatedUser,
+    JsonBody(change): JsonBody<ChannelChange>,
+) -> Result<Json<ChannelDocument>, ApiError> {
+    let mut errors = FieldErrors::default();
+    let name = change.name.and_then(|name| errors.check("name", ChannelName::parse(&name)));
+    let description = change
+        .description
+        .and_then(|text| errors.check("description", bounded_text(&text, MAX_DESCRIPTION_CHARS)));
+    errors.finish().map_err(ApiError::Invalid)?;
+    let info = creators_channel(&state, &id, &caller).await?;
+    let renamed = name.clone().filter(|name| name.folded() != info.name.folded() && info.meetup_id.is_none());
+    if let Some(name) = &renamed {
+        claim_name(&state, &id, name).await?;
+    }
+    let command = ChannelCommand::Update {
+        by: caller.user_id.clone(),
+        name,
+        description,
+        at: state.clock.now().trunc_subsecs(6),
+    };
+    let outcome = state.channels.execute(&id, command, &metadata(&caller)).await;
+    if let Err(error) = outcome {
+        if let Some(name) = &renamed {
+            release(&state.pool, Claim::ChannelName, &name.folded(), &id).await.map_err(database_failed)?;
+        }
+        return Err(refused(error, channel_refusal));
+    }
+    if renamed.is_some() {
+        release(&state.pool, Claim::ChannelName, &info.name.folded(), &id).await.map_err(database_failed)?;
+    }
+    wait_until_projected(&state, "channel", &id).await;
+    Ok(Json(document(&state, &id).await?))
+}
+
+/// Deletes a channel; only its creator may. Answers with the channel as it was.
+#[utoipa::path(
+    delete, path = "/v1/channels/{id}", tag = "meetups",
+    params(("id" = String, Path, description = "The channel")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Deleted; the channel as it was", body = ChannelDocument),
+        (status = 403, description = "Not the channel's creator", body = http_kit::problem::Problem),
+        (status = 404, description = "Unknown channel", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: AuthenticatedUser,
+) -> Result<Json<ChannelDocument>, ApiError> {
+    let last = document(&state, &id).await?;
+    let info = creators_channel(&state, &id, &caller).await?;
+    let command =
+        ChannelCommand::Delete { by: caller.user_id.clone(), at: state.clock.now().trunc_subsecs(6) };
+    state
+        .channels
+        .execute(&id, command, &metadata(&caller))
+        .await
+        .map_err(|e| refused(e, channel_refusal))?;
+    if info.meetup_id.is_none() {
+        release(&state.pool, Claim::ChannelName, &info.name.folded(), &id).await.map_err(database_failed)?;
+    }
+    wait_until_projected(&state, "channel", &id).await;
+    Ok(Json(last))
+}
+
+/// A member to add or remove.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MemberChange {
+    /// The user's id.
+    id: Option<String>,
+}
+
+/// Adds a member; only the channel's creator may.
+#[utoipa::path(
+    post, path = "/v1/channels/{id}/members", tag = "meetups",
+    params(("id" = String, Path, description = "The channel")),
+    request_body = MemberChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Added; the channel now", body = ChannelDocument),
+        (status = 403, description = "Not the channel's creator", body = http_kit::problem::Problem),
+        (status = 404, description = "Unknown channel or user", body = http_kit::problem::Problem),
+        (status = 422, description = "No id", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn add_member(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: AuthenticatedUser,
+    JsonBody(change): JsonBody<MemberChange>,
+) -> Result<Response, ApiError> {
+    let user_id = member_of(change)?;
+    creators_channel(&state, &id, &caller).await?;
+    if !eventlog::aggregate_exists::<User>(&state.pool, &user_id).await.map_err(database_failed)? {
+        return Err(ApiError::NotFound("no such user".to_owned()));
+    }
+    let at = state.clock.now().trunc_subsecs(6);
+    let command = ChannelCommand::AddMember { by: Some(caller.user_id.clone()), user_id, at };
+    state
+        .channels
+        .execute(&id, command, &metadata(&caller))
+        .await
+        .map_err(|e| refused(e, channel_refusal))?;
+    wait_until_projected(&state, "channel", &id).await;
+    Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
+}
+
+/// Removes a member; only the channel's creator may.
+#[utoipa::path(
+    delete, path = "/v1/channels/{id}/members", tag = "meetups",
+    params(("id" = String, Path, description = "The channel")),
+    request_body = MemberChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Removed; the channel now", body = ChannelDocument),
+        (status = 403, description = "Not the channel's creator", body = http_kit::problem::Problem),
+        (status = 404, description = "Unknown channel", body = http_kit::problem::Problem),
+        (status = 422, description = "No id", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: AuthenticatedUser,
+    JsonBody(change): JsonBody<MemberChange>,
+) -> Result<Json<ChannelDocument>, ApiError> {
+    let user_id = member_of(change)?;
+    creators_channel(&state, &id, &caller).await?;
+    let at = state.clock.now().trunc_subsecs(6);
+    let command = ChannelCommand::RemoveMember { by: caller.user_id.clone(), user_id, at };
+    state
+        .channels
+        .execute(&id, command, &metadata(&caller))
+        .await
+        .map_err(|e| refused(e, channel_refusal))?;
+    wait_until_projected(&state, "channel", &id).await;
+    Ok(Json(document(&state, &id).await?))
+}
+
+/// The answer to each refusal of a channel.
+pub fn channel_refusal(refusal: &ChannelRefusal) -> ApiError {
+    match refusal {
+        ChannelRefusal::NotCreator => ApiError::Forbidden(refusal.to_string()),
+        ChannelRefusal::Unknown => ApiError::NotFound(refusal.to_string()),
+        ChannelRefusal::AlreadyCreated { .. } => ApiError::Conflict(refusal.to_string()),
+    }
+}
+
+/// The channel `id` as the event log has it now: 404 when unknown or deleted.
+pub async fn load(state: &AppState, id: &str) -> Result<Channel, ApiError> {
+    let channel = state.channels.load(id).await.map_err(command_failed)?;
+    if channel.info().is_none() {
+        return Err(ApiError::NotFound("no such channel".to_owned()));
+    }
+    Ok(channel)
+}
+
+async fn document(state: &AppState, id: &str) -> Result<ChannelDocument, ApiError> {
+    ChannelDocument::of(id, &load(state, id).await?)
+        .ok_or_else(|| ApiError::NotFound("no such channel".to_owned()))
+}
+
+/// The channel, when the caller created it: 404 when unknown, 403 when someone else's.
+async fn creators_channel(
+    state: &AppState,
+    id: &str,
+    caller: &AuthenticatedUser,
+) -> Result<ChannelInfo, ApiError> {
+    let channel = load(state, id).await?;
+    let info = channel.info().cloned().ok_or_else(|| ApiError::NotFound("no such channel".to_owned()))?;
+    if info.creator != caller.user_id {
+        return Err(channel_refusal(&ChannelRefusal::NotCreator));
+    }
+    Ok(info)
+}
+
+async fn claim_name(state: &AppState, id: &str, name: &ChannelName) -> Result<(), ApiError> {
+    claim_all(&state.pool, id, &[(Claim::ChannelName, &name.folded())]).await.map_err(|error| match error {
+        ClaimError::Taken(_) => ApiError::Conflict(format!("a channel is already called {name}")),
+        ClaimError::Database(error) => database_failed(error),
+    })
+}
+
+fn member_of(change: MemberChange) -> Result<String, ApiError> {
+    change.id.filter(|id| !id.trim().is_empty()).ok_or_else(|| ApiError::invalid("id", "is required"))
+}
+
+fn metadata(caller: &AuthenticatedUser) -> Metadata {
+    Metadata::from([("user_id".to_owned(), caller.user_id.clone())])
+}

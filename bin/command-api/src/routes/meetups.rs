@@ -1,0 +1,196 @@
+//! Meetup events: `POST /v1/events` (announce one, with its public chat channel) and
+//! `POST /v1/events/join`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SubsecRound, Utc};
+use domain::errors::FieldErrors;
+use domain::meetups::{
+    ChannelCommand, ChannelInfo, ChannelName, ChannelRefusal, MeetupCommand, MeetupInfo, MeetupRefusal,
+    bounded_text, required_text,
+};
+use http_kit::auth::AuthenticatedUser;
+use http_kit::{ApiError, JsonBody};
+use projections::meetups::MeetupDocument;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::consistency::wait_until_projected;
+use crate::created::{mint, refused};
+
+/// The longest title or location accepted, in characters.
+const MAX_TITLE_CHARS: usize = 200;
+/// The longest description accepted, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 4000;
+/// Namespace of the ids of meetups' channels, derived from the meetup's id so a replay finds it.
+const MEETUP_CHANNELS: Uuid = Uuid::from_u128(0x3b9d_52c1_8e47_4f16_a0d2_6c5e_91f3_0b7a);
+
+/// A meetup to announce.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewMeetup {
+    /// 1–200 characters.
+    title: Option<String>,
+    /// When it takes place (RFC 3339).
+    date_time: Option<String>,
+    /// Where: 1–200 characters.
+    location: Option<String>,
+    /// Up to 4000 characters.
+    description: Option<String>,
+}
+
+/// Announces a meetup; its public chat channel is created with it and the creator joins both.
+#[utoipa::path(
+    post, path = "/v1/events", tag = "meetups",
+    request_body = NewMeetup,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The meetup", body = MeetupDocument),
+        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
+        (status = 415, description = "Not JSON", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: AuthenticatedUser,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<NewMeetup>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now().trunc_subsecs(6);
+    let new = mint(&headers, &caller.user_id, "POST /v1/events", &request)?;
+    let id = new.id.to_string();
+    let channel_id = Uuid::new_v5(&MEETUP_CHANNELS, id.as_bytes()).to_string();
+    let meetup = parse(request, &caller, &channel_id, now, &new.request_hash).map_err(ApiError::Invalid)?;
+    let channel = ChannelInfo {
+        name: channel_name(&meetup.title),
+        description: format!("Chat of the meetup {}", meetup.title),
+        private: false,
+        creator: caller.user_id.clone(),
+        created_at: now,
+        meetup_id: Some(id.clone()),
+        request_hash: new.request_hash.clone(),
+    };
+    let members = vec![caller.user_id.clone()];
+    let outcome =
+        state.channels.create(&channel_id, ChannelCommand::Create { channel, members }, &new.metadata).await;
+    new.settle(outcome, |refusal| match refusal {
+        ChannelRefusal::AlreadyCreated { request_hash } => request_hash,
+        _ => "",
+    })?;
+    let outcome = state.meetups.create(&id, MeetupCommand::Create(meetup), &new.metadata).await;
+    new.settle(outcome, |refusal| match refusal {
+        MeetupRefusal::AlreadyCreated { request_hash } => request_hash,
+        MeetupRefusal::Unknown => "",
+    })?;
+    wait_until_projected(&state, "meetup", &id).await;
+    Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
+}
+
+/// The meetup to join.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct JoinMeetup {
+    /// The meetup's id.
+    id: Option<String>,
+}
+
+/// Joins a meetup and its chat channel; joining again changes nothing.
+#[utoipa::path(
+    post, path = "/v1/events/join", tag = "meetups",
+    request_body = JoinMeetup,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Joined; the meetup as it now is", body = MeetupDocument),
+        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
+        (status = 404, description = "Unknown meetup", body = http_kit::problem::Problem),
+        (status = 422, description = "No id", body = http_kit::problem::Problem),
+    )
+)]
+pub async fn join(
+    State(state): State<AppState>,
+    caller: AuthenticatedUser,
+    JsonBody(request): JsonBody<JoinMeetup>,
+) -> Result<Response, ApiError> {
+    let id = request
+        .id
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid("id", "is required"))?;
+    let now = state.clock.now().trunc_subsecs(6);
+    let metadata = eventlog::Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
+    let join = MeetupCommand::Join { user_id: caller.user_id.clone(), at: now };
+    state.meetups.execute(&id, join, &metadata).await.map_err(|error| refused(error, unknown_meetup))?;
+    let meetup = state.meetups.load(&id).await.map_err(crate::accepted::command_failed)?;
+    let channel_id = meetup.info().map(|info| info.channel_id.clone()).unwrap_or_default();
+    let add = ChannelCommand::AddMember { by: None, user_id: caller.user_id.clone(), at: now };
+    match state.channels.execute(&channel_id, add, &metadata).await {
+        // The channel's creator deleted it; the meetup is joined all the same.
+        Ok(()) | Err(eventlog::CommandError::Rejected(ChannelRefusal::Unknown)) => {}
+        Err(error) => return Err(crate::accepted::command_failed(error)),
+    }
+    wait_until_projected(&state, "channel", &channel_id).await;
+    wait_until_projected(&state, "meetup", &id).await;
+    Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
+}
+
+fn unknown_meetup(_: &MeetupRefusal) -> ApiError {
+    ApiError::NotFound("no such meetup".to_owned())
+}
+
+/// The meetup's document as the event log has it now.
+async fn document(state: &AppState, id: &str) -> Result<MeetupDocument, ApiError> {
+    let meetup = state.meetups.load(id).await.map_err(crate::accepted::command_failed)?;
+    let info = meetup.info().ok_or_else(|| ApiError::NotFound("no such meetup".to_owned()))?;
+    Ok(MeetupDocument::new(id, info, meetup.member_count()))
+}
+
+/// A meetup's channel is named after it, cut to a channel name's length. It does not take part in
+/// channel-name uniqueness: two meetups may share a title.
+fn channel_name(title: &str) -> ChannelName {
+    let cut: String = title.chars().take(ChannelName::MAX_CHARS).collect();
+    ChannelName::parse(&cut).unwrap_or_else(|_| ChannelName::parse("meetup").expect("a valid name"))
+}
+
+fn parse(
+    request: NewMeetup,
+    caller: &AuthenticatedUser,
+    channel_id: &str,
+    now: DateTime<Utc>,
+    request_hash: &str,
+) -> Result<MeetupInfo, Vec<domain::FieldError>> {
+    let mut errors = FieldErrors::default();
+    let required = |value: Option<String>| value.ok_or_else(|| "is required".to_owned());
+    let title =
+        errors.check("title", required(request.title).and_then(|t| required_text(&t, MAX_TITLE_CHARS)));
+    let date_time = errors.check(
+        "dateTime",
+        required(request.date_time).and_then(|at| {
+            DateTime::parse_from_rfc3339(&at)
+                .map(|at| at.with_timezone(&Utc).trunc_subsecs(6))
+                .map_err(|_| "must be an RFC 3339 time, e.g. 2026-12-01T19:00:00Z".to_owned())
+        }),
+    );
+    let location =
+        errors.check("location", required(request.location).and_then(|l| required_text(&l, MAX_TITLE_CHARS)));
+    let description = errors.check(
+        "description",
+        bounded_text(request.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS),
+    );
+    errors.finish()?;
+    match (title, date_time, location, description) {
+        (Some(title), Some(date_time), Some(location), Some(description)) => Ok(MeetupInfo {
+            title,
+            date_time,
+            location,
+            description,
+            channel_id: channel_id.to_owned(),
+            creator: caller.user_id.clone(),
+            created_at: now,
+            request_hash: request_hash.to_owned(),
+        }),
+        _ => Err(vec![]),
+    }
+}

@@ -1,0 +1,319 @@
+//! Meetups, channels and messages through command-api and query-api.
+
+use e2e::Stack;
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+async fn call(
+    stack: &Stack,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Response {
+    let base = if method == Method::GET { &stack.query } else { &stack.command };
+    let mut request = stack.http.request(method, format!("{base}{path}"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.expect("request")
+}
+
+async fn expect(response: Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    assert_eq!(actual, status, "{text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+fn meetup(title: &str) -> Value {
+    json!({ "title": title, "dateTime": "2026-12-01T19:00:00Z", "location": "The cellar", "description": "bring a synth" })
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect()
+}
+
+fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"].as_array().map_or(vec![], |errors| {
+        errors.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect()
+    })
+}
+
+#[tokio::test]
+async fn a_meetup_is_listed_for_everyone_and_joining_counts_each_member_once() {
+    let stack = Stack::start().await;
+    let ada = &stack.token;
+    let created =
+        expect(call(&stack, Method::POST, "/v1/events", Some(ada), Some(meetup("Jam night"))).await, 201)
+            .await;
+    assert_eq!(created["title"], "Jam night");
+    assert_eq!(created["dateTime"], "2026-12-01T19:00:00Z");
+    assert_eq!(created["location"], "The cellar");
+    assert_eq!(created["description"], "bring a synth");
+    assert_eq!(created["memberCount"], 1);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let channel_id = created["channelId"].as_str().unwrap().to_owned();
+
+    let listed = expect(call(&stack, Method::GET, "/v1/events", None, None).await, 200).await;
+    assert_eq!(ids(&listed), [id.as_str()], "no token is needed to list meetups");
+    assert_eq!(listed["items"][0], created);
+    assert_eq!(listed["nextCursor"], Value::Null);
+
+    let bob = stack.sign_up("bob").await;
+    let joined = expect(
+        call(&stack, Method::POST, "/v1/events/join", Some(&bob), Some(json!({ "id": id }))).await,
+        201,
+    )
+    .await;
+    assert_eq!(joined["memberCount"], 2);
+    let again = expect(
+        call(&stack, Method::POST, "/v1/events/join", Some(&bob), Some(json!({ "id": id }))).await,
+        201,
+    )
+    .await;
+    assert_eq!(again["memberCount"], 2, "joining twice counts once");
+    let mine = expect(call(&stack, Method::GET, "/v1/events/join", Some(&bob), None).await, 200).await;
+    assert_eq!(ids(&mine), [id.as_str()]);
+    assert_eq!(mine["items"][0]["memberCount"], 2);
+
+    let channels = expect(call(&stack, Method::GET, "/v1/channels", Some(&bob), None).await, 200).await;
+    let channel =
+        channels["items"].as_array().unwrap().iter().find(|c| c["id"] == channel_id.as_str()).unwrap();
+    assert_eq!(channel["private"], false);
+    assert_eq!(channel["name"], "Jam night");
+    assert_eq!(channel["members"].as_array().unwrap().len(), 2, "joining the meetup joins its channel");
+}
+
+#[tokio::test]
+async fn meetup_requests_that_are_wrong_say_what_is_wrong() {
+    let stack = Stack::start().await;
+    let token = &stack.token;
+    let missing =
+        expect(call(&stack, Method::POST, "/v1/events", Some(token), Some(json!({}))).await, 422).await;
+    assert_eq!(fields(&missing), ["title", "dateTime", "location"]);
+    let bad_time = json!({ "title": "x", "dateTime": "next friday", "location": "y" });
+    let problem =
+        expect(call(&stack, Method::POST, "/v1/events", Some(token), Some(bad_time)).await, 422).await;
+    assert_eq!(fields(&problem), ["dateTime"]);
+    expect(call(&stack, Method::POST, "/v1/events", None, Some(meetup("x"))).await, 401).await;
+    let unknown = json!({ "id": "0192f0c0-0000-7000-8000-000000000000" });
+    expect(call(&stack, Method::POST, "/v1/events/join", Some(token), Some(unknown)).await, 404).await;
+    let problem =
+        expect(call(&stack, Method::POST, "/v1/events/join", Some(token), Some(json!({}))).await, 422).await;
+    assert_eq!(fields(&problem), ["id"]);
+    expect(call(&stack, Method::GET, "/v1/events/join", None, None).await, 401).await;
+    expect(call(&stack, Method::GET, "/v1/events?limit=0", None, None).await, 422).await;
+}
+
+#[tokio::test]
+async fn meetups_page_newest_first_with_a_cursor() {
+    let stack = Stack::start().await;
+    let mut created = Vec::new();
+    for title in ["one", "two", "three"] {
+        let body = expect(
+            call(&stack, Method::POST, "/v1/events", Some(&stack.token), Some(meetup(title))).await,
+            201,
+        )
+        .await;
+        created.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let first = expect(call(&stack, Method::GET, "/v1/events?limit=2", None, None).await, 200).await;
+    assert_eq!(ids(&first), [created[2].clone(), created[1].clone()]);
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let second = expect(
+        call(&stack, Method::GET, &format!("/v1/events?limit=2&cursor={cursor}"), None, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(ids(&second), [created[0].clone()]);
+    assert_eq!(second["nextCursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_private_channel_is_for_its_members_and_only_its_creator_manages_it() {
+    let stack = Stack::start().await;
+    let ada = stack.token.clone();
+    let bob = stack.sign_up("bob").await;
+    let bob_id = expect(call(&stack, Method::GET, "/v1/users/me", Some(&bob), None).await, 200).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({ "name": "Synths", "description": "modular talk", "private": true });
+    let channel = expect(call(&stack, Method::POST, "/v1/channels", Some(&ada), Some(body)).await, 201).await;
+    assert_eq!(channel["name"], "Synths");
+    assert_eq!(channel["private"], true);
+    assert_eq!(channel["editedAt"], Value::Null);
+    assert_eq!(channel["members"], json!([channel["creator"]]));
+    let id = channel["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/channels/{id}");
+
+    let taken = json!({ "name": "SYNTHS" });
+    expect(call(&stack, Method::POST, "/v1/channels", Some(&bob), Some(taken)).await, 409).await;
+    let visible = expect(call(&stack, Method::GET, "/v1/channels", Some(&bob), None).await, 200).await;
+    assert!(!ids(&visible).contains(&id), "bob does not see ada's private channel");
+    expect(call(&stack, Method::GET, &path, Some(&bob), None).await, 403).await;
+    expect(call(&stack, Method::POST, &path, Some(&bob), Some(json!({ "body": "hi" }))).await, 403).await;
+    let members = format!("{path}/members");
+    expect(call(&stack, Method::POST, &members, Some(&bob), Some(json!({ "id": bob_id }))).await, 403).await;
+    expect(call(&stack, Method::PATCH, &path, Some(&bob), Some(json!({ "name": "mine" }))).await, 403).await;
+    expect(call(&stack, Method::DELETE, &path, Some(&bob), None).await, 403).await;
+
+    let added =
+        expect(call(&stack, Method::POST, &members, Some(&ada), Some(json!({ "id": bob_id }))).await, 201)
+            .await;
+    assert!(added["members"].as_array().unwrap().contains(&json!(bob_id)));
+    let visible = expect(call(&stack, Method::GET, "/v1/channels", Some(&bob), None).await, 200).await;
+    assert_eq!(ids(&visible), [id.as_str()]);
+    expect(call(&stack, Method::POST, &path, Some(&bob), Some(json!({ "body": "hi" }))).await, 201).await;
+    let nobody = json!({ "id": "0192f0c0-0000-7000-8000-000000000000" });
+    expect(call(&stack, Method::POST, &members, Some(&ada), Some(nobody)).await, 404).await;
+
+    let renamed =
+        expect(call(&stack, Method::PATCH, &path, Some(&ada), Some(json!({ "name": "Modular" }))).await, 200)
+            .await;
+    assert_eq!(renamed["name"], "Modular");
+    assert_eq!(renamed["description"], "modular talk");
+    assert!(renamed["editedAt"].is_string());
+    expect(
+        call(&stack, Method::POST, "/v1/channels", Some(&bob), Some(json!({ "name": "synths" }))).await,
+        201,
+    )
+    .await;
+    expect(call(&stack, Method::PATCH, &path, Some(&ada), Some(json!({ "name": "synths" }))).await, 409)
+        .await;
+
+    let removed =
+        expect(call(&stack, Method::DELETE, &members, Some(&ada), Some(json!({ "id": bob_id }))).await, 200)
+            .await;
+    assert!(!removed["members"].as_array().unwrap().contains(&json!(bob_id)));
+    expect(call(&stack, Method::GET, &path, Some(&bob), None).await, 403).await;
+
+    expect(call(&stack, Method::DELETE, &path, Some(&ada), None).await, 200).await;
+    expect(call(&stack, Method::GET, &path, Some(&ada), None).await, 404).await;
+    expect(
+        call(&stack, Method::POST, "/v1/channels", Some(&bob), Some(json!({ "name": "Modular" }))).await,
+        201,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn messages_read_newest_first_page_with_before_and_only_their_author_changes_them() {
+    let stack = Stack::start().await;
+    let ada = stack.token.clone();
+    let bob = stack.sign_up("bob").await;
+    let channel = expect(
+        call(&stack, Method::POST, "/v1/channels", Some(&ada), Some(json!({ "name": "lobby" }))).await,
+        201,
+    )
+    .await;
+    let path = format!("/v1/channels/{}", channel["id"].as_str().unwrap());
+    let mut posted = Vec::new();
+    for n in 0..3 {
+        let token = if n == 1 { &bob } else { &ada };
+        let message = expect(
+            call(&stack, Method::POST, &path, Some(token), Some(json!({ "body": format!("m{n}") }))).await,
+            201,
+        )
+        .await;
+        assert_eq!(message["channelId"], channel["id"]);
+        assert_eq!(message["body"], format!("m{n}"));
+        assert_eq!(message["editedAt"], Value::Null);
+        posted.push(message["id"].as_str().unwrap().to_owned());
+    }
+    let page = expect(call(&stack, Method::GET, &path, Some(&bob), None).await, 200).await;
+    assert_eq!(ids(&page), [posted[2].clone(), posted[1].clone(), posted[0].clone()]);
+    assert_eq!(page["nextCursor"], Value::Null);
+    let older = expect(
+        call(&stack, Method::GET, &format!("{path}?before={}", posted[1]), Some(&bob), None).await,
+        200,
+    )
+    .await;
+    assert_eq!(ids(&older), [posted[0].clone()]);
+    expect(call(&stack, Method::GET, &format!("{path}?before=nope"), Some(&bob), None).await, 422).await;
+
+    let message = format!("/v1/messages/{}", posted[0]);
+    expect(call(&stack, Method::PATCH, &message, Some(&bob), Some(json!({ "body": "mine now" }))).await, 403)
+        .await;
+    expect(call(&stack, Method::DELETE, &message, Some(&bob), None).await, 403).await;
+    let edited = expect(
+        call(&stack, Method::PATCH, &message, Some(&ada), Some(json!({ "body": "m0, edited" }))).await,
+        200,
+    )
+    .await;
+    assert_eq!(edited["body"], "m0, edited");
+    assert!(edited["editedAt"].is_string());
+    let page = expect(call(&stack, Method::GET, &path, Some(&bob), None).await, 200).await;
+    assert_eq!(page["items"][2], edited);
+
+    expect(call(&stack, Method::DELETE, &format!("/v1/messages/{}", posted[2]), Some(&ada), None).await, 200)
+        .await;
+    let page = expect(call(&stack, Method::GET, &path, Some(&bob), None).await, 200).await;
+    assert_eq!(ids(&page), [posted[1].clone(), posted[0].clone()]);
+    expect(
+        call(
+            &stack,
+            Method::PATCH,
+            &format!("/v1/messages/{}", posted[2]),
+            Some(&ada),
+            Some(json!({ "body": "x" })),
+        )
+        .await,
+        404,
+    )
+    .await;
+
+    let empty =
+        expect(call(&stack, Method::POST, &path, Some(&ada), Some(json!({ "body": "  " }))).await, 422).await;
+    assert_eq!(fields(&empty), ["body"]);
+    let long = json!({ "body": "x".repeat(4001) });
+    expect(call(&stack, Method::POST, &path, Some(&ada), Some(long)).await, 422).await;
+    expect(
+        call(&stack, Method::POST, &path, Some(&ada), Some(json!({ "body": "x".repeat(4000) }))).await,
+        201,
+    )
+    .await;
+    let unknown = "/v1/channels/0192f0c0-0000-7000-8000-000000000000";
+    expect(call(&stack, Method::POST, unknown, Some(&ada), Some(json!({ "body": "x" }))).await, 404).await;
+    expect(call(&stack, Method::GET, unknown, Some(&ada), None).await, 404).await;
+    expect(call(&stack, Method::GET, &path, None, None).await, 401).await;
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_creates_one_channel_and_one_message() {
+    let stack = Stack::start().await;
+    let create = || async {
+        stack
+            .http
+            .post(format!("{}/v1/channels", stack.command))
+            .bearer_auth(&stack.token)
+            .header("Idempotency-Key", "channel-1")
+            .json(&json!({ "name": "once" }))
+            .send()
+            .await
+            .unwrap()
+    };
+    let first = expect(create().await, 201).await;
+    let second = expect(create().await, 201).await;
+    assert_eq!(first["id"], second["id"]);
+    let path = format!("/v1/channels/{}", first["id"].as_str().unwrap());
+    let post = |body: &'static str| {
+        let request = stack
+            .http
+            .post(format!("{}{path}", stack.command))
+            .bearer_auth(&stack.token)
+            .header("Idempotency-Key", "message-1")
+            .json(&json!({ "body": body }));
+        async move { request.send().await.unwrap() }
+    };
+    let first = expect(post("hello").await, 201).await;
+    let again = expect(post("hello").await, 201).await;
+    assert_eq!(first["id"], again["id"]);
+    expect(post("something else").await, 422).await;
+    let page = expect(call(&stack, Method::GET, &path, Some(&stack.token), None).await, 200).await;
+    assert_eq!(ids(&page).len(), 1);
+}
