@@ -19,14 +19,14 @@ finished() {
   done
   echo "conversion $1 did not finish" >&2; return 1
 }
-seconds_between() { python3 -c 'import sys; from datetime import datetime as d; f=lambda s: d.fromisoformat(s.replace("Z","+00:00")); print("%.2f" % (f(sys.argv[2])-f(sys.argv[1])).total_seconds())' "$1" "$2"; }
+seconds_between() { python3 -c 'import sys; from datetime import datetime as d; f=lambda s: d.fromisoformat(s.replace("Z","+00:00")); print("%.3f" % (f(sys.argv[2])-f(sys.argv[1])).total_seconds())' "$1" "$2"; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 say "conversions: the converter vs plain ffmpeg on a 60 s sample"
 sample 60 640x360 1M "$OUT/sample-60s.mp4"
 started=$(date +%s.%N)
 ffmpeg -nostdin -v error -y -i "$OUT/sample-60s.mp4" -vn -c:a libmp3lame -q:a 4 "$OUT/plain.mp3"
-plain=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b-a}')
+plain=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.3f", b-a}')
 id=$(upload "$OUT/sample-60s.mp4" sample-60s.mp4)
 job=$(finished "$id")
 converter=$(seconds_between "$(echo "$job" | field startedAt)" "$(echo "$job" | field finishedAt)")

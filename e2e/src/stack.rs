@@ -26,6 +26,8 @@ pub struct StackOptions {
     pub max_upload_bytes: Option<u64>,
     /// Also start a notifier sending through the SMTP server on this port.
     pub smtp_port: Option<u16>,
+    /// Changes the stack's settings last, before anything starts.
+    pub adjust: Option<fn(&mut settings::Settings)>,
 }
 
 /// command-api, query-api and (optionally) a projector on free ports, over a database and key prefix of
@@ -88,6 +90,9 @@ impl Stack {
         settings.conversions.notifier_health_addr = "127.0.0.1:0".into();
         if let Some(limit) = options.max_upload_bytes {
             settings.conversions.max_upload_bytes = limit;
+        }
+        if let Some(adjust) = options.adjust {
+            adjust(&mut settings);
         }
         let clock = options.clock.unwrap_or_default();
         let shutdown = CancellationToken::new();

@@ -33,6 +33,9 @@ pub struct Conversions {
     pub timeout: Duration,
     /// Where inputs and outputs live while converting.
     pub scratch: PathBuf,
+    /// How long a conversion runs before its progress is recorded: someone waiting a fraction of a
+    /// second learns nothing from a percentage, and each record is a commit that competes with ffmpeg.
+    pub progress_after: Duration,
 }
 
 impl Conversions {
@@ -130,12 +133,14 @@ impl Conversions {
         Ok(Mp3 { key, bytes: stored.bytes, sha256: stored.sha256, duration_seconds })
     }
 
-    /// Records progress in steps of ten percent until the conversion ends (the sender is dropped).
+    /// Records progress in steps of ten percent, once the conversion has run `progress_after`, until
+    /// it ends (the sender is dropped).
     async fn report_progress(&self, id: &str, mut reports: watch::Receiver<u8>) {
+        let started = std::time::Instant::now();
         let mut recorded = 0;
         while reports.changed().await.is_ok() {
             let percent = *reports.borrow_and_update();
-            if percent >= recorded + 10 {
+            if started.elapsed() >= self.progress_after && percent >= recorded + 10 {
                 recorded = percent - percent % 10;
                 let progress = ConversionCommand::Progress { percent: recorded, at: self.now() };
                 let metadata = Metadata::from([("converter".to_owned(), self.name.clone())]);

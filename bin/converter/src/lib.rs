@@ -53,6 +53,7 @@ impl Converter {
             name: format!("converter-{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
             timeout: Duration::from_secs(settings.conversions.timeout_seconds.max(1)),
             scratch: std::env::temp_dir().join("reprise-converter"),
+            progress_after: Duration::from_millis(settings.conversions.progress_after_ms),
         });
         conversions.sweep_scratch();
         Ok(Self {

@@ -32,6 +32,8 @@ pub struct Settings {
     pub conversions: ConversionSettings,
     /// The mail server the notifier sends through.
     pub smtp: SmtpSettings,
+    /// The `live` service, which pushes chat events to WebSockets.
+    pub live: LiveSettings,
 }
 
 /// The event log's database.
@@ -302,6 +304,8 @@ pub struct ConversionSettings {
     pub parallel: usize,
     /// The longest a conversion may take, in seconds.
     pub timeout_seconds: u64,
+    /// How long a conversion runs before its progress is recorded, in milliseconds.
+    pub progress_after_ms: u64,
     /// Where the converter's health and metrics endpoints listen.
     pub converter_health_addr: String,
     /// Where the notifier's health and metrics endpoints listen.
@@ -314,6 +318,7 @@ impl Default for ConversionSettings {
             max_upload_bytes: 1 << 30,
             parallel: 0,
             timeout_seconds: 3_600,
+            progress_after_ms: 1_000,
             converter_health_addr: "127.0.0.1:9104".to_owned(),
             notifier_health_addr: "127.0.0.1:9105".to_owned(),
         }
@@ -348,6 +353,32 @@ impl Default for SmtpSettings {
             username: None,
             password: None,
             from: "Reprise <noreply@reprise.local>".to_owned(),
+        }
+    }
+}
+
+/// The `live` service: WebSockets that receive chat events as they happen.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveSettings {
+    /// Where it listens for WebSockets (`/v1/ws`) and its operations routes.
+    pub addr: String,
+    /// How many pushes one socket may have waiting to be written before it is disconnected as too slow.
+    pub socket_buffer: usize,
+    /// How often each socket is pinged, in milliseconds; a socket that sends nothing back for two
+    /// intervals is closed.
+    pub ping_interval_ms: u64,
+    /// How many channels' privacy and members are kept in memory (others are loaded again when needed).
+    pub channel_cache_capacity: usize,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:3020".to_owned(),
+            socket_buffer: 256,
+            ping_interval_ms: 20_000,
+            channel_cache_capacity: 10_000,
         }
     }
 }

@@ -121,6 +121,42 @@ async fn an_uploaded_video_becomes_an_mp3_its_owner_can_download_whole_or_in_par
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_is_recorded_in_steps_of_ten_percent_once_a_conversion_has_run_a_while() {
+    let adjust: fn(&mut settings::Settings) = |settings| settings.conversions.progress_after_ms = 0;
+    let stack = Stack::start_with(StackOptions { adjust: Some(adjust), ..with_conversions() }).await;
+    let video = std::fs::read(sample_video(&samples(), 120)).unwrap();
+    let id = accepted(upload(&stack, &stack.token, "long.mp4", video, "video/mp4").await).await;
+    assert_eq!(stack.finished(&id).await["status"], "succeeded");
+    let pool = sqlx::PgPool::connect(&stack.database.url()).await.unwrap();
+    let percents: Vec<i64> = sqlx::query_scalar(
+        "SELECT (payload->'ConversionProgressed'->>'percent')::bigint FROM events
+         WHERE aggregate_id = $1 AND event_type = 'ConversionProgressed' ORDER BY sequence",
+    )
+    .bind(&id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(!percents.is_empty(), "no progress was recorded");
+    assert!(percents.iter().all(|p| p % 10 == 0 && (10..100).contains(p)), "{percents:?}");
+    assert!(percents.windows(2).all(|pair| pair[0] < pair[1]), "{percents:?}");
+
+    // With the default, a conversion this short records none: it is over before anyone could look.
+    let quick = Stack::start_with(with_conversions()).await;
+    let video = std::fs::read(sample_video(&samples(), 120)).unwrap();
+    let id = accepted(upload(&quick, &quick.token, "long.mp4", video, "video/mp4").await).await;
+    assert_eq!(quick.finished(&id).await["status"], "succeeded");
+    let pool = sqlx::PgPool::connect(&quick.database.url()).await.unwrap();
+    let progressed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE aggregate_id = $1 AND event_type = 'ConversionProgressed'",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(progressed, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_bytes_fail_with_a_reason_and_a_raw_video_body_is_accepted() {
     let stack = Stack::start_with(with_conversions()).await;
     let noise: Vec<u8> = (0..50_000u32).map(|n| (n.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
