@@ -30,6 +30,19 @@ pub(crate) struct Follower {
     pub poll: Duration,
 }
 
+/// A batch's operations, planned at `now`.
+struct Planned {
+    ops: Result<Vec<Op>, projections::PlanError>,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Planned {
+    fn of(batch: &[eventlog::LoggedEvent], games: &mut GameBook, clock: &http_kit::Clock) -> Self {
+        let now = clock.now();
+        Self { ops: plan_batch(batch, games, now), now }
+    }
+}
+
 /// Why following stopped.
 enum Stop {
     Shutdown,
@@ -89,9 +102,9 @@ impl Follower {
             if shutdown.is_cancelled() {
                 return Stop::Shutdown;
             }
-            let read = match prefetched.take() {
-                Some(batch) => Ok(batch),
-                None => self.reader.next_batch(checkpoint, self.batch_size).await,
+            let (read, planned) = match prefetched.take() {
+                Some((batch, planned)) => (Ok(batch), Some(planned)),
+                None => (self.reader.next_batch(checkpoint, self.batch_size).await, None),
             };
             let batch = match read {
                 Ok(batch) => batch,
@@ -117,8 +130,9 @@ impl Follower {
                 continue;
             };
             backoff.reset();
-            let now = self.clock.now();
-            let ops = match plan_batch(&batch, &mut games, now) {
+            let Planned { ops, now } =
+                planned.unwrap_or_else(|| Planned::of(&batch, &mut games, &self.clock));
+            let ops = match ops {
                 Ok(ops) => ops,
                 Err(error) => {
                     tracing::error!(%error, "an event cannot be projected; stopped until it can");
@@ -127,16 +141,24 @@ impl Follower {
                 }
             };
             let started = Instant::now();
-            // While Redis applies this batch, Postgres reads the next one: a backlog keeps both busy.
+            // While Redis applies this batch, Postgres reads the next one and it is planned: a backlog
+            // keeps Redis, Postgres and this process busy at once. (A failed apply ends the lead, and
+            // with it the game book the next plan may have changed.)
             let full = batch.len() as i64 == self.batch_size;
+            let games = &mut games;
             let (applied, next) =
                 tokio::join!(self.store.apply(fence, Some(checkpoint), last, now, &ops), async {
-                    if full { self.reader.next_batch(last, self.batch_size).await.ok() } else { None }
+                    if !full {
+                        return None;
+                    }
+                    let next = self.reader.next_batch(last, self.batch_size).await.ok()?;
+                    let planned = Planned::of(&next, games, &self.clock);
+                    Some((next, planned))
                 });
             match applied {
                 Ok(()) => {
                     checkpoint = last;
-                    prefetched = next.filter(|next| !next.is_empty());
+                    prefetched = next.filter(|(next, _)| !next.is_empty());
                     metrics::counter!("projector_events_applied_total").increment(batch.len() as u64);
                     metrics::histogram!("projector_apply_seconds").record(started.elapsed().as_secs_f64());
                 }

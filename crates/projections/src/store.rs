@@ -81,13 +81,15 @@ impl ProjectionStore {
         now: DateTime<Utc>,
         ops: &[Op],
     ) -> Result<(), ApplyError> {
-        let mut args = vec![
+        // Ten arguments cover most operations; growing a vector of a million strings copies it.
+        let mut args = Vec::with_capacity(5 + ops.len() * 10);
+        args.extend([
             self.keys.prefix().to_owned(),
             fence.to_string(),
             from.map(|c| c.to_string()).unwrap_or_default(),
             to.to_string(),
             timestamp(now),
-        ];
+        ]);
         for op in ops {
             op.encode(&mut args);
         }

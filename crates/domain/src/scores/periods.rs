@@ -88,7 +88,7 @@ impl Window {
     /// A short stable name of the window, part of a board's key: `all` or the start date.
     pub fn key(&self) -> String {
         match self.start {
-            Some(start) => start.format("%Y-%m-%d").to_string(),
+            Some(start) => format!("{:04}-{:02}-{:02}", start.year(), start.month(), start.day()),
             None => "all".to_owned(),
         }
     }

@@ -121,10 +121,18 @@ pub fn plan_batch(
             "score" => {
                 let SubmissionEvent::ScoreSubmitted(score) = decode(event)?;
                 let settings = games.get(&score.game).cloned().unwrap_or_default();
+                let entry = Entry {
+                    score: score.score.get(),
+                    achieved_micros: score.achieved_at.timestamp_micros(),
+                    achieved_at: timestamp(score.achieved_at),
+                };
                 for board in boards_of(&score, &settings, now) {
-                    scores.add(&board, &score, &settings);
-                    let expires_at = board.window.expires_at();
-                    renders.insert(board.id(), Op::Render { board, expires_at });
+                    let id = board.id();
+                    scores.add(&id, &score.player, &entry, &settings);
+                    renders.entry(id).or_insert_with(|| {
+                        let expires_at = board.window.expires_at();
+                        Op::Render { board, expires_at }
+                    });
                 }
                 after_renders.push(score_job(event, &score, now));
                 after_renders.extend(owner_ops(event));
@@ -282,13 +290,9 @@ struct ScoreFold {
 }
 
 impl ScoreFold {
-    fn add(&mut self, board: &Board, score: &NewScore, settings: &GameSettings) {
-        let entry = Entry {
-            score: score.score.get(),
-            achieved_micros: score.achieved_at.timestamp_micros(),
-            achieved_at: timestamp(score.achieved_at),
-        };
-        let key = (board.id(), score.player.clone());
+    fn add(&mut self, board: &str, player: &PlayerName, entry: &Entry, settings: &GameSettings) {
+        let key = (board.to_owned(), player.clone());
+        let entry = entry.clone();
         match self.folded.get_mut(&key) {
             Some((kept, operator, order)) => *kept = combine(kept, entry, *operator, *order),
             None => {
