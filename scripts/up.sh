@@ -47,6 +47,7 @@ start worker target/release/worker
 start relay target/release/relay
 start converter target/release/converter
 start notifier target/release/notifier
+start live target/release/live
 start maildev "$VAR/tools/node_modules/.bin/maildev" --ip 127.0.0.1 --smtp 1025 --web 1080
 
 sed -e "s|@RUN_DIR@|$RUN|g" -e "s|@DAEMON@|on|g" -e "s|@LISTEN@|127.0.0.1:8080|g" \
@@ -58,7 +59,7 @@ nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$LOGS/nginx-startup.log"
 # pass for ready because another process answers on its port.
 sleep 0.5
 for pidfile in "$RUN"/command-api.pid "$RUN"/query-api.pid "$RUN"/projector.pid "$RUN"/worker.pid \
-  "$RUN"/relay.pid "$RUN"/converter.pid "$RUN"/notifier.pid "$RUN"/maildev.pid; do
+  "$RUN"/relay.pid "$RUN"/converter.pid "$RUN"/notifier.pid "$RUN"/live.pid "$RUN"/maildev.pid; do
   if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     name=$(basename "$pidfile" .pid)
     echo "$name exited at start:" >&2
@@ -68,7 +69,8 @@ for pidfile in "$RUN"/command-api.pid "$RUN"/query-api.pid "$RUN"/projector.pid 
 done
 
 for url in http://127.0.0.1:3010/readyz http://127.0.0.1:3000/readyz http://127.0.0.1:9101/readyz http://127.0.0.1:9102/readyz \
-  http://127.0.0.1:9103/readyz http://127.0.0.1:9104/readyz http://127.0.0.1:9105/readyz http://127.0.0.1:1080/ \
+  http://127.0.0.1:9103/readyz http://127.0.0.1:9104/readyz http://127.0.0.1:9105/readyz http://127.0.0.1:3020/readyz \
+  http://127.0.0.1:1080/ \
   http://127.0.0.1:8080/readyz; do
   wait_for "$url" 60 || { tail -n 20 "$LOGS"/*.log >&2; exit 1; }
 done
@@ -87,6 +89,7 @@ Reprise is up.
   relay                http://127.0.0.1:9103   (healthz, readyz, metrics)
   converter            http://127.0.0.1:9104   (healthz, readyz, metrics)
   notifier             http://127.0.0.1:9105   (healthz, readyz, metrics)
+  live                 http://127.0.0.1:3020   (WebSockets at /v1/ws, also through nginx; healthz, readyz, metrics)
   mail inbox (MailDev) http://127.0.0.1:1080   (SMTP on 127.0.0.1:1025)
 Logs: var/log/   Stop: make down
 URLS

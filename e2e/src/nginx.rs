@@ -15,6 +15,11 @@ pub struct Nginx {
 impl Nginx {
     /// Starts nginx in front of `query` and `command` (`host:port`), with `web/` as its root.
     pub async fn start(query: &str, command: &str) -> Self {
+        Self::start_with_live(query, command, "127.0.0.1:9").await
+    }
+
+    /// [`Nginx::start`] with `/v1/ws` passed to the live service at `live` (`host:port`).
+    pub async fn start_with_live(query: &str, command: &str, live: &str) -> Self {
         let port = free_port();
         let run_dir = std::env::temp_dir().join(format!("reprise-nginx-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&run_dir).expect("nginx run directory");
@@ -27,7 +32,7 @@ impl Nginx {
             .replace("@LISTEN@", &format!("127.0.0.1:{port}"))
             .replace("@QUERY@", query)
             .replace("@COMMAND@", command)
-            .replace("@LIVE@", "127.0.0.1:9")
+            .replace("@LIVE@", live)
             .replace(
                 "@WEB_ROOT@",
                 root.join("web").canonicalize().expect("web/").to_str().unwrap_or_default(),

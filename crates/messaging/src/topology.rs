@@ -16,6 +16,9 @@ pub const CONVERTER_BINDINGS: [&str; 1] = ["conversion.requested"];
 /// The routing keys the notifier's queue is bound to.
 pub const NOTIFIER_BINDINGS: [&str; 2] = ["conversion.succeeded", "conversion.failed"];
 
+/// The routing keys every `live` instance's queue is bound to: chat events and revoked sessions.
+pub const LIVE_BINDINGS: [&str; 3] = ["channel.*", "message.*", "user.session_revoked"];
+
 /// The names of Reprise's exchanges and queues under one prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
@@ -51,6 +54,41 @@ impl Topology {
     /// The notifier's work queue: `conversion.succeeded` and `conversion.failed`.
     pub fn notifier_queue(&self) -> String {
         format!("{}reprise.notifier", self.prefix)
+    }
+
+    /// A `live` instance's own queue, named after `instance` (unique per process and connection).
+    pub fn live_queue(&self, instance: &str) -> String {
+        format!("{}reprise.live.{instance}", self.prefix)
+    }
+
+    /// Declares the events exchange and `queue` as an exclusive, auto-deleted queue bound to
+    /// [`LIVE_BINDINGS`]: it lives as long as the connection that declared it, so a `live` instance
+    /// receives what is published while it is connected and leaves nothing behind. Idempotent.
+    pub async fn declare_live_queue(&self, channel: &Channel, queue: &str) -> Result<(), lapin::Error> {
+        let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+        channel
+            .exchange_declare(
+                self.events_exchange().into(),
+                ExchangeKind::Topic,
+                durable,
+                FieldTable::default(),
+            )
+            .await?;
+        let options =
+            QueueDeclareOptions { exclusive: true, auto_delete: true, ..QueueDeclareOptions::default() };
+        channel.queue_declare(queue.into(), options, FieldTable::default()).await?;
+        for routing_key in LIVE_BINDINGS {
+            channel
+                .queue_bind(
+                    queue.into(),
+                    self.events_exchange().into(),
+                    routing_key.into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     /// Declares the exchanges, queues and bindings. Idempotent: declaring what exists with the same
@@ -144,6 +182,7 @@ mod tests {
         assert_eq!(topology.dead_letter_queue(), "t1:reprise.dead");
         assert_eq!(topology.converter_queue(), "t1:reprise.converter");
         assert_eq!(topology.notifier_queue(), "t1:reprise.notifier");
+        assert_eq!(topology.live_queue("a1"), "t1:reprise.live.a1");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod idempotency;
 mod identity;
 mod jobs;
 mod leaderboards;
+mod live;
 mod meetups;
 mod nginx;
 mod outages;

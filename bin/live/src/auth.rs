@@ -1,0 +1,96 @@
+//! Who opens a socket: a token from `Authorization: Bearer` or `?auth=`, signed by us, of a session the
+//! shared session store says is open. Checked before the upgrade, so a refusal is a plain 401.
+
+use axum::http::{HeaderMap, header};
+use chrono::{DateTime, Utc};
+use fred::prelude::Client;
+use http_kit::ApiError;
+use http_kit::auth::Tokens;
+use projections::Keys;
+use projections::users::{SessionLookup, look_up_session};
+
+/// The user behind a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The user's id.
+    pub user_id: String,
+    /// The session's id (the token's `sid`): revoking it closes the socket.
+    pub session_id: String,
+    /// When the token stops being accepted: the socket closes then.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Checks tokens and sessions.
+#[derive(Clone)]
+pub struct Gate {
+    tokens: Tokens,
+    redis: Client,
+    keys: Keys,
+}
+
+impl Gate {
+    /// Verifies tokens with `tokens` and looks sessions up in `redis` under `keys`.
+    pub fn new(tokens: Tokens, redis: Client, keys: Keys) -> Self {
+        Self { tokens, redis, keys }
+    }
+
+    /// The caller of a request with `headers` and the `auth` query parameter `query_token`.
+    pub async fn admit(&self, headers: &HeaderMap, query_token: Option<&str>) -> Result<Caller, ApiError> {
+        let token = bearer_token(headers)
+            .or(query_token.filter(|token| !token.is_empty()))
+            .ok_or_else(|| unauthorized("a token is required (Authorization: Bearer or ?auth=)"))?;
+        let claims =
+            self.tokens.verify(token).ok_or_else(|| unauthorized("the token is invalid or expired"))?;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        match look_up_session(&self.redis, &self.keys, &claims.sid).await {
+            Ok(SessionLookup::Open) => Ok(Caller { user_id: claims.sub, session_id: claims.sid, expires_at }),
+            Ok(SessionLookup::Closed) => Err(unauthorized("the session has ended; sign in again")),
+            Ok(SessionLookup::Rebuilding) => Err(ApiError::Unavailable {
+                what: "the session store, being rebuilt from the event log,",
+                retry_after: std::time::Duration::from_secs(2),
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "redis unavailable for a session check");
+                Err(ApiError::unavailable("the session store"))
+            }
+        }
+    }
+
+    /// Redis, for readiness.
+    pub fn redis(&self) -> &Client {
+        &self.redis
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::Unauthorized(detail.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn a_bearer_token_is_read_from_the_authorization_header_in_any_case() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc.def"));
+        assert_eq!(bearer_token(&headers), Some("abc.def"));
+    }
+
+    #[test]
+    fn another_scheme_or_an_empty_token_is_no_token() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer  "));
+        assert_eq!(bearer_token(&headers), None);
+    }
+}

@@ -1,0 +1,18 @@
+use anyhow::Context;
+use clap::Parser;
+
+/// Pushes chat events to the WebSockets of the users allowed to see them.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    Cli::parse();
+    telemetry::init_logs("live");
+    let settings = settings::load().context("loading settings")?;
+    let shutdown = http_kit::serve::shutdown_on_signals();
+    let live = live::Live::build(settings).await?;
+    tracing::info!(address = %live.address(), "listening");
+    live.run_until_stopped(shutdown).await
+}
