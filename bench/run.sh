@@ -58,7 +58,7 @@ done
 # running (continuous), then the time until the worker has finished every one of them.
 say "jobs: POST /v1/jobs → succeeded with the running worker"
 finished_jobs() {
-  curl -fsS http://127.0.0.1:9102/metrics | awk '/^jobs_finished_total\{/ {n += $2} END {printf "%.0f\n", n}'
+  curl -fsS http://127.0.0.1:9105/metrics | awk '/^jobs_finished_total\{/ {n += $2} END {printf "%.0f\n", n}'
 }
 jobs_before=$(finished_jobs)
 jobs_started=$(date +%s.%N)

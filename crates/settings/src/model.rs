@@ -222,7 +222,7 @@ impl Default for WorkerSettings {
             concurrency: 8,
             heartbeat_ttl_seconds: 10,
             record_start_after_ms: 250,
-            health_addr: "127.0.0.1:9102".to_owned(),
+            health_addr: "127.0.0.1:9105".to_owned(),
         }
     }
 }
@@ -258,7 +258,7 @@ pub struct RelaySettings {
 
 impl Default for RelaySettings {
     fn default() -> Self {
-        Self { health_addr: "127.0.0.1:9103".to_owned(), batch_size: 1_000, poll_interval_ms: 1_000 }
+        Self { health_addr: "127.0.0.1:9102".to_owned(), batch_size: 1_000, poll_interval_ms: 1_000 }
     }
 }
 
@@ -319,8 +319,8 @@ impl Default for ConversionSettings {
             parallel: 0,
             timeout_seconds: 3_600,
             progress_after_ms: 1_000,
-            converter_health_addr: "127.0.0.1:9104".to_owned(),
-            notifier_health_addr: "127.0.0.1:9105".to_owned(),
+            converter_health_addr: "127.0.0.1:9103".to_owned(),
+            notifier_health_addr: "127.0.0.1:9104".to_owned(),
         }
     }
 }
