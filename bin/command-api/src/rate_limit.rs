@@ -1,7 +1,9 @@
-//! Sign-in rate limits, kept in Redis so they hold across every command-api: attempts per e-mail and
-//! per client address in the current minute, counted before the password is checked and taken back
-//! when it matched, so only failures use up the limit and a busy address whose users know their
-//! passwords is not starved.
+//! Rate limits, kept in Redis so they hold across every command-api, as counters of the current
+//! minute.
+//!
+//! Sign-in: attempts per e-mail and per client address, counted before the password is checked and
+//! taken back when it matched, so only failures use up the limit and a busy address whose users know
+//! their passwords is not starved. Chat: messages posted per user.
 
 use std::time::Duration;
 
@@ -37,15 +39,9 @@ impl<'a> SignInLimit<'a> {
     pub async fn count_attempt(&self) -> Result<(), ApiError> {
         let mut over = false;
         for key in &self.keys {
-            let counted: Result<u32, Error> = self.state.redis.incr(key).await;
-            match counted {
-                Ok(count) => {
-                    let _: Result<bool, Error> = self.state.redis.expire(key, 120, None).await;
-                    over |= count > self.state.sign_in_failures_per_minute;
-                }
-                // Failing open keeps sign-in working while Redis is away; the hash still costs ~50 ms.
-                Err(error) => tracing::warn!(%error, "sign-in limits unavailable"),
-            }
+            // Failing open keeps sign-in working while Redis is away; the hash still costs ~50 ms.
+            let count = count_in_minute(self.state, key).await.unwrap_or(0);
+            over |= count > self.state.sign_in_failures_per_minute;
         }
         if over { Err(ApiError::TooManyRequests(self.retry_after)) } else { Ok(()) }
     }
@@ -54,6 +50,34 @@ impl<'a> SignInLimit<'a> {
     pub async fn forgive(&self) {
         for key in &self.keys {
             let _: Result<i64, Error> = self.state.redis.decr(key).await;
+        }
+    }
+}
+
+/// Counts a message `user` posts against their limit for this minute: 429 past it. While Redis is
+/// away, messages are not limited.
+pub async fn count_message(state: &AppState, user: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let minute = now.timestamp() / 60;
+    let key = state.keys.full(&format!("ratelimit:messages:{user}:{minute}"));
+    match count_in_minute(state, &key).await {
+        Some(count) if count > state.messages_per_minute => {
+            Err(ApiError::TooManyRequests(Duration::from_secs((60 - now.timestamp() % 60).max(1) as u64)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Adds one to the counter `key` of the current minute (kept two minutes); `None` when Redis failed.
+async fn count_in_minute(state: &AppState, key: &str) -> Option<u32> {
+    let counted: Result<u32, Error> = state.redis.incr(key).await;
+    match counted {
+        Ok(count) => {
+            let _: Result<bool, Error> = state.redis.expire(key, 120, None).await;
+            Some(count)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "rate limits unavailable");
+            None
         }
     }
 }

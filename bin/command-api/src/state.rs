@@ -57,6 +57,8 @@ pub struct AppState {
     pub admins: Arc<Vec<String>>,
     /// Failed sign-ins allowed per e-mail and per address per minute.
     pub sign_in_failures_per_minute: u32,
+    /// Chat messages one user may post per minute.
+    pub messages_per_minute: u32,
     /// Redis, for the first document of a new job.
     pub redis: Client,
     /// The key layout.
@@ -93,6 +95,7 @@ impl AppState {
             tokens: Tokens::from_settings(&settings.auth)?,
             admins: Arc::new(settings.auth.admins.iter().map(|email| email.trim().to_lowercase()).collect()),
             sign_in_failures_per_minute: settings.auth.sign_in_failures_per_minute,
+            messages_per_minute: settings.meetups.messages_per_minute,
             pool,
             redis,
             keys: Keys::new(settings.redis.key_prefix.clone()),

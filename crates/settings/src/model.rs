@@ -34,6 +34,8 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     /// The `live` service, which pushes chat events to WebSockets.
     pub live: LiveSettings,
+    /// Meetups and chat.
+    pub meetups: MeetupSettings,
 }
 
 /// The event log's database.
@@ -380,6 +382,20 @@ impl Default for LiveSettings {
             ping_interval_ms: 20_000,
             channel_cache_capacity: 10_000,
         }
+    }
+}
+
+/// Meetups and chat.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeetupSettings {
+    /// How many chat messages one user may post per minute (429 beyond).
+    pub messages_per_minute: u32,
+}
+
+impl Default for MeetupSettings {
+    fn default() -> Self {
+        Self { messages_per_minute: 120 }
     }
 }
 

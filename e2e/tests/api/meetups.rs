@@ -317,3 +317,34 @@ async fn a_repeated_idempotency_key_creates_one_channel_and_one_message() {
     let page = expect(call(&stack, Method::GET, &path, Some(&stack.token), None).await, 200).await;
     assert_eq!(ids(&page).len(), 1);
 }
+
+#[tokio::test]
+async fn a_user_posting_past_the_chat_limit_gets_429_with_retry_after_and_others_do_not() {
+    let adjust: fn(&mut settings::Settings) = |settings| settings.meetups.messages_per_minute = 3;
+    let stack = Stack::start_with(e2e::StackOptions { adjust: Some(adjust), ..Default::default() }).await;
+    let bob = stack.sign_up("bob").await;
+    let channel = expect(
+        call(&stack, Method::POST, "/v1/channels", Some(&stack.token), Some(json!({ "name": "lobby" })))
+            .await,
+        201,
+    )
+    .await;
+    let path = format!("/v1/channels/{}", channel["id"].as_str().unwrap());
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for n in 0..5 {
+        let response =
+            call(&stack, Method::POST, &path, Some(&stack.token), Some(json!({ "body": format!("m{n}") })))
+                .await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            retry_after =
+                response.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+        }
+    }
+    // A minute boundary may fall between the posts and refill the allowance once.
+    assert!(statuses.iter().filter(|&&s| s == 429).count() >= 1, "{statuses:?}");
+    assert!(retry_after.is_some_and(|seconds| (1..=60).contains(&seconds)), "{retry_after:?}");
+    expect(call(&stack, Method::POST, &path, Some(&bob), Some(json!({ "body": "still here" }))).await, 201)
+        .await;
+}

@@ -38,6 +38,7 @@ pub struct MessageText {
         (status = 403, description = "A private channel the caller is not a member of", body = http_kit::problem::Problem),
         (status = 404, description = "Unknown channel", body = http_kit::problem::Problem),
         (status = 422, description = "Invalid body", body = http_kit::problem::Problem),
+        (status = 429, description = "Too many messages this minute (`meetups.messages_per_minute`)", body = http_kit::problem::Problem),
     )
 )]
 pub async fn post(
@@ -52,13 +53,15 @@ pub async fn post(
     if !channel.admits(&caller.user_id) {
         return Err(ApiError::Forbidden("this private channel is for its members only".to_owned()));
     }
+    let now = state.clock.now().trunc_subsecs(6);
+    crate::rate_limit::count_message(&state, &caller.user_id, now).await?;
     let new = mint(&headers, &caller.user_id, &format!("POST /v1/channels/{channel_id}"), &request)?;
     let id = new.id.to_string();
     let message = MessageInfo {
         channel_id,
         body,
         creator: caller.user_id.clone(),
-        created_at: state.clock.now().trunc_subsecs(6),
+        created_at: now,
         request_hash: new.request_hash.clone(),
     };
     let outcome = state.messages.create(&id, MessageCommand::Post(message), &new.metadata).await;
