@@ -56,6 +56,12 @@ impl Gate {
         }
     }
 
+    /// Whether session `id` is closed (revoked or expired): `false` while it is open, and also while
+    /// the session store cannot tell (being rebuilt, or away).
+    pub async fn is_closed(&self, session_id: &str) -> bool {
+        matches!(look_up_session(&self.redis, &self.keys, session_id).await, Ok(SessionLookup::Closed))
+    }
+
     /// Redis, for readiness.
     pub fn redis(&self) -> &Client {
         &self.redis

@@ -82,6 +82,7 @@ async fn open_socket(
             caller,
             registration,
             sockets.registry,
+            sockets.gate,
             sockets.ping_every,
             sockets.shutdown,
         )

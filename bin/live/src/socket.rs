@@ -1,5 +1,9 @@
 //! One socket's life: write its pushes in order, ping it, and close it when the client leaves, stops
 //! answering, falls too far behind, signs out, or its token expires, or when the service stops.
+//!
+//! A sign-out normally arrives as an event and closes the socket at once; with each ping the session is
+//! also looked up, so a revocation published while this instance was cut off from RabbitMQ closes the
+//! socket within one ping interval.
 
 use std::time::Duration;
 
@@ -7,7 +11,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Gate};
 use crate::registry::{CloseReason, Registration, Registry};
 
 /// How long one write may take before the client is taken for gone.
@@ -19,6 +23,7 @@ pub async fn serve(
     caller: Caller,
     registration: Registration,
     registry: Registry,
+    gate: Gate,
     ping_every: Duration,
     shutdown: CancellationToken,
 ) {
@@ -45,6 +50,9 @@ pub async fn serve(
             _ = pings.tick() => {
                 if last_heard.elapsed() > ping_every * 2 {
                     break Some(CloseReason::Unresponsive);
+                }
+                if gate.is_closed(&caller.session_id).await {
+                    break Some(CloseReason::SessionEnded);
                 }
                 if !write(&mut socket, Message::Ping(Default::default())).await {
                     break None;

@@ -145,6 +145,12 @@ impl TestLive {
         self.redis.set::<(), _, _>(&key, REVOKED, an_hour(), None, false).await.expect("a tombstone");
     }
 
+    /// Closes `user`'s session in Redis only, with no event in the log.
+    pub async fn revoke_in_store_only(&self, user: &SignedIn) {
+        let key = self.keys.session(&user.session_id);
+        self.redis.set::<(), _, _>(&key, REVOKED, an_hour(), None, false).await.expect("a tombstone");
+    }
+
     /// Creates a channel of `creator` with `members` (the creator among them); returns its id.
     pub async fn create_channel(&self, creator: &SignedIn, private: bool, members: &[&SignedIn]) -> String {
         let id = uuid::Uuid::now_v7().to_string();

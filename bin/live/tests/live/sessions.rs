@@ -46,3 +46,15 @@ async fn signing_out_closes_that_session_s_sockets_and_no_others() {
     assert_eq!(bob_socket.next_frame().await["channel"]["id"], channel_id.as_str());
     assert_eq!(Client::connect(&live.url(None), Some(&ada.token)).await.err(), Some(401));
 }
+
+#[tokio::test]
+async fn a_session_revoked_while_its_sign_out_event_was_missed_is_closed_at_the_next_ping() {
+    let live = TestLive::spawn_with(|settings| settings.live.ping_interval_ms = 200).await;
+    let ada = live.sign_up("ada").await;
+    let mut socket = live.connect(&ada).await;
+    // Only the session store hears of it, as when the event went by while live was cut off.
+    live.revoke_in_store_only(&ada).await;
+    let close = socket.close_frame().await.expect("a close frame with a reason");
+    assert_eq!(close.code, CloseCode::Policy);
+    assert_eq!(close.reason.as_str(), "session ended");
+}
