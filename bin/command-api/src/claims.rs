@@ -81,6 +81,32 @@ pub async fn claim_all(pool: &PgPool, holder: &str, claims: &[(Claim, &str)]) ->
     Ok(())
 }
 
+/// Moves the claim on `value` from `from` to `to`, when `from` still holds it and either `at_once` or
+/// `from` claimed it over a minute ago (long enough for its own command to have committed); `false`
+/// otherwise.
+pub async fn take_over(
+    pool: &PgPool,
+    claim: Claim,
+    value: &str,
+    from: &str,
+    to: &str,
+    at_once: bool,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE unique_claims SET user_id = $4, claimed_at = now()
+         WHERE kind = $1 AND value = $2 AND user_id = $3
+           AND ($5 OR claimed_at < now() - interval '1 minute')",
+    )
+    .bind(claim.kind())
+    .bind(value)
+    .bind(from)
+    .bind(to)
+    .bind(at_once)
+    .execute(pool)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
 /// Gives up `holder`'s claim on `value` (a renamed or deleted channel's old name).
 pub async fn release(pool: &PgPool, claim: Claim, value: &str, holder: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM unique_claims WHERE kind = $1 AND value = $2 AND user_id = $3")

@@ -348,3 +348,43 @@ async fn a_user_posting_past_the_chat_limit_gets_429_with_retry_after_and_others
     expect(call(&stack, Method::POST, &path, Some(&bob), Some(json!({ "body": "still here" }))).await, 201)
         .await;
 }
+
+#[tokio::test]
+async fn a_channel_name_is_never_stuck_by_a_replayed_create_or_a_claim_its_deleted_channel_left() {
+    let stack = Stack::start().await;
+    let create = |name: &'static str, key: Option<&'static str>| {
+        let mut request = stack.http.post(format!("{}/v1/channels", stack.command)).bearer_auth(&stack.token);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.json(&json!({ "name": name })).send()
+    };
+    let first = expect(create("alpha", Some("k1")).await.unwrap(), 201).await;
+    let path = format!("/v1/channels/{}", first["id"].as_str().unwrap());
+    expect(
+        call(&stack, Method::PATCH, &path, Some(&stack.token), Some(json!({ "name": "beta" }))).await,
+        200,
+    )
+    .await;
+    let replayed = expect(create("alpha", Some("k1")).await.unwrap(), 201).await;
+    assert_eq!(replayed["id"], first["id"]);
+    assert_eq!(replayed["name"], "beta", "a replay answers with the channel as it now is");
+    expect(create("alpha", None).await.unwrap(), 201).await;
+
+    // A claim a deleted channel still holds (its release failed) does not keep the name.
+    let doomed = expect(create("gamma", None).await.unwrap(), 201).await;
+    let doomed_id = doomed["id"].as_str().unwrap();
+    expect(
+        call(&stack, Method::DELETE, &format!("/v1/channels/{doomed_id}"), Some(&stack.token), None).await,
+        200,
+    )
+    .await;
+    let pool = sqlx::PgPool::connect(&stack.database.url()).await.unwrap();
+    sqlx::query("INSERT INTO unique_claims (kind, value, user_id) VALUES ('channel_name', 'gamma', $1)")
+        .bind(doomed_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    expect(create("gamma", None).await.unwrap(), 201).await;
+    expect(create("beta", None).await.unwrap(), 409).await;
+}

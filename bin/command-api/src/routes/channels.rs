@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::accepted::{command_failed, database_failed};
-use crate::claims::{Claim, ClaimError, claim_all, release};
+use crate::claims::{Claim, ClaimError, claim_all, holder, release, take_over};
 use crate::consistency::wait_until_projected;
 use crate::created::{mint, refused};
 
@@ -67,7 +67,12 @@ pub async fn create(
     let (Some(name), Some(description)) = (name, description) else {
         return Err(ApiError::Invalid(vec![]));
     };
-    claim_name(&state, &id, &name).await?;
+    // A replay of a created channel keeps the name the channel has now, whatever it was called then.
+    let replay = new.metadata.contains_key("idempotency_key")
+        && eventlog::aggregate_exists::<Channel>(&state.pool, &id).await.map_err(database_failed)?;
+    if !replay {
+        claim_name(&state, &id, &name).await?;
+    }
     let channel = ChannelInfo {
         name,
         description,
@@ -77,21 +82,12 @@ pub async fn create(
         meetup_id: None,
         request_hash: new.request_hash.clone(),
     };
-    let folded = channel.name.folded();
     let command = ChannelCommand::Create { channel, members: vec![caller.user_id.clone()] };
     let outcome = state.channels.create(&id, command, &new.metadata).await;
-    let settled = new.settle(outcome, |refusal| match refusal {
+    new.settle(outcome, |refusal| match refusal {
         ChannelRefusal::AlreadyCreated { request_hash } => request_hash,
         _ => "",
-    });
-    if let Err(error) = settled {
-        // The key named another request: give the name back unless that channel is called so.
-        let existing = state.channels.load(&id).await.map_err(command_failed)?;
-        if existing.info().is_none_or(|info| info.name.folded() != folded) {
-            release(&state.pool, Claim::ChannelName, &folded, &id).await.map_err(database_failed)?;
-        }
-        return Err(error);
-    }
+    })?;
     wait_until_projected(&state, "channel", &id).await;
     Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
 }
@@ -299,11 +295,33 @@ async fn creators_channel(
     Ok(info)
 }
 
+/// Claims `name` for channel `id`: 409 when another channel is called so. A claim left behind by a
+/// channel that was deleted, or renamed over a minute ago (a release that never happened), is taken
+/// over.
 async fn claim_name(state: &AppState, id: &str, name: &ChannelName) -> Result<(), ApiError> {
-    claim_all(&state.pool, id, &[(Claim::ChannelName, &name.folded())]).await.map_err(|error| match error {
-        ClaimError::Taken(_) => ApiError::Conflict(format!("a channel is already called {name}")),
-        ClaimError::Database(error) => database_failed(error),
-    })
+    let folded = name.folded();
+    let taken = || ApiError::Conflict(format!("a channel is already called {name}"));
+    match claim_all(&state.pool, id, &[(Claim::ChannelName, &folded)]).await {
+        Ok(()) => return Ok(()),
+        Err(ClaimError::Taken(_)) => {}
+        Err(ClaimError::Database(error)) => return Err(database_failed(error)),
+    }
+    let Some(holder) = holder(&state.pool, Claim::ChannelName, &folded).await.map_err(database_failed)?
+    else {
+        return Err(taken());
+    };
+    let channel = state.channels.load(&holder).await.map_err(command_failed)?;
+    let deleted = channel.info().is_none()
+        && eventlog::aggregate_exists::<Channel>(&state.pool, &holder).await.map_err(database_failed)?;
+    let renamed = channel.info().is_some_and(|info| info.name.folded() != folded);
+    if (deleted || renamed)
+        && take_over(&state.pool, Claim::ChannelName, &folded, &holder, id, deleted)
+            .await
+            .map_err(database_failed)?
+    {
+        return Ok(());
+    }
+    Err(taken())
 }
 
 fn member_of(change: MemberChange) -> Result<String, ApiError> {

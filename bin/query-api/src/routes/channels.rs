@@ -80,8 +80,10 @@ pub async fn messages(
     let Some(document) = document else {
         return Err(state.missing(ApiError::NotFound("no such channel".to_owned())).await);
     };
-    if is_private(&document) && !member {
-        return Err(ApiError::Forbidden("this private channel is for its members only".to_owned()));
+    if !is_public(&document) && !member {
+        // While the log is replayed, a member's joining may not be back yet: 503, not a wrong 403.
+        let forbidden = ApiError::Forbidden("this private channel is for its members only".to_owned());
+        return Err(state.missing(forbidden).await);
     }
     let index = state.keys.channel_messages(&id);
     let start = match &before.before {
@@ -105,10 +107,11 @@ pub async fn messages(
     Ok(page_body(&documents.into_iter().flatten().collect::<Vec<_>>(), next))
 }
 
-fn is_private(document: &[u8]) -> bool {
+/// Whether the channel document says it is public; one it cannot read counts as private.
+fn is_public(document: &[u8]) -> bool {
     #[derive(Deserialize)]
     struct Privacy {
         private: bool,
     }
-    serde_json::from_slice::<Privacy>(document).is_ok_and(|channel| channel.private)
+    serde_json::from_slice::<Privacy>(document).is_ok_and(|channel| !channel.private)
 }

@@ -1,9 +1,9 @@
 //! Plans for meetups, channels and messages.
 //!
 //! A meetup's document is kept as fields, so a join updates its member count alone. A channel's
-//! document is rendered from its head (the document without members) and its member set, so a join
-//! costs one set insert however large the channel. A message's events carry the whole message, so its
-//! document is simply written again.
+//! document is rendered from its head (the document without members) and its member set, once per
+//! batch however many joined ([`render_each_channel_once`]). A message's events carry the whole
+//! message, so its document is simply written again.
 
 use domain::meetups::{ChannelEvent, MeetupEvent, MessageEvent};
 use eventlog::LoggedEvent;
@@ -133,6 +133,21 @@ pub fn plan_message(event: &LoggedEvent, message_event: MessageEvent, ops: &mut 
             ops.push(Op::ZRem { key: relative::channel_messages(&channel_id), member: id.to_owned() });
         }
     }
+}
+
+/// Keeps only the last rendering of each channel in `ops`: it comes after every change the batch made
+/// to the channel, so the earlier ones would only be overwritten (a burst of joins to a large channel
+/// would otherwise render its whole member list once per join).
+pub fn render_each_channel_once(ops: &mut Vec<Op>) {
+    let mut rendered = std::collections::HashSet::new();
+    let mut keep = vec![true; ops.len()];
+    for (index, op) in ops.iter().enumerate().rev() {
+        if let Op::WithSet { document, .. } = op {
+            keep[index] = rendered.insert(document.clone());
+        }
+    }
+    let mut flags = keep.into_iter();
+    ops.retain(|_| flags.next().unwrap_or(true));
 }
 
 fn meetup_fields(id: &str, fields: Vec<(&'static str, String)>) -> Op {

@@ -175,6 +175,7 @@ pub fn plan_batch(
     ops.extend(renders.into_values());
     ops.extend(after_renders);
     jobs::drop_pushes_of_finished(&mut ops);
+    meetups::render_each_channel_once(&mut ops);
     Ok(ops)
 }
 

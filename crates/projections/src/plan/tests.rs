@@ -161,3 +161,39 @@ fn sum_adds_up_and_stops_at_two_to_the_53() {
     let huge = 1 << 53;
     assert_eq!(combine(&entry(huge, 1), entry(huge, 2), Operator::Sum, SortOrder::Desc).score, huge);
 }
+
+#[test]
+fn a_batch_renders_each_channel_once_after_its_last_change() {
+    use domain::meetups::{ChannelEvent, ChannelInfo, ChannelName};
+    let info = ChannelInfo {
+        name: ChannelName::parse("lobby").unwrap(),
+        description: String::new(),
+        private: false,
+        creator: "ada".into(),
+        created_at: at(NOW),
+        meetup_id: None,
+        request_hash: "h".into(),
+    };
+    let channel = |event: ChannelEvent| LoggedEvent {
+        checkpoint: Checkpoint { transaction_id: 1, position: 1 },
+        aggregate_type: "channel".into(),
+        aggregate_id: "c1".into(),
+        sequence: 1,
+        event_type: String::new(),
+        event_version: "1".into(),
+        payload: serde_json::to_value(event).unwrap(),
+        metadata: serde_json::json!({}),
+        recorded_at: at(NOW),
+    };
+    let mut events =
+        vec![channel(ChannelEvent::ChannelCreated { channel: info, members: vec!["ada".into()] })];
+    for user in ["bob", "eve", "joe"] {
+        events.push(channel(ChannelEvent::ChannelMemberAdded { user_id: user.into(), added_at: at(NOW) }));
+    }
+    let ops = plan_batch(&events, &mut GameBook::new(), at(NOW)).unwrap();
+    let renders: Vec<usize> =
+        ops.iter().enumerate().filter(|(_, op)| matches!(op, Op::WithSet { .. })).map(|(n, _)| n).collect();
+    assert_eq!(renders.len(), 1, "{ops:?}");
+    let last_add = ops.iter().rposition(|op| matches!(op, Op::SAdd { .. })).unwrap();
+    assert!(renders[0] > last_add, "the rendering follows the last change");
+}
