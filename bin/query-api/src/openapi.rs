@@ -21,9 +21,25 @@ use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
     crate::routes::meetups::meetups,
     crate::routes::meetups::joined,
     crate::routes::channels::channels,
-    crate::routes::channels::messages
+    crate::routes::channels::messages,
+    live_socket
 ))]
 struct QueryApi;
+
+/// `GET /v1/ws`, served by the live service (port 3020, through nginx), described here so the
+/// document holds the whole contract.
+#[utoipa::path(
+    get, path = "/v1/ws", tag = "meetups",
+    params(("auth" = Option<String>, Query, description = "The token, for clients that cannot set `Authorization`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 101, description = "A WebSocket of JSON text frames `{ type, channel?, message?, channelId?, messageId? }`, `type` one of `channel-new`, `channel-update`, `channel-delete`, `message-new`, `message-update`, `message-delete`, for every channel the caller may see"),
+        (status = 401, description = "No valid token of an open session", body = http_kit::problem::Problem),
+        (status = 503, description = "The session store is unavailable", body = http_kit::problem::Problem),
+    )
+)]
+#[allow(dead_code)]
+fn live_socket() {}
 
 /// Declares the bearer token scheme the secured operations name, so Swagger UI's "Authorize" works.
 struct BearerAuth;

@@ -388,3 +388,43 @@ async fn a_channel_name_is_never_stuck_by_a_replayed_create_or_a_claim_its_delet
     expect(create("gamma", None).await.unwrap(), 201).await;
     expect(create("beta", None).await.unwrap(), 409).await;
 }
+
+#[tokio::test]
+async fn a_channel_shows_its_latest_hundred_messages_and_the_cursor_survives_a_deletion() {
+    let stack = Stack::start().await;
+    let channel = expect(
+        call(&stack, Method::POST, "/v1/channels", Some(&stack.token), Some(json!({ "name": "busy" }))).await,
+        201,
+    )
+    .await;
+    let path = format!("/v1/channels/{}", channel["id"].as_str().unwrap());
+    let mut posted = Vec::new();
+    for n in 0..103 {
+        let message = expect(
+            call(&stack, Method::POST, &path, Some(&stack.token), Some(json!({ "body": format!("m{n}") })))
+                .await,
+            201,
+        )
+        .await;
+        posted.push(message["id"].as_str().unwrap().to_owned());
+    }
+    let first = expect(call(&stack, Method::GET, &path, Some(&stack.token), None).await, 200).await;
+    let newest: Vec<String> = posted.iter().rev().take(100).cloned().collect();
+    assert_eq!(ids(&first), newest);
+    let cursor = first["nextCursor"].as_str().unwrap().to_owned();
+    // The last message shown is deleted before the next page is asked for.
+    expect(
+        call(&stack, Method::DELETE, &format!("/v1/messages/{}", posted[3]), Some(&stack.token), None).await,
+        200,
+    )
+    .await;
+    let older = expect(
+        call(&stack, Method::GET, &format!("{path}?cursor={cursor}"), Some(&stack.token), None).await,
+        200,
+    )
+    .await;
+    assert_eq!(ids(&older), [posted[2].clone(), posted[1].clone(), posted[0].clone()]);
+    assert_eq!(older["nextCursor"], Value::Null);
+    expect(call(&stack, Method::GET, &format!("{path}?cursor=bogus"), Some(&stack.token), None).await, 422)
+        .await;
+}

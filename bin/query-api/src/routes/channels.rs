@@ -10,14 +10,13 @@ use http_kit::auth::AuthenticatedUser;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::job_list::page_body;
 use super::meetups::{Paging, documents_page};
-use super::timeline::{merge, newest_first};
+use super::timeline::{Entry, merge, newest_first};
 use crate::AppState;
 use crate::state::redis_failed;
 
 /// The most messages one page shows.
-const MESSAGES_PER_PAGE: i64 = 100;
+const MESSAGES_PER_PAGE: usize = 100;
 
 /// Public channels and the private ones the caller belongs to, newest first.
 #[utoipa::path(
@@ -49,8 +48,11 @@ pub async fn channels(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Before {
-    /// Only messages older than this one (the `nextCursor` of the previous page).
+    /// Only messages older than this one (a message of the channel, by id).
     before: Option<String>,
+    /// Only messages older than the previous page's (its `nextCursor`; unlike `before`, it still
+    /// works when that message was deleted meanwhile).
+    cursor: Option<String>,
 }
 
 /// A channel's 100 most recent messages, newest first; older ones with `before`.
@@ -59,11 +61,11 @@ pub struct Before {
     params(("id" = String, Path, description = "The channel"), Before),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "`{ items: [message], nextCursor }`; `nextCursor` is a message id for `before`", body = Object),
+        (status = 200, description = "`{ items: [message], nextCursor }`: pass `nextCursor` as `cursor` for older ones", body = Object),
         (status = 401, description = "No valid token", body = http_kit::problem::Problem),
         (status = 403, description = "A private channel the caller is not a member of", body = http_kit::problem::Problem),
         (status = 404, description = "Unknown channel", body = http_kit::problem::Problem),
-        (status = 422, description = "`before` is not a message of this channel", body = http_kit::problem::Problem),
+        (status = 422, description = "`before` is not a message of this channel, or a bad `cursor`", body = http_kit::problem::Problem),
     )
 )]
 pub async fn messages(
@@ -86,25 +88,22 @@ pub async fn messages(
         return Err(state.missing(forbidden).await);
     }
     let index = state.keys.channel_messages(&id);
-    let start = match &before.before {
-        None => 0,
-        Some(message) => {
-            let rank: Option<i64> =
-                state.redis.zrevrank(&index, message, false).await.map_err(redis_failed)?;
-            rank.ok_or_else(|| ApiError::invalid("before", "is not a message of this channel"))? + 1
+    let after = match (&before.cursor, &before.before) {
+        (Some(cursor), _) => {
+            Some(Entry::from_cursor(cursor).map_err(|message| ApiError::invalid("cursor", message))?)
         }
+        (None, Some(message)) => {
+            let score: Option<f64> = state.redis.zscore(&index, message).await.map_err(redis_failed)?;
+            let score =
+                score.ok_or_else(|| ApiError::invalid("before", "is not a message of this channel"))?;
+            Some(Entry { score: score as i64, id: message.clone() })
+        }
+        (None, None) => None,
     };
-    let ids: Vec<String> = state
-        .redis
-        .zrange(&index, start, start + MESSAGES_PER_PAGE, None, true, None, false)
-        .await
-        .map_err(redis_failed)?;
-    let shown = &ids[..ids.len().min(MESSAGES_PER_PAGE as usize)];
-    let keys: Vec<String> = shown.iter().map(|id| state.keys.message(id)).collect();
-    let documents: Vec<Option<Bytes>> =
-        if keys.is_empty() { vec![] } else { state.redis.mget(keys).await.map_err(redis_failed)? };
-    let next = (ids.len() > shown.len()).then(|| shown[shown.len() - 1].clone());
-    Ok(page_body(&documents.into_iter().flatten().collect::<Vec<_>>(), next))
+    let entries = newest_first(&state, &index, after.as_ref(), MESSAGES_PER_PAGE + 1).await?;
+    let keys: Vec<String> =
+        entries.iter().take(MESSAGES_PER_PAGE).map(|entry| state.keys.message(&entry.id)).collect();
+    documents_page(&state, keys, &entries, MESSAGES_PER_PAGE).await
 }
 
 /// Whether the channel document says it is public; one it cannot read counts as private.
