@@ -96,6 +96,17 @@ pub fn command_failed<E: std::error::Error>(error: CommandError<E>) -> ApiError 
     }
 }
 
+/// The answer when new aggregates could not be appended.
+pub fn append_failed(error: eventlog::AppendError) -> ApiError {
+    match error {
+        eventlog::AppendError::Unavailable(cause) => {
+            tracing::warn!(%cause, "event log unavailable");
+            ApiError::unavailable("the event log")
+        }
+        eventlog::AppendError::Failed(cause) => ApiError::internal(cause),
+    }
+}
+
 /// The answer when a query on the event log's database failed: 503 when Postgres is unreachable.
 pub fn database_failed(error: sqlx::Error) -> ApiError {
     if eventlog::is_unreachable(&error) {

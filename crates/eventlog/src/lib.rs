@@ -12,4 +12,7 @@ pub mod store;
 pub use leadership::{Leader, Leadership};
 pub use pool::{connect, migrate};
 pub use reader::{Checkpoint, EventLogReader, LoggedEvent, Wakeups};
-pub use store::{CommandError, EventStore, Metadata, aggregate_exists, is_unreachable};
+pub use store::{
+    AppendError, CommandError, EventStore, Metadata, NewAggregate, aggregate_exists, append_new,
+    is_unreachable,
+};

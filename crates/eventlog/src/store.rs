@@ -100,39 +100,91 @@ where
         command: A::Command,
         metadata: &Metadata,
     ) -> Result<(), CommandError<A::Error>> {
+        let new = self.decide_new(id, command.clone(), metadata).await?;
+        match append_new(&self.pool, &[new]).await {
+            Ok(true) => Ok(()),
+            Ok(false) => self.execute(id, command, metadata).await,
+            Err(AppendError::Unavailable(cause)) => Err(CommandError::Unavailable(cause)),
+            Err(AppendError::Failed(cause)) => Err(CommandError::Failed(cause)),
+        }
+    }
+
+    /// The events `command` gives a new, empty aggregate `id`, ready for [`append_new`].
+    pub async fn decide_new(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+    ) -> Result<NewAggregate, CommandError<A::Error>> {
         let mut fresh = A::default();
         let sink = EventSink::default();
-        fresh.handle(command.clone(), &(), &sink).await.map_err(CommandError::Rejected)?;
-        let events = sink.collect().await;
-        if events.is_empty() {
-            return Ok(());
+        fresh.handle(command, &(), &sink).await.map_err(CommandError::Rejected)?;
+        let failed = |error: serde_json::Error| CommandError::Failed(Box::new(error));
+        let mut events = Vec::new();
+        for event in sink.collect().await {
+            events.push((
+                event.event_type(),
+                event.event_version(),
+                serde_json::to_value(&event).map_err(failed)?,
+            ));
         }
-        let mut insert = QueryBuilder::new(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) ",
-        );
-        let metadata_json = serde_json::to_value(metadata).map_err(|e| CommandError::Failed(Box::new(e)))?;
-        let mut rows = Vec::with_capacity(events.len());
-        for (index, event) in events.iter().enumerate() {
-            let payload = serde_json::to_value(event).map_err(|e| CommandError::Failed(Box::new(e)))?;
-            rows.push((index as i64 + 1, event.event_type(), event.event_version(), payload));
-        }
-        insert.push_values(rows, |mut row, (sequence, event_type, version, payload)| {
-            row.push_bind(A::TYPE)
-                .push_bind(id)
-                .push_bind(sequence)
-                .push_bind(event_type)
-                .push_bind(version)
-                .push_bind(payload)
-                .push_bind(metadata_json.clone());
-        });
-        match insert.build().execute(&self.pool).await {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("23505") => {
-                self.execute(id, command, metadata).await
-            }
-            Err(error) if is_unreachable(&error) => Err(CommandError::Unavailable(Box::new(error))),
-            Err(error) => Err(CommandError::Failed(Box::new(error))),
-        }
+        let metadata = serde_json::to_value(metadata).map_err(failed)?;
+        Ok(NewAggregate { aggregate_type: A::TYPE, id: id.to_owned(), events, metadata })
+    }
+}
+
+/// A new aggregate's first events, decided and not yet appended.
+#[derive(Debug, Clone)]
+pub struct NewAggregate {
+    aggregate_type: &'static str,
+    id: String,
+    events: Vec<(String, String, serde_json::Value)>,
+    metadata: serde_json::Value,
+}
+
+/// Why new aggregates were not appended.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Postgres could not be reached in time.
+    #[error("the event log is unavailable: {0}")]
+    Unavailable(Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else.
+    #[error("the event log failed: {0}")]
+    Failed(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Appends the first events of new aggregates (of any types) in one INSERT, so they exist together or
+/// not at all; `Ok(false)` when one of them exists already (a replay or a racing duplicate), and then
+/// none was appended.
+pub async fn append_new(pool: &PgPool, aggregates: &[NewAggregate]) -> Result<bool, AppendError> {
+    let rows: Vec<_> = aggregates
+        .iter()
+        .flat_map(|new| {
+            new.events.iter().enumerate().map(move |(index, (event_type, version, payload))| {
+                (new, index as i64 + 1, event_type, version, payload)
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(true);
+    }
+    let mut insert = QueryBuilder::new(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) ",
+    );
+    insert.push_values(rows, |mut row, (new, sequence, event_type, version, payload)| {
+        row.push_bind(new.aggregate_type)
+            .push_bind(&new.id)
+            .push_bind(sequence)
+            .push_bind(event_type)
+            .push_bind(version)
+            .push_bind(payload)
+            .push_bind(&new.metadata);
+    });
+    match insert.build().execute(pool).await {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("23505") => Ok(false),
+        Err(error) if is_unreachable(&error) => Err(AppendError::Unavailable(Box::new(error))),
+        Err(error) => Err(AppendError::Failed(Box::new(error))),
     }
 }
 

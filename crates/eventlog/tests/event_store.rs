@@ -1,8 +1,10 @@
 //! Appending commands to a real Postgres.
 
 use domain::scores::{Game, GameCommand, GameEvent};
-use eventlog::{Checkpoint, EventLogReader, EventStore, Metadata};
+use eventlog::{EventLogReader, EventStore, Metadata};
 use testkit::TestDatabase;
+
+mod common;
 
 async fn store() -> (TestDatabase, sqlx::PgPool, EventStore<Game>) {
     let database = TestDatabase::create().await;
@@ -17,7 +19,7 @@ async fn creating_a_new_aggregate_appends_all_its_events_in_order_with_the_metad
     let (_database, pool, store) = store().await;
     let metadata = Metadata::from([("job_id".to_owned(), "j1".to_owned())]);
     store.create("tetris", GameCommand::StartScoring, &metadata).await.unwrap();
-    let events = EventLogReader::new(pool).next_batch(Checkpoint::START, 10).await.unwrap();
+    let events = common::first_events(&EventLogReader::new(pool), 2).await;
     let types: Vec<(i64, &str)> = events.iter().map(|e| (e.sequence, e.event_type.as_str())).collect();
     assert_eq!(types, [(1, "GameConfigured"), (2, "GameScoringStarted")]);
     assert!(events.iter().all(|e| e.metadata_value("job_id") == Some("j1")));
@@ -47,4 +49,39 @@ async fn a_leader_that_steps_down_releases_the_lock_for_the_next_one() {
     })
     .await;
     assert!(second.fencing_token > first_token);
+}
+
+#[tokio::test]
+async fn new_aggregates_appended_together_exist_together_or_not_at_all() {
+    use domain::scores::refresh::RefreshScope;
+    use domain::scores::{LeaderboardRefresh, RefreshCommand};
+    let (_database, pool, games) = store().await;
+    let refreshes: EventStore<LeaderboardRefresh> = EventStore::new(pool.clone());
+    let refresh = |hash: &str| {
+        RefreshCommand::Request(RefreshScope {
+            game: domain::names::GameName::parse("tetris").unwrap(),
+            period: None,
+            region: None,
+            request_hash: hash.to_owned(),
+        })
+    };
+    let metadata = Metadata::new();
+    let pair = [
+        games.decide_new("tetris", GameCommand::StartScoring, &metadata).await.unwrap(),
+        refreshes.decide_new("r1", refresh("h1"), &metadata).await.unwrap(),
+    ];
+    assert!(eventlog::append_new(&pool, &pair).await.unwrap());
+    let transactions: i64 = sqlx::query_scalar("SELECT count(DISTINCT transaction_id) FROM events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(transactions, 1, "both aggregates were committed together");
+
+    // One of the next pair exists already: neither is appended.
+    let clash = [
+        refreshes.decide_new("r2", refresh("h2"), &metadata).await.unwrap(),
+        games.decide_new("tetris", GameCommand::StartScoring, &metadata).await.unwrap(),
+    ];
+    assert!(!eventlog::append_new(&pool, &clash).await.unwrap());
+    assert!(!eventlog::aggregate_exists::<LeaderboardRefresh>(&pool, "r2").await.unwrap());
 }

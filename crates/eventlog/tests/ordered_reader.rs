@@ -7,6 +7,8 @@ use domain::scores::{Game, GameCommand, GameSettings};
 use eventlog::{Checkpoint, EventLogReader, EventStore, Metadata};
 use testkit::TestDatabase;
 
+mod common;
+
 async fn migrated_pool(database: &TestDatabase) -> sqlx::PgPool {
     let pool =
         sqlx::postgres::PgPoolOptions::new().max_connections(12).connect(&database.url()).await.unwrap();
@@ -93,13 +95,8 @@ async fn an_event_of_an_open_transaction_holds_back_later_commits_until_it_finis
         "a later commit was read while an earlier transaction was still open"
     );
     open.commit().await.unwrap();
-    let ids: Vec<String> = reader
-        .next_batch(Checkpoint::START, 10)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.aggregate_id.clone())
-        .collect();
+    let ids: Vec<String> =
+        common::first_events(&reader, 2).await.iter().map(|e| e.aggregate_id.clone()).collect();
     assert_eq!(ids, ["slow", "fast"]);
 }
 
@@ -113,7 +110,7 @@ async fn the_estimated_lag_is_zero_only_at_the_last_event() {
     for n in 0..3 {
         store.execute("g", titled(n.to_string()), &Metadata::new()).await.unwrap();
     }
-    let events = reader.next_batch(Checkpoint::START, 10).await.unwrap();
+    let events = common::first_events(&reader, 3).await;
     assert_eq!(
         reader.estimated_lag(Checkpoint::START).await.unwrap(),
         reader.lag(Checkpoint::START).await.unwrap()

@@ -57,6 +57,16 @@ async fn a_meetup_is_listed_for_everyone_and_joining_counts_each_member_once() {
     assert_eq!(created["memberCount"], 1);
     let id = created["id"].as_str().unwrap().to_owned();
     let channel_id = created["channelId"].as_str().unwrap().to_owned();
+    let pool = sqlx::PgPool::connect(&stack.database.url()).await.unwrap();
+    let commits: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT transaction_id) FROM events WHERE aggregate_id = $1 OR aggregate_id = $2",
+    )
+    .bind(&id)
+    .bind(&channel_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(commits, 1, "the meetup and its channel were created in one commit");
 
     let listed = expect(call(&stack, Method::GET, "/v1/events", None, None).await, 200).await;
     assert_eq!(ids(&listed), [id.as_str()], "no token is needed to list meetups");

@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::accepted::{append_failed, command_failed};
 use crate::consistency::wait_until_projected;
 use crate::created::{mint, refused};
 
@@ -75,18 +76,31 @@ pub async fn create(
         meetup_id: Some(id.clone()),
         request_hash: new.request_hash.clone(),
     };
-    let members = vec![caller.user_id.clone()];
-    let outcome =
-        state.channels.create(&channel_id, ChannelCommand::Create { channel, members }, &new.metadata).await;
-    new.settle(outcome, |refusal| match refusal {
-        ChannelRefusal::AlreadyCreated { request_hash } => request_hash,
-        _ => "",
-    })?;
-    let outcome = state.meetups.create(&id, MeetupCommand::Create(meetup), &new.metadata).await;
-    new.settle(outcome, |refusal| match refusal {
-        MeetupRefusal::AlreadyCreated { request_hash } => request_hash,
-        MeetupRefusal::Unknown => "",
-    })?;
+    let create_channel = ChannelCommand::Create { channel, members: vec![caller.user_id.clone()] };
+    let create_meetup = MeetupCommand::Create(meetup);
+    // The meetup and its channel come into being in one INSERT, or neither does.
+    let together = [
+        state
+            .channels
+            .decide_new(&channel_id, create_channel.clone(), &new.metadata)
+            .await
+            .map_err(command_failed)?,
+        state.meetups.decide_new(&id, create_meetup.clone(), &new.metadata).await.map_err(command_failed)?,
+    ];
+    let appended = eventlog::append_new(&state.pool, &together).await.map_err(append_failed)?;
+    if !appended {
+        // A replay (same Idempotency-Key): the same request answers as the first did, another is a 422.
+        let outcome = state.channels.create(&channel_id, create_channel, &new.metadata).await;
+        new.settle(outcome, |refusal| match refusal {
+            ChannelRefusal::AlreadyCreated { request_hash } => request_hash,
+            _ => "",
+        })?;
+        let outcome = state.meetups.create(&id, create_meetup, &new.metadata).await;
+        new.settle(outcome, |refusal| match refusal {
+            MeetupRefusal::AlreadyCreated { request_hash } => request_hash,
+            MeetupRefusal::Unknown => "",
+        })?;
+    }
     wait_until_projected(&state, "meetup", &id).await;
     Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
 }
@@ -123,13 +137,13 @@ pub async fn join(
     let metadata = eventlog::Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
     let join = MeetupCommand::Join { user_id: caller.user_id.clone(), at: now };
     state.meetups.execute(&id, join, &metadata).await.map_err(|error| refused(error, unknown_meetup))?;
-    let meetup = state.meetups.load(&id).await.map_err(crate::accepted::command_failed)?;
+    let meetup = state.meetups.load(&id).await.map_err(command_failed)?;
     let channel_id = meetup.info().map(|info| info.channel_id.clone()).unwrap_or_default();
     let add = ChannelCommand::AddMember { by: None, user_id: caller.user_id.clone(), at: now };
     match state.channels.execute(&channel_id, add, &metadata).await {
         // The channel's creator deleted it; the meetup is joined all the same.
         Ok(()) | Err(eventlog::CommandError::Rejected(ChannelRefusal::Unknown)) => {}
-        Err(error) => return Err(crate::accepted::command_failed(error)),
+        Err(error) => return Err(command_failed(error)),
     }
     wait_until_projected(&state, "channel", &channel_id).await;
     wait_until_projected(&state, "meetup", &id).await;
@@ -142,7 +156,7 @@ fn unknown_meetup(_: &MeetupRefusal) -> ApiError {
 
 /// The meetup's document as the event log has it now.
 async fn document(state: &AppState, id: &str) -> Result<MeetupDocument, ApiError> {
-    let meetup = state.meetups.load(id).await.map_err(crate::accepted::command_failed)?;
+    let meetup = state.meetups.load(id).await.map_err(command_failed)?;
     let info = meetup.info().ok_or_else(|| ApiError::NotFound("no such meetup".to_owned()))?;
     Ok(MeetupDocument::new(id, info, meetup.member_count()))
 }
