@@ -80,6 +80,7 @@ cat <<URLS
 Reprise is up.
   front door (nginx)   http://127.0.0.1:8080
   leaderboard page     http://127.0.0.1:8080/
+  meetups and chat     http://127.0.0.1:8080/chat.html
   API docs (Swagger)   http://127.0.0.1:8080/docs/
   OpenAPI              http://127.0.0.1:8080/openapi.json
   query-api            http://127.0.0.1:3000   (healthz, readyz, metrics)
