@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use domain::conversions::Conversion;
 use domain::identity::{Email, Session, User};
 use domain::jobs::Job;
-use domain::meetups::{Channel, Meetup, Message};
+use domain::meetups::{Channel, Meetup, Membership, Message};
 use domain::names::GameName;
 use domain::scores::{Game, LeaderboardRefresh, ScoreSubmission};
 use eventlog::EventStore;
@@ -43,6 +43,8 @@ pub struct AppState {
     pub conversions: EventStore<Conversion>,
     /// Meetup events.
     pub meetups: EventStore<Meetup>,
+    /// Who joined which meetup.
+    pub memberships: EventStore<Membership>,
     /// Chat channels.
     pub channels: EventStore<Channel>,
     /// Chat messages.
@@ -88,6 +90,7 @@ impl AppState {
             max_job_message_bytes: settings.jobs.max_message_bytes,
             conversions: EventStore::new(pool.clone()),
             meetups: EventStore::new(pool.clone()),
+            memberships: EventStore::new(pool.clone()),
             channels: EventStore::new(pool.clone()),
             messages: EventStore::new(pool.clone()),
             blobs: blobs::Blobs::from_settings(&settings.blobs)?,

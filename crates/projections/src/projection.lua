@@ -188,7 +188,7 @@ end
 
 local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, JOB = 2, SCORE = 8, RENDER = 7, REFRESH = 3,
   JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, INDEX = 2, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
-  ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4 }
+  ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4, INCR = 4 }
 
 local function apply(keys, args)
   local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
@@ -249,6 +249,10 @@ local function apply(keys, args)
       patch_document(key(prefix, args[i + 2]), key(prefix, args[i + 1]), split_commas(args[i + 3]), args[i + 4])
     elseif op == 'ZADDLEX' then
       redis.call('ZADD', key(prefix, args[i + 1]), 0, args[i + 2])
+    elseif op == 'INCR' then
+      local fields = key(prefix, args[i + 2])
+      redis.call('HINCRBY', fields, args[i + 4], 1)
+      patch_document(fields, key(prefix, args[i + 1]), split_commas(args[i + 3]), '')
     elseif op == 'ZADD' then
       redis.call('ZADD', key(prefix, args[i + 1]), args[i + 2], args[i + 3])
     elseif op == 'ZADDAS' then

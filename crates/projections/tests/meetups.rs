@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::meetups::{
-    ChannelEvent, ChannelInfo, ChannelName, MeetupEvent, MeetupInfo, MessageBody, MessageEvent, MessageInfo,
+    ChannelEvent, ChannelInfo, ChannelName, MeetupEvent, MeetupInfo, MembershipEvent, MessageBody,
+    MessageEvent, MessageInfo, membership_id,
 };
 use eventlog::{Checkpoint, LoggedEvent};
 use fred::prelude::*;
@@ -90,21 +91,24 @@ async fn a_meetup_counts_its_members_and_lists_itself_for_each_of_them() {
         created_at: at(T0),
         request_hash: "h".into(),
     };
-    let joined = MeetupEvent::MeetupJoined { user_id: "bob".into(), member_count: 2, joined_at: at(T0) };
-    let events = [
-        logged(
-            "meetup",
-            "m1",
-            serde_json::to_value(MeetupEvent::MeetupCreated { meetup: meetup.clone() }).unwrap(),
-        ),
-        logged("meetup", "m1", serde_json::to_value(joined).unwrap()),
-    ];
+    let joined = |user: &str| {
+        let event = MembershipEvent::MeetupMemberJoined {
+            meetup_id: "m1".into(),
+            user_id: user.into(),
+            joined_at: at(T0),
+        };
+        logged("meetup_member", &membership_id("m1", user), serde_json::to_value(event).unwrap())
+    };
+    let created = MeetupEvent::MeetupCreated { meetup: meetup.clone() };
+    let events =
+        [logged("meetup", "m1", serde_json::to_value(created).unwrap()), joined("bob"), joined("eve")];
     let (redis, keys) = apply(&events).await;
     let stored: MeetupDocument = document(&redis, keys.meetup("m1")).await.unwrap();
-    assert_eq!(stored, MeetupDocument::new("m1", &meetup, 2));
+    assert_eq!(stored, MeetupDocument::new("m1", &meetup, 3));
     assert_eq!(ids(&redis, keys.all_meetups()).await, ["m1"]);
     assert_eq!(ids(&redis, keys.meetups_of("ada")).await, ["m1"]);
     assert_eq!(ids(&redis, keys.meetups_of("bob")).await, ["m1"]);
+    assert_eq!(ids(&redis, keys.meetups_of("eve")).await, ["m1"]);
 }
 
 #[tokio::test]

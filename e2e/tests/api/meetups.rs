@@ -93,9 +93,50 @@ async fn a_meetup_is_listed_for_everyone_and_joining_counts_each_member_once() {
     let channels = expect(call(&stack, Method::GET, "/v1/channels", Some(&bob), None).await, 200).await;
     let channel =
         channels["items"].as_array().unwrap().iter().find(|c| c["id"] == channel_id.as_str()).unwrap();
-    assert_eq!(channel["private"], false);
+    assert_eq!(channel["private"], false, "bob may read and post in it");
     assert_eq!(channel["name"], "Jam night");
-    assert_eq!(channel["members"].as_array().unwrap().len(), 2, "joining the meetup joins its channel");
+    assert_eq!(channel["members"], json!([created["creator"]]), "the creator joined the channel too");
+    let ada_joins = expect(
+        call(&stack, Method::POST, "/v1/events/join", Some(ada), Some(json!({ "id": id }))).await,
+        201,
+    )
+    .await;
+    assert_eq!(ada_joins["memberCount"], 2, "the creator is a member already");
+}
+
+#[tokio::test]
+async fn many_people_joining_one_meetup_at_once_all_join_and_the_meetup_itself_is_untouched() {
+    let stack = Stack::start().await;
+    let created = expect(
+        call(&stack, Method::POST, "/v1/events", Some(&stack.token), Some(meetup("Big gig"))).await,
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let mut tokens = Vec::new();
+    for n in 0..12 {
+        tokens.push(stack.sign_up(&format!("fan{n}")).await);
+    }
+    let joins = tokens.iter().map(|token| {
+        let body = json!({ "id": id });
+        let stack = &stack;
+        async move {
+            call(stack, Method::POST, "/v1/events/join", Some(token), Some(body)).await.status().as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(joins).await;
+    assert!(statuses.iter().all(|&status| status == 201), "{statuses:?}");
+    let listed = expect(call(&stack, Method::GET, "/v1/events", None, None).await, 200).await;
+    assert_eq!(listed["items"][0]["memberCount"], 13);
+    let pool = sqlx::PgPool::connect(&stack.database.url()).await.unwrap();
+    let meetup_events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE aggregate_type = 'meetup' AND aggregate_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(meetup_events, 1, "joins do not append to the meetup, so none of them contend");
 }
 
 #[tokio::test]

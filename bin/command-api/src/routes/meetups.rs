@@ -3,14 +3,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SubsecRound, Utc};
 use domain::errors::FieldErrors;
 use domain::meetups::{
     ChannelCommand, ChannelInfo, ChannelName, ChannelRefusal, MeetupCommand, MeetupInfo, MeetupRefusal,
-    bounded_text, required_text,
+    MembershipCommand, bounded_text, membership_id, required_text,
 };
+use fred::prelude::KeysInterface as _;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 use projections::meetups::MeetupDocument;
@@ -21,7 +22,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::accepted::{append_failed, command_failed};
 use crate::consistency::wait_until_projected;
-use crate::created::{mint, refused};
+use crate::created::mint;
 
 /// The longest title or location accepted, in characters.
 const MAX_TITLE_CHARS: usize = 200;
@@ -98,11 +99,12 @@ pub async fn create(
         let outcome = state.meetups.create(&id, create_meetup, &new.metadata).await;
         new.settle(outcome, |refusal| match refusal {
             MeetupRefusal::AlreadyCreated { request_hash } => request_hash,
-            MeetupRefusal::Unknown => "",
         })?;
     }
     wait_until_projected(&state, "meetup", &id).await;
-    Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
+    let info = state.meetups.load(&id).await.map_err(command_failed)?.info().cloned();
+    // Unless the projector is over a second behind, this is the stored document.
+    answer(&state, &id, || info.map(|info| MeetupDocument::new(&id, &info, 1))).await
 }
 
 /// The meetup to join.
@@ -112,7 +114,7 @@ pub struct JoinMeetup {
     id: Option<String>,
 }
 
-/// Joins a meetup and its chat channel; joining again changes nothing.
+/// Joins a meetup; joining again changes nothing. (Its channel is public: no need to join it.)
 #[utoipa::path(
     post, path = "/v1/events/join", tag = "meetups",
     request_body = JoinMeetup,
@@ -122,6 +124,7 @@ pub struct JoinMeetup {
         (status = 401, description = "No valid token", body = http_kit::problem::Problem),
         (status = 404, description = "Unknown meetup", body = http_kit::problem::Problem),
         (status = 422, description = "No id", body = http_kit::problem::Problem),
+        (status = 503, description = "Joined, but the query side is too far behind to show the meetup; ask again", body = http_kit::problem::Problem),
     )
 )]
 pub async fn join(
@@ -133,32 +136,38 @@ pub async fn join(
         .id
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| ApiError::invalid("id", "is required"))?;
-    let now = state.clock.now().trunc_subsecs(6);
-    let metadata = eventlog::Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
-    let join = MeetupCommand::Join { user_id: caller.user_id.clone(), at: now };
-    state.meetups.execute(&id, join, &metadata).await.map_err(|error| refused(error, unknown_meetup))?;
     let meetup = state.meetups.load(&id).await.map_err(command_failed)?;
-    let channel_id = meetup.info().map(|info| info.channel_id.clone()).unwrap_or_default();
-    let add = ChannelCommand::AddMember { by: None, user_id: caller.user_id.clone(), at: now };
-    match state.channels.execute(&channel_id, add, &metadata).await {
-        // The channel's creator deleted it; the meetup is joined all the same.
-        Ok(()) | Err(eventlog::CommandError::Rejected(ChannelRefusal::Unknown)) => {}
-        Err(error) => return Err(command_failed(error)),
-    }
-    wait_until_projected(&state, "channel", &channel_id).await;
-    wait_until_projected(&state, "meetup", &id).await;
-    Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
-}
-
-fn unknown_meetup(_: &MeetupRefusal) -> ApiError {
-    ApiError::NotFound("no such meetup".to_owned())
-}
-
-/// The meetup's document as the event log has it now.
-async fn document(state: &AppState, id: &str) -> Result<MeetupDocument, ApiError> {
-    let meetup = state.meetups.load(id).await.map_err(command_failed)?;
     let info = meetup.info().ok_or_else(|| ApiError::NotFound("no such meetup".to_owned()))?;
-    Ok(MeetupDocument::new(id, info, meetup.member_count()))
+    if info.creator != caller.user_id {
+        let membership = membership_id(&id, &caller.user_id);
+        let join = MembershipCommand::Join {
+            meetup_id: id.clone(),
+            user_id: caller.user_id.clone(),
+            at: state.clock.now().trunc_subsecs(6),
+        };
+        let metadata = eventlog::Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
+        state.memberships.create(&membership, join, &metadata).await.map_err(command_failed)?;
+        wait_until_projected(&state, "meetup_member", &membership).await;
+    }
+    answer(&state, &id, || None).await
+}
+
+/// 201 with the meetup's stored document, or with `fallback` when the projector has not written it
+/// yet; without one, 503 (the command is committed, and repeating it changes nothing).
+async fn answer(
+    state: &AppState,
+    id: &str,
+    fallback: impl FnOnce() -> Option<MeetupDocument>,
+) -> Result<Response, ApiError> {
+    let stored: Result<Option<String>, fred::error::Error> = state.redis.get(state.keys.meetup(id)).await;
+    if let Ok(Some(document)) = stored {
+        let json = [(header::CONTENT_TYPE, "application/json")];
+        return Ok((StatusCode::CREATED, json, document).into_response());
+    }
+    match fallback() {
+        Some(document) => Ok((StatusCode::CREATED, Json(document)).into_response()),
+        None => Err(ApiError::unavailable("the query side")),
+    }
 }
 
 /// A meetup's channel is named after it, cut to a channel name's length. It does not take part in

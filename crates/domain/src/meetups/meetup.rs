@@ -1,9 +1,8 @@
 //! The `Meetup` aggregate: a meetup event and who joined it.
 //!
 //! (Named `Meetup`, not `Event`, so it is never confused with the event log's events.) Creating one
-//! also creates its public chat channel, whose id the meetup carries; the creator joins both.
-
-use std::collections::BTreeSet;
+//! also creates its public chat channel, whose id the meetup carries; the creator is its first member.
+//! Later members join through a [`super::Membership`] each, so a popular meetup never grows hot.
 
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
@@ -37,8 +36,6 @@ pub struct MeetupInfo {
 pub enum MeetupCommand {
     /// Announce it; the creator is its first member.
     Create(MeetupInfo),
-    /// A user joins (again: nothing happens).
-    Join { user_id: String, at: DateTime<Utc> },
 }
 
 /// What happened to a meetup.
@@ -46,15 +43,12 @@ pub enum MeetupCommand {
 pub enum MeetupEvent {
     /// It was announced; its creator is its first member.
     MeetupCreated { meetup: MeetupInfo },
-    /// A user joined; `member_count` counts the members after them.
-    MeetupJoined { user_id: String, member_count: u64, joined_at: DateTime<Utc> },
 }
 
 impl DomainEvent for MeetupEvent {
     fn event_type(&self) -> String {
         match self {
             MeetupEvent::MeetupCreated { .. } => "MeetupCreated",
-            MeetupEvent::MeetupJoined { .. } => "MeetupJoined",
         }
         .to_owned()
     }
@@ -70,16 +64,12 @@ pub enum MeetupRefusal {
     /// This id was already created (an idempotent replay, or a different request).
     #[error("the meetup already exists")]
     AlreadyCreated { request_hash: String },
-    /// No meetup has this id.
-    #[error("no such meetup")]
-    Unknown,
 }
 
 /// A meetup's state.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meetup {
     info: Option<MeetupInfo>,
-    members: BTreeSet<String>,
 }
 
 impl Meetup {
@@ -87,32 +77,14 @@ impl Meetup {
     pub fn info(&self) -> Option<&MeetupInfo> {
         self.info.as_ref()
     }
-
-    /// How many users joined, the creator included.
-    pub fn member_count(&self) -> u64 {
-        self.members.len() as u64
-    }
-
-    /// Whether `user_id` joined.
-    pub fn has_member(&self, user_id: &str) -> bool {
-        self.members.contains(user_id)
-    }
 }
 
 /// Decides what a command does to a meetup.
 pub fn decide(meetup: &Meetup, command: MeetupCommand) -> Result<Vec<MeetupEvent>, MeetupRefusal> {
-    match (command, &meetup.info) {
-        (MeetupCommand::Create(info), None) => Ok(vec![MeetupEvent::MeetupCreated { meetup: info }]),
-        (MeetupCommand::Create(_), Some(info)) => {
-            Err(MeetupRefusal::AlreadyCreated { request_hash: info.request_hash.clone() })
-        }
-        (MeetupCommand::Join { .. }, None) => Err(MeetupRefusal::Unknown),
-        (MeetupCommand::Join { user_id, .. }, Some(_)) if meetup.has_member(&user_id) => Ok(vec![]),
-        (MeetupCommand::Join { user_id, at }, Some(_)) => Ok(vec![MeetupEvent::MeetupJoined {
-            user_id,
-            member_count: meetup.member_count() + 1,
-            joined_at: at,
-        }]),
+    let MeetupCommand::Create(info) = command;
+    match &meetup.info {
+        None => Ok(vec![MeetupEvent::MeetupCreated { meetup: info }]),
+        Some(existing) => Err(MeetupRefusal::AlreadyCreated { request_hash: existing.request_hash.clone() }),
     }
 }
 
@@ -136,15 +108,8 @@ impl Aggregate for Meetup {
     }
 
     fn apply(&mut self, event: MeetupEvent) {
-        match event {
-            MeetupEvent::MeetupCreated { meetup } => {
-                self.members.insert(meetup.creator.clone());
-                self.info = Some(meetup);
-            }
-            MeetupEvent::MeetupJoined { user_id, .. } => {
-                self.members.insert(user_id);
-            }
-        }
+        let MeetupEvent::MeetupCreated { meetup } = event;
+        self.info = Some(meetup);
     }
 }
 
@@ -165,42 +130,6 @@ mod tests {
             created_at: DateTime::UNIX_EPOCH,
             request_hash: "h1".into(),
         }
-    }
-
-    fn join(user_id: &str) -> MeetupCommand {
-        MeetupCommand::Join { user_id: user_id.into(), at: DateTime::UNIX_EPOCH }
-    }
-
-    #[test]
-    fn creating_a_meetup_makes_its_creator_the_first_member() {
-        let mut meetup = Meetup::default();
-        meetup.apply(MeetupEvent::MeetupCreated { meetup: info() });
-        assert_eq!(meetup.member_count(), 1);
-        assert!(meetup.has_member("ada"));
-    }
-
-    #[test]
-    fn joining_counts_the_new_member_and_joining_again_changes_nothing() {
-        TestFramework::<Meetup>::with(())
-            .given(vec![MeetupEvent::MeetupCreated { meetup: info() }])
-            .when(join("bob"))
-            .then_expect_events(vec![MeetupEvent::MeetupJoined {
-                user_id: "bob".into(),
-                member_count: 2,
-                joined_at: DateTime::UNIX_EPOCH,
-            }]);
-        TestFramework::<Meetup>::with(())
-            .given(vec![MeetupEvent::MeetupCreated { meetup: info() }])
-            .when(join("ada"))
-            .then_expect_events(vec![]);
-    }
-
-    #[test]
-    fn joining_an_unknown_meetup_is_refused() {
-        TestFramework::<Meetup>::with(())
-            .given_no_previous_events()
-            .when(join("bob"))
-            .then_expect_error(MeetupRefusal::Unknown);
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Plans for meetups, channels and messages.
 //!
-//! A meetup's document is kept as fields, so a join updates its member count alone. A channel's
+//! A meetup's document is kept as fields, so a join increments its member count alone. A channel's
 //! document is rendered from its head (the document without members) and its member set, once per
 //! batch however many joined ([`render_each_channel_once`]). A message's events carry the whole
 //! message, so its document is simply written again.
 
-use domain::meetups::{ChannelEvent, MeetupEvent, MessageEvent};
+use domain::meetups::{ChannelEvent, MeetupEvent, MembershipEvent, MessageEvent};
 use eventlog::LoggedEvent;
 use serde::Serialize;
 
@@ -16,31 +16,25 @@ use crate::meetups::{ChannelDocument, MEETUP_FIELDS, MeetupDocument, MessageDocu
 /// Plans one meetup event.
 pub fn plan_meetup(event: &LoggedEvent, meetup_event: MeetupEvent, ops: &mut Vec<Op>) {
     let id = event.aggregate_id.as_str();
-    match meetup_event {
-        MeetupEvent::MeetupCreated { meetup } => {
-            let document = MeetupDocument::new(id, &meetup, 1);
-            let created = meetup.created_at.timestamp_millis();
-            ops.push(meetup_fields(id, fields_of(&document)));
-            ops.push(Op::ZAdd {
-                key: relative::ALL_MEETUPS.to_owned(),
-                score: created,
-                member: id.to_owned(),
-            });
-            ops.push(Op::ZAdd {
-                key: relative::meetups_of(&meetup.creator),
-                score: created,
-                member: id.to_owned(),
-            });
-        }
-        MeetupEvent::MeetupJoined { user_id, member_count, joined_at } => {
-            ops.push(meetup_fields(id, vec![("memberCount", member_count.to_string())]));
-            ops.push(Op::ZAdd {
-                key: relative::meetups_of(&user_id),
-                score: joined_at.timestamp_millis(),
-                member: id.to_owned(),
-            });
-        }
-    }
+    let MeetupEvent::MeetupCreated { meetup } = meetup_event;
+    let document = MeetupDocument::new(id, &meetup, 1);
+    let created = meetup.created_at.timestamp_millis();
+    ops.push(meetup_fields(id, fields_of(&document)));
+    ops.push(Op::ZAdd { key: relative::ALL_MEETUPS.to_owned(), score: created, member: id.to_owned() });
+    ops.push(Op::ZAdd { key: relative::meetups_of(&meetup.creator), score: created, member: id.to_owned() });
+}
+
+/// Plans a user's joining a meetup: one more member, and the meetup in the user's list.
+pub fn plan_membership(membership_event: MembershipEvent, ops: &mut Vec<Op>) {
+    let MembershipEvent::MeetupMemberJoined { meetup_id, user_id, joined_at } = membership_event;
+    ops.push(Op::Increment {
+        document: relative::meetup(&meetup_id),
+        fields_key: relative::meetup_fields(&meetup_id),
+        order: &MEETUP_FIELDS,
+        field: "memberCount",
+    });
+    let joined = joined_at.timestamp_millis();
+    ops.push(Op::ZAdd { key: relative::meetups_of(&user_id), score: joined, member: meetup_id });
 }
 
 /// Plans one channel event.

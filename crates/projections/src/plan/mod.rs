@@ -63,6 +63,8 @@ pub enum Op {
     },
     /// Add a member to a sorted set ordered by text (all scores 0).
     AddByText { key: String, member: String },
+    /// Add one to a numeric field of a document kept as fields, then render it like [`Op::Document`].
+    Increment { document: String, fields_key: String, order: &'static [&'static str], field: &'static str },
     /// Add a member to a sorted set with a score.
     ZAdd { key: String, score: i64, member: String },
     /// Add a member to a sorted set with the score it has in `from` (nothing when it has none there).
@@ -156,6 +158,7 @@ pub fn plan_batch(
                 jobs::plan_job(event, job_event, &mut after_renders);
             }
             "meetup" => meetups::plan_meetup(event, decode(event)?, &mut after_renders),
+            "meetup_member" => meetups::plan_membership(decode(event)?, &mut after_renders),
             "channel" => meetups::plan_channel(event, decode(event)?, &mut after_renders),
             "message" => meetups::plan_message(event, decode(event)?, &mut after_renders),
             "leaderboard_refresh" => {
@@ -369,6 +372,13 @@ impl Op {
                 encode_patch(fields),
             ]),
             Op::AddByText { key, member } => args.extend(["ZADDLEX".into(), key.clone(), member.clone()]),
+            Op::Increment { document, fields_key, order, field } => args.extend([
+                "INCR".into(),
+                document.clone(),
+                fields_key.clone(),
+                order.join(","),
+                (*field).into(),
+            ]),
             Op::ZAdd { key, score, member } => {
                 args.extend(["ZADD".into(), key.clone(), score.to_string(), member.clone()])
             }
