@@ -46,7 +46,8 @@ rows=()
 say "POST /v1/scores through nginx vs pgbench's single-event append"
 for c in 8 32 64; do
   settle
-  pgbench -h 127.0.0.1 -U postgres -n -c "$c" -j 2 -T "$DURATION" -f bench/append.sql reprise_bench >"$OUT/pgbench-$c.txt" 2>&1
+  # Without TLS, as the services talk to a local Postgres (database.url's sslmode=disable).
+  PGSSLMODE=disable pgbench -h 127.0.0.1 -U postgres -n -c "$c" -j 2 -T "$DURATION" -f bench/append.sql reprise_bench >"$OUT/pgbench-$c.txt" 2>&1
   settle
   wrk -t 2 -c "$c" -d "${DURATION}s" --latency -s bench/post_score.lua http://127.0.0.1:8080 >"$OUT/post-$c.txt"
   read -r rps p99 < <(wrk_figures "$OUT/post-$c.txt")

@@ -121,7 +121,8 @@ impl Conversions {
                 report.send_replace(percent);
             }
         });
-        let (probed, converted, ()) = tokio::join!(probing, converting, self.report_progress(id, reports));
+        // ffmpeg is the longer of the two: it starts first.
+        let (converted, probed, ()) = tokio::join!(converting, probing, self.report_progress(id, reports));
         let duration_seconds = probed?;
         converted?;
         let key = format!("mp3/{id}.mp3");

@@ -14,6 +14,8 @@ pub fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
         .idle_timeout(Duration::from_secs(60))
+        // One connection stays open through quiet minutes, so the next request does not pay for one.
+        .min_connections(1)
         .connect_lazy_with(options.application_name("reprise")))
 }
 
