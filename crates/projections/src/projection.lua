@@ -47,11 +47,16 @@ local function wins(new_score, new_micros, kept_score, kept_micros, operator, or
   return nm >= km
 end
 
+-- How many entries a board's stored document shows.
+local TOP = 100
+
 -- `new_member` is the batch's entry's member, computed by the projector; only a sum, whose total is
--- known here alone, needs its member computed here.
+-- known here alone, needs its member computed here. Returns whether the top entries changed: an
+-- entry left them or entered them.
 local function apply_score(prefix, board, player, score, micros, at, operator, order, new_member)
   local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
   local stored = redis.call('HGET', entries, player)
+  local left_top = false
   if stored then
     local kept_score, kept_micros, kept_at, kept_member = parse_entry(stored)
     if operator == 'sum' then
@@ -59,12 +64,32 @@ local function apply_score(prefix, board, player, score, micros, at, operator, o
       if tonumber(kept_micros) > tonumber(micros) then micros, at = kept_micros, kept_at end
       new_member = member(score, micros, player, order)
     elseif not wins(score, micros, kept_score, kept_micros, operator, order) then
-      return
+      return false
     end
+    left_top = (redis.call('ZRANK', ranking, kept_member) or TOP) < TOP
     redis.call('ZREM', ranking, kept_member)
   end
   redis.call('ZADD', ranking, 0, new_member)
   redis.call('HSET', entries, player, score .. '|' .. micros .. '|' .. at .. '|' .. new_member)
+  return left_top or redis.call('ZRANK', ranking, new_member) < TOP
+end
+
+-- Brings a stored document's `total` (and `nextCursor`) up to date when only players below the top
+-- joined the board: its entries stand, so they are not rendered again. `false` when there is no
+-- document to update. (Player names are slugs, so `],"total":` occurs only where the entries end.)
+local function retotal(prefix, board)
+  local doc_key = key(prefix, 'lbdoc:' .. board)
+  local document = redis.call('GET', doc_key)
+  if not document then return false end
+  local cut = string.find(document, '],"total":', 1, true)
+  local generated = cut and string.match(document, '"generatedAt":"([^"]*)"', cut)
+  if not generated then return false end
+  local total = redis.call('ZCARD', key(prefix, 'lb:' .. board))
+  local next_cursor = 'null'
+  if total > TOP then next_cursor = '"r' .. TOP .. '"' end
+  redis.call('SET', doc_key, string.sub(document, 1, cut - 1) .. '],"total":' .. total .. ',"generatedAt":"' ..
+    generated .. '","nextCursor":' .. next_cursor .. '}', 'KEEPTTL')
+  return true
 end
 
 local function json_text(value)
@@ -74,7 +99,7 @@ end
 
 local function render(prefix, board, meta, now)
   local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
-  local members = redis.call('ZRANGE', ranking, 0, 99)
+  local members = redis.call('ZRANGE', ranking, 0, TOP - 1)
   local total = redis.call('ZCARD', ranking)
   local rows, players = {}, {}
   for rank, m in ipairs(members) do
@@ -89,7 +114,7 @@ local function render(prefix, board, meta, now)
     end
   end
   local next_cursor = 'null'
-  if total > 100 then next_cursor = '"r100"' end
+  if total > TOP then next_cursor = '"r' .. TOP .. '"' end
   local document = '{"game":"' .. meta.game .. '","period":"' .. meta.period ..
     '","window":{"start":' .. json_text(meta.start) .. ',"end":' .. json_text(meta['end']) ..
     '},"region":' .. json_text(meta.region) .. ',"entries":[' .. table.concat(rows, ',') ..
@@ -208,6 +233,7 @@ local function apply(keys, args)
     i = i + arity + 1
   end
   i = 6
+  local top_changed = {}
   while i <= #args do
     local op = args[i]
     if op == 'SET' then
@@ -229,11 +255,16 @@ local function apply(keys, args)
       redis.call('SET', key(prefix, 'job:' .. args[i + 1]), args[i + 2])
       redis.call('PUBLISH', key(prefix, 'jobs:updates'), args[i + 1])
     elseif op == 'SCORE' then
-      apply_score(prefix, args[i + 1], args[i + 2], args[i + 3], args[i + 4], args[i + 5], args[i + 6], args[i + 7],
-        args[i + 8])
+      if apply_score(prefix, args[i + 1], args[i + 2], args[i + 3], args[i + 4], args[i + 5], args[i + 6],
+        args[i + 7], args[i + 8]) then
+        top_changed[args[i + 1]] = true
+      end
     elseif op == 'RENDER' then
-      render(prefix, args[i + 1], { game = args[i + 2], period = args[i + 3], region = args[i + 4],
-        start = args[i + 5], ['end'] = args[i + 6], expires = args[i + 7] }, now)
+      -- A batch renders a board again only when its top entries changed; otherwise its total moves.
+      if top_changed[args[i + 1]] or not retotal(prefix, args[i + 1]) then
+        render(prefix, args[i + 1], { game = args[i + 2], period = args[i + 3], region = args[i + 4],
+          start = args[i + 5], ['end'] = args[i + 6], expires = args[i + 7] }, now)
+      end
     elseif op == 'REFRESH' then
       refresh(prefix, args[i + 1], args[i + 2], args[i + 3], now)
     elseif op == 'JOBFIELDS' then

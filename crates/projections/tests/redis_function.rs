@@ -185,3 +185,36 @@ async fn the_member_the_query_side_computes_is_the_one_the_function_stored() {
     let rank: Option<i64> = redis.zrank(keys.board_ranking("g:all:all:~"), member, false).await.unwrap();
     assert_eq!(rank, Some(1));
 }
+
+#[tokio::test]
+async fn a_board_is_rendered_again_only_when_its_top_hundred_changed_and_its_total_always_follows() {
+    let (store, redis, keys) = store().await;
+    let later = |seconds: i64| now() + chrono::Duration::seconds(seconds);
+    let best = |player: &str, points: i64| score(player, points, 1, Operator::Best, SortOrder::Desc);
+    let mut ops: Vec<Op> = (0..100).map(|n| best(&format!("p{n}"), 1_000 + n)).collect();
+    ops.push(render());
+    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    let first = document(&redis, &keys).await;
+    assert_eq!((first.entries.len(), first.total, first.next_cursor.as_deref()), (100, 100, None));
+
+    // A player below the top joins: the entries stand, the total and the cursor move.
+    store.apply(1, Some(at(1)), at(2), later(1), &[best("low", 1), render()]).await.unwrap();
+    let below = document(&redis, &keys).await;
+    assert_eq!(below.entries, first.entries);
+    assert_eq!(below.generated_at, first.generated_at, "the entries were not rendered again");
+    assert_eq!((below.total, below.next_cursor.as_deref()), (101, Some("r100")));
+
+    // A player enters the top: rendered again.
+    store.apply(1, Some(at(2)), at(3), later(2), &[best("star", 5_000), render()]).await.unwrap();
+    let entered = document(&redis, &keys).await;
+    assert_eq!(entered.entries[0].player, "star");
+    assert_ne!(entered.generated_at, first.generated_at);
+    assert_eq!(entered.total, 102);
+
+    // A top player's later, lower score under `latest` drops them out of the top: rendered again.
+    let latest = score("star", 0, 2, Operator::Latest, SortOrder::Desc);
+    store.apply(1, Some(at(3)), at(4), later(3), &[latest, render()]).await.unwrap();
+    let left = document(&redis, &keys).await;
+    assert!(left.entries.iter().all(|entry| entry.player != "star"), "star left the top hundred");
+    assert_eq!(left.entries.len(), 100);
+}
