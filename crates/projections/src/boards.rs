@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::names::{GameName, RegionName};
-use domain::scores::{Period, SortOrder, Window};
+use domain::scores::{Period, Window};
 
 /// How many entries a board's stored document holds.
 pub const TOP: usize = 100;
@@ -56,14 +56,13 @@ pub fn offset_of(cursor: &str) -> Option<usize> {
 /// The largest offset a cursor may carry: far beyond any board, and far from overflowing an index.
 const MAX_OFFSET: usize = 1 << 40;
 
-/// A board entry's member in the ranking set, exactly as the Redis Function writes it: text whose
-/// byte order is rank order (score by the board's sort order, then earlier `achievedAt`, then player).
-pub fn ranking_member(score: i64, achieved_micros: i64, player: &str, order: SortOrder) -> String {
-    let rank = match order {
-        SortOrder::Asc => ascending(score),
-        SortOrder::Desc => complement(&ascending(score)),
-    };
-    format!("{rank}:{}:{player}", ascending(achieved_micros))
+/// A board entry's member in the ranking set, exactly as the Redis Function writes it: the entry's
+/// `achievedAt` as text whose byte order is time order, then the player. The member's score in the set
+/// is the entry's score, negated on a board where higher ranks first; Redis orders by score and equal
+/// scores by member, so a rank is score, then earlier `achievedAt`, then player. (Scores stay within
+/// ±2^53, where a double holds every integer exactly.)
+pub fn ranking_member(achieved_micros: i64, player: &str) -> String {
+    format!("{}:{player}", ascending(achieved_micros))
 }
 
 /// A stored entry, `score|achievedMicros|achievedAt|member`, as its parts.
@@ -92,7 +91,7 @@ pub struct StoredEntry {
 
 /// The player a ranking member belongs to.
 pub fn player_of(member: &str) -> Option<&str> {
-    member.splitn(3, ':').nth(2)
+    member.split_once(':').map(|(_, player)| player)
 }
 
 fn ascending(n: i64) -> String {
@@ -108,18 +107,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn members_sort_in_rank_order_across_signs() {
-        let member = |score| ranking_member(score, 5, "p", SortOrder::Desc);
-        let mut members = vec![member(-10), member(3), member(0), member(-1), member(1 << 53)];
+    fn members_of_equal_scores_sort_by_time_across_signs_then_by_player() {
+        let mut members = vec![
+            ranking_member(5, "b"),
+            ranking_member(-10, "z"),
+            ranking_member(5, "a"),
+            ranking_member(0, "y"),
+        ];
         members.sort();
-        assert_eq!(members, vec![member(1 << 53), member(3), member(0), member(-1), member(-10)]);
+        let expected = vec![
+            ranking_member(-10, "z"),
+            ranking_member(0, "y"),
+            ranking_member(5, "a"),
+            ranking_member(5, "b"),
+        ];
+        assert_eq!(members, expected);
     }
 
     #[test]
     fn an_entry_parses_back_into_its_parts() {
-        let entry = parse_entry("-5|17|2026-11-23T00:00:00Z|0:1:ada").unwrap();
-        assert_eq!((entry.score, entry.achieved_micros, entry.member.as_str()), (-5, 17, "0:1:ada"));
-        assert_eq!(player_of("1:2:ada"), Some("ada"));
+        let entry = parse_entry("-5|17|2026-11-23T00:00:00Z|1:ada").unwrap();
+        assert_eq!((entry.score, entry.achieved_micros, entry.member.as_str()), (-5, 17, "1:ada"));
+        assert_eq!(player_of("10000000000000017:ada"), Some("ada"));
     }
 
     #[test]

@@ -19,10 +19,17 @@ local function ascending(text)
   return '1' .. (string.format('%016s', text):gsub(' ', '0'))
 end
 
-local function member(score, micros, player, order)
-  local rank = ascending(score)
-  if order == 'desc' then rank = complement(rank) end
-  return rank .. ':' .. ascending(micros) .. ':' .. player
+-- A ranking member: `achievedAt` as sortable text, then the player (boards::ranking_member).
+local function member(micros, player)
+  return ascending(micros) .. ':' .. player
+end
+
+-- A ranking member's score: the entry's score, negated where higher ranks first. Redis orders equal
+-- scores by member, that is by earlier `achievedAt`, then player. Within ±2^53 a double is exact.
+local function rank_score(score, order)
+  if order ~= 'desc' then return score end
+  if string.sub(score, 1, 1) == '-' then return string.sub(score, 2) end
+  return '-' .. score
 end
 
 -- A stored entry: `score|achievedMicros|achievedAt|member`.
@@ -51,9 +58,9 @@ end
 local TOP = 100
 
 -- `new_member` is the batch's entry's member, computed by the projector; only a sum, whose total is
--- known here alone, needs its member computed here. Returns whether the top entries changed: an
--- entry left them or entered them.
-local function apply_score(prefix, board, player, score, micros, at, operator, order, new_member)
+-- known here alone, needs its member computed here. Returns whether the top entries changed (an entry
+-- left them or entered them), which is only looked into while the batch has not already changed them.
+local function apply_score(prefix, board, player, score, micros, at, operator, order, new_member, changed)
   local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
   local stored = redis.call('HGET', entries, player)
   local left_top = false
@@ -62,16 +69,16 @@ local function apply_score(prefix, board, player, score, micros, at, operator, o
     if operator == 'sum' then
       score = integer_text(tonumber(kept_score) + tonumber(score))
       if tonumber(kept_micros) > tonumber(micros) then micros, at = kept_micros, kept_at end
-      new_member = member(score, micros, player, order)
+      new_member = member(micros, player)
     elseif not wins(score, micros, kept_score, kept_micros, operator, order) then
-      return false
+      return changed
     end
-    left_top = (redis.call('ZRANK', ranking, kept_member) or TOP) < TOP
+    left_top = changed or (redis.call('ZRANK', ranking, kept_member) or TOP) < TOP
     redis.call('ZREM', ranking, kept_member)
   end
-  redis.call('ZADD', ranking, 0, new_member)
+  redis.call('ZADD', ranking, rank_score(score, order), new_member)
   redis.call('HSET', entries, player, score .. '|' .. micros .. '|' .. at .. '|' .. new_member)
-  return left_top or redis.call('ZRANK', ranking, new_member) < TOP
+  return changed or left_top or redis.call('ZRANK', ranking, new_member) < TOP
 end
 
 -- Brings a stored document's `total` (and `nextCursor`) up to date when only players below the top
@@ -103,7 +110,7 @@ local function render(prefix, board, meta, now)
   local total = redis.call('ZCARD', ranking)
   local rows, players = {}, {}
   for rank, m in ipairs(members) do
-    players[rank] = string.match(m, '^[^:]*:[^:]*:(.*)$')
+    players[rank] = string.match(m, '^[^:]*:(.*)$')
   end
   if #players > 0 then
     local stored = redis.call('HMGET', entries, unpack(players))
@@ -255,10 +262,9 @@ local function apply(keys, args)
       redis.call('SET', key(prefix, 'job:' .. args[i + 1]), args[i + 2])
       redis.call('PUBLISH', key(prefix, 'jobs:updates'), args[i + 1])
     elseif op == 'SCORE' then
-      if apply_score(prefix, args[i + 1], args[i + 2], args[i + 3], args[i + 4], args[i + 5], args[i + 6],
-        args[i + 7], args[i + 8]) then
-        top_changed[args[i + 1]] = true
-      end
+      local board = args[i + 1]
+      top_changed[board] = apply_score(prefix, board, args[i + 2], args[i + 3], args[i + 4], args[i + 5],
+        args[i + 6], args[i + 7], args[i + 8], top_changed[board] or false)
     elseif op == 'RENDER' then
       -- A batch renders a board again only when its top entries changed; otherwise its total moves.
       if top_changed[args[i + 1]] or not retotal(prefix, args[i + 1]) then

@@ -181,7 +181,7 @@ async fn the_member_the_query_side_computes_is_the_one_the_function_stored() {
         score("bob", 9, 3, Operator::Best, SortOrder::Asc),
     ];
     store.apply(1, None, at(1), now(), &ops).await.unwrap();
-    let member = projections::boards::ranking_member(9, 3, "bob", SortOrder::Asc);
+    let member = projections::boards::ranking_member(3, "bob");
     let rank: Option<i64> = redis.zrank(keys.board_ranking("g:all:all:~"), member, false).await.unwrap();
     assert_eq!(rank, Some(1));
 }

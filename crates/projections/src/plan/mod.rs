@@ -400,7 +400,7 @@ impl Op {
                 entry.achieved_at.clone(),
                 operator_name(*operator).into(),
                 order_name(*order).into(),
-                ranking_member(entry.score, entry.achieved_micros, player, *order),
+                ranking_member(entry.achieved_micros, player),
             ]),
             Op::Render { board, expires_at } => args.extend([
                 "RENDER".into(),
