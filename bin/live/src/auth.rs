@@ -1,11 +1,11 @@
 //! Who opens a socket: a token from `Authorization: Bearer` or `?auth=`, signed by us, of a session the
 //! shared session store says is open. Checked before the upgrade, so a refusal is a plain 401.
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use fred::prelude::Client;
 use http_kit::ApiError;
-use http_kit::auth::Tokens;
+use http_kit::auth::{Tokens, bearer_token};
 use projections::Keys;
 use projections::users::{SessionLookup, look_up_session};
 
@@ -68,35 +68,6 @@ impl Gate {
     }
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
-}
-
 fn unauthorized(detail: &str) -> ApiError {
     ApiError::Unauthorized(detail.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::http::HeaderValue;
-
-    use super::*;
-
-    #[test]
-    fn a_bearer_token_is_read_from_the_authorization_header_in_any_case() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc.def"));
-        assert_eq!(bearer_token(&headers), Some("abc.def"));
-    }
-
-    #[test]
-    fn another_scheme_or_an_empty_token_is_no_token() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer_token(&headers), None);
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer  "));
-        assert_eq!(bearer_token(&headers), None);
-    }
 }

@@ -150,7 +150,7 @@ impl<S: AuthState> FromRequestParts<S> for AuthenticatedUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let token = bearer_token(parts).ok_or_else(|| unauthorized("a bearer token is required"))?;
+        let token = bearer_token(&parts.headers).ok_or_else(|| unauthorized("a bearer token is required"))?;
         let claims =
             state.tokens().verify(token).ok_or_else(|| unauthorized("the token is invalid or expired"))?;
         match state.session_status(&claims.sub, &claims.sid).await? {
@@ -168,8 +168,9 @@ impl<S: AuthState> FromRequestParts<S> for AuthenticatedUser {
     }
 }
 
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case), if there is one.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
 }
@@ -180,7 +181,25 @@ fn unauthorized(detail: &str) -> ApiError {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::{HeaderMap, HeaderValue};
+
     use super::*;
+
+    #[test]
+    fn a_bearer_token_is_read_from_the_authorization_header_in_any_case() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc.def"));
+        assert_eq!(bearer_token(&headers), Some("abc.def"));
+    }
+
+    #[test]
+    fn another_scheme_or_an_empty_token_is_no_token() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer  "));
+        assert_eq!(bearer_token(&headers), None);
+    }
 
     fn tokens(secret: &str) -> Tokens {
         let auth =

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# bench/catchup-cpu.sh [N]: where a projector catch-up spends its time. Fills a database of its own with N
+# score submissions (10 games x 2 regions x 4 periods, players uniform over 100,000), runs the release
+# projector from an empty key prefix to the head of the log, and prints the wall time, the projector's
+# and Redis's CPU seconds, and Redis's busiest commands (inside the Function too). Needs
+# `cargo build --release -p projector`; PROJECTOR=<wrapper> runs it under a profiler.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-200000}
+DB=reprise_catchup
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres 2>/dev/null
+psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB" postgres
+export REPRISE_DATABASE__URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
+target/release/projector migrate >/dev/null
+psql -h 127.0.0.1 -U postgres -q -v ON_ERROR_STOP=1 "$DB" <<SQL
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+SELECT 'score', 'job-' || n, 1, 'ScoreSubmitted', '1',
+       json_build_object('ScoreSubmitted', json_build_object('game', 'g' || (n % 10), 'player', 'p' || (n % 100000),
+         'score', (n * 7919) % 1000000, 'region', CASE WHEN n % 2 = 0 THEN 'eu' ELSE 'us' END,
+         'achievedAt', to_char(now() - make_interval(secs => n % 86400), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'requestHash', 'h')),
+       json_build_object('job_id', 'job-' || n)
+FROM generate_series(1::bigint, $N::bigint) AS n;
+SQL
+head=$(psql -h 127.0.0.1 -U postgres -Atc "SELECT transaction_id::text || ':' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1" "$DB")
+prefix="catchup:$(date +%s):"
+redis_cpu() { redis-cli info cpu | awk -F: '/used_cpu_user:|used_cpu_sys:/ {s += $2} END {print s}'; }
+redis-cli config resetstat >/dev/null
+redis_before=$(redis_cpu)
+started=$(date +%s.%N)
+REPRISE_REDIS__KEY_PREFIX="$prefix" REPRISE_PROJECTOR__HEALTH_ADDR=127.0.0.1:0 RUST_LOG=warn \
+  ${PROJECTOR:-target/release/projector} &
+projector=$!
+until [ "$(redis-cli get "${prefix}projector:checkpoint")" = "$head" ]; do sleep 0.05; done
+finished=$(date +%s.%N)
+projector_cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$projector/stat")
+kill -TERM $projector; wait $projector || true
+awk -v n="$N" -v a="$started" -v b="$finished" -v p="$projector_cpu" -v r0="$redis_before" -v r1="$(redis_cpu)" \
+  'BEGIN {printf "%d events in %.2f s: %.0f events/s; projector CPU %.2f s, Redis CPU %.2f s\n", n, b - a, n / (b - a), p, r1 - r0}'
+redis-cli info commandstats | grep '^cmdstat' | sort -t= -k3 -n -r | head -8
+redis-cli --scan --pattern "${prefix}*" | xargs -r -n 1000 redis-cli unlink >/dev/null
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE $DB WITH (FORCE)" postgres
