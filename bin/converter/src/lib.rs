@@ -22,9 +22,6 @@ use tokio_util::sync::CancellationToken;
 
 pub use convert::Conversions;
 
-/// The longest pause between two attempts to reach RabbitMQ.
-const MOST_BACKOFF: Duration = Duration::from_secs(5);
-
 /// A converter, ready to run.
 pub struct Converter {
     conversions: Arc<Conversions>,
@@ -77,19 +74,12 @@ impl Converter {
         let readiness: Arc<dyn http_kit::operations::Readiness> = Arc::new(Connected(self.connected.clone()));
         let router = http_kit::middleware::around(http_kit::operations::routes(readiness), 1024);
         let health = tokio::spawn(http_kit::serve(listener, router, shutdown.clone()));
-        let mut backoff = Duration::from_millis(200);
+        let mut reconnection = messaging::Reconnection::default();
         while !shutdown.is_cancelled() {
-            match self.consume(&shutdown).await {
-                Ok(()) => break,
-                Err(error) => {
-                    self.connected.store(false, Ordering::SeqCst);
-                    tracing::warn!(error = %format!("{error:#}"), "lost RabbitMQ; reconnecting");
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = shutdown.cancelled() => break,
-                    }
-                    backoff = (backoff * 2).min(MOST_BACKOFF);
-                }
+            let Err(error) = self.consume(&shutdown).await else { break };
+            self.connected.store(false, Ordering::SeqCst);
+            if !reconnection.wait(&error, &shutdown).await {
+                break;
             }
         }
         health.await.context("health server")?.context("serving health")

@@ -1,12 +1,11 @@
 //! Consuming this instance's own queue, in order, reconnecting after RabbitMQ goes away.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use futures::StreamExt;
-use messaging::Topology;
 use messaging::lapin::options::BasicAckOptions;
+use messaging::{Reconnection, Topology};
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::Dispatcher;
@@ -15,12 +14,6 @@ use crate::health::Status;
 /// The most deliveries held unacknowledged: they are handled one at a time, in order, so a few
 /// suffice to keep the next ones ready.
 const PREFETCH: u16 = 32;
-
-/// The first pause before reconnecting to RabbitMQ; it doubles per failed attempt.
-const FIRST_RECONNECT: Duration = Duration::from_millis(200);
-
-/// The longest pause between two attempts to reach RabbitMQ.
-const LAST_RECONNECT: Duration = Duration::from_secs(5);
 
 /// Consumes chat events and hands them to the dispatcher.
 pub struct Consumer {
@@ -37,17 +30,13 @@ pub struct Consumer {
 impl Consumer {
     /// Consumes until `shutdown`, reconnecting with backoff after every failure.
     pub async fn run(mut self, shutdown: CancellationToken) {
-        let mut pause = FIRST_RECONNECT;
+        let mut reconnection = Reconnection::default();
         while !shutdown.is_cancelled() {
-            let Err(error) = self.consume(&shutdown, &mut pause).await else { break };
+            let Err(error) = self.consume(&shutdown, &mut reconnection).await else { break };
             self.status.set_consuming(false);
-            let (error, retry_in_ms) = (format!("{error:#}"), pause.as_millis() as u64);
-            tracing::warn!(error, retry_in_ms, "lost RabbitMQ; reconnecting");
-            tokio::select! {
-                () = tokio::time::sleep(pause) => {}
-                () = shutdown.cancelled() => break,
+            if !reconnection.wait(&error, &shutdown).await {
+                break;
             }
-            pause = (pause * 2).min(LAST_RECONNECT);
         }
         self.status.set_consuming(false);
         tracing::info!("stopped consuming");
@@ -55,7 +44,11 @@ impl Consumer {
 
     /// Consumes on one connection until it fails (`Err`) or `shutdown` (`Ok`). Each connection has a
     /// queue of its own, which goes away with it.
-    async fn consume(&mut self, shutdown: &CancellationToken, pause: &mut Duration) -> anyhow::Result<()> {
+    async fn consume(
+        &mut self,
+        shutdown: &CancellationToken,
+        reconnection: &mut Reconnection,
+    ) -> anyhow::Result<()> {
         let connection = messaging::connect(&self.rabbitmq).await.context("connecting to RabbitMQ")?;
         let channel = connection.create_channel().await.context("opening a channel")?;
         let queue = self.topology.live_queue(&uuid::Uuid::now_v7().simple().to_string());
@@ -65,7 +58,7 @@ impl Consumer {
         // Whatever was published while no queue existed was missed: load every channel afresh.
         self.dispatcher.forget_channels();
         self.status.set_consuming(true);
-        *pause = FIRST_RECONNECT;
+        reconnection.connected();
         tracing::info!(queue, "consuming chat events");
         let ended = loop {
             let delivery = tokio::select! {

@@ -26,9 +26,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures::StreamExt;
-use messaging::Topology;
 use messaging::lapin::message::Delivery;
 use messaging::lapin::options::{BasicAckOptions, BasicNackOptions};
+use messaging::{Reconnection, Topology};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -44,12 +44,6 @@ const PREFETCH: u16 = 16;
 /// than one attempt may take, so a send that started finishes and is recorded.
 const DRAIN_GRACE: Duration = Duration::from_secs(35);
 const _: () = assert!(DRAIN_GRACE.as_secs() > mailer::ATTEMPT_LIMIT.as_secs());
-
-/// The first pause before reconnecting to RabbitMQ; it doubles per failed attempt.
-const FIRST_RECONNECT: Duration = Duration::from_millis(200);
-
-/// The longest pause between two attempts to reach RabbitMQ.
-const LAST_RECONNECT: Duration = Duration::from_secs(5);
 
 /// A notifier, ready to run.
 pub struct Notifier {
@@ -96,25 +90,25 @@ impl Notifier {
         let readiness: Arc<dyn http_kit::operations::Readiness> = self.status.clone();
         let router = http_kit::middleware::around(http_kit::operations::routes(readiness), 1024);
         let health = tokio::spawn(http_kit::serve(listener, router, shutdown.clone()));
-        let mut pause = FIRST_RECONNECT;
+        let mut reconnection = Reconnection::default();
         while !shutdown.is_cancelled() {
-            let Err(error) = self.consume(&shutdown, &mut pause).await else { break };
+            let Err(error) = self.consume(&shutdown, &mut reconnection).await else { break };
             self.status.set_connected(false);
-            let (error, retry_in_ms) = (format!("{error:#}"), pause.as_millis() as u64);
-            tracing::warn!(error, retry_in_ms, "lost RabbitMQ; reconnecting");
-            tokio::select! {
-                () = tokio::time::sleep(pause) => {}
-                () = shutdown.cancelled() => break,
+            if !reconnection.wait(&error, &shutdown).await {
+                break;
             }
-            pause = (pause * 2).min(LAST_RECONNECT);
         }
         tracing::info!("notifier stopped");
         health.await.context("health server")?.context("serving health")
     }
 
     /// Consumes on one connection until it fails (`Err`) or `shutdown` (`Ok`). Once consuming, the
-    /// reconnection `pause` starts over.
-    async fn consume(&self, shutdown: &CancellationToken, pause: &mut Duration) -> anyhow::Result<()> {
+    /// reconnection's pause starts over.
+    async fn consume(
+        &self,
+        shutdown: &CancellationToken,
+        reconnection: &mut Reconnection,
+    ) -> anyhow::Result<()> {
         let connection = messaging::connect(&self.rabbitmq).await.context("connecting to RabbitMQ")?;
         let channel = connection.create_channel().await.context("opening a channel")?;
         self.topology.declare(&channel).await.context("declaring the topology")?;
@@ -122,7 +116,7 @@ impl Notifier {
         let mut deliveries =
             messaging::consume(&channel, &queue, &self.consumer_tag, PREFETCH).await.context("consuming")?;
         self.status.set_connected(true);
-        *pause = FIRST_RECONNECT;
+        reconnection.connected();
         tracing::info!(queue, "notifying");
         // Cancelled when this connection ends, for whatever reason: retrying sends stop waiting and
         // leave their deliveries to be redelivered.

@@ -5,11 +5,13 @@
 //! - [`Envelope`]: the JSON body of every message.
 //! - [`Topology`]: the prefixed names of the exchanges and queues, and declaring them.
 //! - [`Publisher`]: publishing with publisher confirms.
-//! - [`consume`] and [`envelope_of`]: the consumers' side.
+//! - [`consume`] and [`envelope_of`]: the consumers' side; [`Reconnection`]: their pause after losing the
+//!   broker.
 
 mod consumer;
 mod envelope;
 mod publisher;
+mod reconnection;
 mod routing;
 pub mod topology;
 
@@ -22,6 +24,7 @@ pub use consumer::{consume, envelope_of};
 pub use envelope::Envelope;
 pub use lapin;
 pub use publisher::{PublishError, Publisher};
+pub use reconnection::Reconnection;
 pub use routing::routing_key;
 pub use topology::Topology;
 
