@@ -65,15 +65,7 @@ impl Topology {
     /// [`LIVE_BINDINGS`]: it lives as long as the connection that declared it, so a `live` instance
     /// receives what is published while it is connected and leaves nothing behind. Idempotent.
     pub async fn declare_live_queue(&self, channel: &Channel, queue: &str) -> Result<(), lapin::Error> {
-        let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
-        channel
-            .exchange_declare(
-                self.events_exchange().into(),
-                ExchangeKind::Topic,
-                durable,
-                FieldTable::default(),
-            )
-            .await?;
+        self.declare_events_exchange(channel).await?;
         let options =
             QueueDeclareOptions { exclusive: true, auto_delete: true, ..QueueDeclareOptions::default() };
         channel.queue_declare(queue.into(), options, FieldTable::default()).await?;
@@ -91,18 +83,18 @@ impl Topology {
         Ok(())
     }
 
+    /// Declares the durable topic exchange every event is published to.
+    async fn declare_events_exchange(&self, channel: &Channel) -> Result<(), lapin::Error> {
+        let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+        let kind = ExchangeKind::Topic;
+        channel.exchange_declare(self.events_exchange().into(), kind, durable, FieldTable::default()).await
+    }
+
     /// Declares the exchanges, queues and bindings. Idempotent: declaring what exists with the same
     /// arguments changes nothing, so every process declares at start.
     pub async fn declare(&self, channel: &Channel) -> Result<(), lapin::Error> {
+        self.declare_events_exchange(channel).await?;
         let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
-        channel
-            .exchange_declare(
-                self.events_exchange().into(),
-                ExchangeKind::Topic,
-                durable,
-                FieldTable::default(),
-            )
-            .await?;
         channel
             .exchange_declare(
                 self.dead_letters().into(),
