@@ -62,6 +62,12 @@ impl NewJob {
         Ok(Self { id, request_hash: hex::encode(hasher.finalize()), metadata })
     }
 
+    /// Whether an `Idempotency-Key` named the id, so the aggregate may exist already (a replay); a
+    /// fresh UUIDv7 is new for certain.
+    pub fn keyed(&self) -> bool {
+        self.metadata.contains_key("idempotency_key")
+    }
+
     /// Maps the outcome of the job's command: committed, or already accepted under the same key (same
     /// request → the same job; a different request → 422).
     pub fn settle<E>(

@@ -68,7 +68,7 @@ pub async fn create(
         return Err(ApiError::Invalid(vec![]));
     };
     // A replay of a created channel keeps the name the channel has now, whatever it was called then.
-    let replay = new.metadata.contains_key("idempotency_key")
+    let replay = new.keyed()
         && eventlog::aggregate_exists::<Channel>(&state.pool, &id).await.map_err(database_failed)?;
     if !replay {
         claim_name(&state, &id, &name).await?;
@@ -82,14 +82,18 @@ pub async fn create(
         meetup_id: None,
         request_hash: new.request_hash.clone(),
     };
-    let command = ChannelCommand::Create { channel, members: vec![caller.user_id.clone()] };
-    let outcome = state.channels.create(&id, command, &new.metadata).await;
+    let members = vec![caller.user_id.clone()];
+    let created = ChannelDocument::new(&id, &channel, members.clone(), None);
+    let outcome =
+        state.channels.create(&id, ChannelCommand::Create { channel, members }, &new.metadata).await;
     new.settle(outcome, |refusal| match refusal {
         ChannelRefusal::AlreadyCreated { request_hash } => request_hash,
         _ => "",
     })?;
     wait_until_projected(&state, "channel", &id).await;
-    Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
+    // A replay answers with the channel as it now is (renamed, say).
+    let created = if new.keyed() { document(&state, &id).await? } else { created };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
 /// Changes to a channel; absent fields stay.

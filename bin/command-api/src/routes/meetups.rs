@@ -78,6 +78,7 @@ pub async fn create(
         request_hash: new.request_hash.clone(),
     };
     let create_channel = ChannelCommand::Create { channel, members: vec![caller.user_id.clone()] };
+    let created = MeetupDocument::new(&id, &meetup, 1);
     let create_meetup = MeetupCommand::Create(meetup);
     // The meetup and its channel come into being in one INSERT, or neither does.
     let together = [
@@ -102,9 +103,9 @@ pub async fn create(
         })?;
     }
     wait_until_projected(&state, "meetup", &id).await;
-    let info = state.meetups.load(&id).await.map_err(command_failed)?.info().cloned();
-    // Unless the projector is over a second behind, this is the stored document.
-    answer(&state, &id, || info.map(|info| MeetupDocument::new(&id, &info, 1))).await
+    // Unless the projector is over a second behind, this is the stored document. (A replay carried
+    // the same fields, or it was refused above.)
+    answer(&state, &id, || Some(created)).await
 }
 
 /// The meetup to join.

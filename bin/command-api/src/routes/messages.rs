@@ -64,13 +64,16 @@ pub async fn post(
         created_at: now,
         request_hash: new.request_hash.clone(),
     };
+    let posted = MessageDocument::new(&id, &message, None);
     let outcome = state.messages.create(&id, MessageCommand::Post(message), &new.metadata).await;
     new.settle(outcome, |refusal| match refusal {
         MessageRefusal::AlreadyPosted { request_hash } => request_hash,
         _ => "",
     })?;
     wait_until_projected(&state, "message", &id).await;
-    Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
+    // A replay answers with the message as it now reads (it may have been edited since).
+    let posted = if new.keyed() { document(&state, &id).await? } else { posted };
+    Ok((StatusCode::CREATED, Json(posted)).into_response())
 }
 
 /// Changes what a message says; only its author may.
