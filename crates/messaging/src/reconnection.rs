@@ -39,25 +39,34 @@ impl Reconnection {
             () = tokio::time::sleep(self.pause) => true,
             () = shutdown.cancelled() => false,
         };
-        self.pause = (self.pause * 2).min(LAST_PAUSE);
+        self.pause = doubled(self.pause);
         waited
     }
+}
+
+/// The pause after one more loss in a row.
+fn doubled(pause: Duration) -> Duration {
+    (pause * 2).min(LAST_PAUSE)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn the_pause_doubles_up_to_its_ceiling_and_starts_over_once_connected() {
+    #[test]
+    fn the_pause_doubles_up_to_its_ceiling() {
+        let pauses: Vec<u128> = std::iter::successors(Some(FIRST_PAUSE), |&pause| Some(doubled(pause)))
+            .take(7)
+            .map(|p| p.as_millis())
+            .collect();
+        assert_eq!(pauses, [200, 400, 800, 1600, 3200, 5000, 5000]);
+    }
+
+    #[tokio::test]
+    async fn a_wait_doubles_the_next_pause_starts_over_once_connected_and_ends_at_shutdown() {
         let (mut reconnection, shutdown) = (Reconnection::default(), CancellationToken::new());
-        let mut pauses = Vec::new();
-        for _ in 0..7 {
-            pauses.push(reconnection.pause);
-            assert!(reconnection.wait(&"gone", &shutdown).await);
-        }
-        let millis: Vec<u128> = pauses.iter().map(Duration::as_millis).collect();
-        assert_eq!(millis, [200, 400, 800, 1600, 3200, 5000, 5000]);
+        assert!(reconnection.wait(&"gone", &shutdown).await);
+        assert_eq!(reconnection.pause, doubled(FIRST_PAUSE));
         reconnection.connected();
         assert_eq!(reconnection.pause, FIRST_PAUSE);
         shutdown.cancel();
