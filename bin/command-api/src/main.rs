@@ -1,7 +1,11 @@
 use anyhow::Context;
 use command_api::Application;
 
-#[tokio::main]
+/// Most allocations live for one request or one event; mimalloc serves them with less CPU than glibc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     telemetry::init_logs("command-api");
     let settings = settings::load().context("loading settings")?;

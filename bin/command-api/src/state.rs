@@ -12,7 +12,7 @@ use domain::jobs::Job;
 use domain::meetups::{Channel, Meetup, Membership, Message};
 use domain::names::GameName;
 use domain::scores::{Game, LeaderboardRefresh, ScoreSubmission};
-use eventlog::EventStore;
+use eventlog::{BatchLimits, CommandBatcher, EventStore};
 use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::{AuthState, SessionStatus, Tokens};
@@ -27,14 +27,16 @@ pub struct AppState {
     pub pool: PgPool,
     /// Games.
     pub games: EventStore<Game>,
-    /// One aggregate per submitted score.
-    pub submissions: EventStore<ScoreSubmission>,
+    /// One aggregate per submitted score; concurrent submissions share an INSERT.
+    pub submissions: CommandBatcher<ScoreSubmission>,
     /// Leaderboard refresh requests.
     pub refreshes: EventStore<LeaderboardRefresh>,
     /// Users.
     pub users: EventStore<User>,
     /// Jobs queued for the worker.
     pub jobs: EventStore<Job>,
+    /// New jobs; concurrent ones share an INSERT.
+    pub new_jobs: CommandBatcher<Job>,
     /// The kinds of job the worker runs.
     pub job_kinds: job_kinds::Registry,
     /// The longest job message accepted, in bytes.
@@ -78,14 +80,16 @@ impl AppState {
     /// Connects to Postgres lazily and to Redis in the background.
     pub fn connect(settings: &settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
         let pool = eventlog::connect(&settings.database)?;
+        let group_commit = BatchLimits::from_settings(&settings.database);
         let redis = client(&settings.redis, Resend::Allowed)?;
         start(&redis);
         Ok(Self {
             games: EventStore::new(pool.clone()),
-            submissions: EventStore::new(pool.clone()),
+            submissions: CommandBatcher::start(EventStore::new(pool.clone()), group_commit),
             refreshes: EventStore::new(pool.clone()),
             users: EventStore::new(pool.clone()),
             jobs: EventStore::new(pool.clone()),
+            new_jobs: CommandBatcher::start(EventStore::new(pool.clone()), group_commit),
             job_kinds: job_kinds::Registry::standard(settings),
             max_job_message_bytes: settings.jobs.max_message_bytes,
             conversions: EventStore::new(pool.clone()),

@@ -6,6 +6,10 @@ use clap::Parser;
 #[command(version, about)]
 struct Cli {}
 
+/// Most allocations live for one request or one event; mimalloc serves them with less CPU than glibc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     Cli::parse();

@@ -28,6 +28,8 @@ pub(crate) struct Follower {
     pub status: Arc<Status>,
     pub batch_size: i64,
     pub poll: Duration,
+    /// After a partial batch, the next one starts no sooner than this after it (`projector.gather_ms`).
+    pub gather: Duration,
 }
 
 /// A batch's operations, planned at `now`.
@@ -102,6 +104,7 @@ impl Follower {
             if shutdown.is_cancelled() {
                 return Stop::Shutdown;
             }
+            let cycle = Instant::now();
             let (read, planned) = match prefetched.take() {
                 Some((batch, planned)) => (Ok(batch), Some(planned)),
                 None => (self.reader.next_batch(checkpoint, self.batch_size).await, None),
@@ -161,6 +164,14 @@ impl Follower {
                     prefetched = next.filter(|(next, _)| !next.is_empty());
                     metrics::counter!("projector_events_applied_total").increment(batch.len() as u64);
                     metrics::histogram!("projector_apply_seconds").record(started.elapsed().as_secs_f64());
+                    if !full {
+                        // Steady traffic: let the next few milliseconds' commits gather into one batch.
+                        let rest = self.gather.saturating_sub(cycle.elapsed());
+                        tokio::select! {
+                            () = tokio::time::sleep(rest) => {}
+                            () = shutdown.cancelled() => {}
+                        }
+                    }
                 }
                 Err(ApplyError::Fenced) => return Stop::Deposed,
                 Err(ApplyError::CheckpointMoved) => return Stop::Restart,

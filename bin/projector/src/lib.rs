@@ -45,6 +45,7 @@ impl Projector {
             status: status.clone(),
             batch_size: settings.projector.batch_size,
             poll: std::time::Duration::from_millis(settings.projector.poll_interval_ms),
+            gather: std::time::Duration::from_millis(settings.projector.gather_ms),
         };
         Ok(Self { follower, health, status })
     }

@@ -37,6 +37,8 @@ pub(crate) struct Follower {
     pub status: Arc<Status>,
     pub batch_size: i64,
     pub poll: Duration,
+    /// After a partial batch, the next one starts no sooner than this after it (`relay.gather_ms`).
+    pub gather: Duration,
 }
 
 /// Why relaying stopped.
@@ -164,6 +166,7 @@ impl Follower {
             if shutdown.is_cancelled() {
                 return Stop::Shutdown;
             }
+            let cycle = Instant::now();
             let batch = match self.reader.next_batch(checkpoint, self.batch_size).await {
                 Ok(batch) => batch,
                 Err(error) => return Stop::Database(anyhow::Error::new(error).context("reading the log")),
@@ -209,6 +212,10 @@ impl Follower {
             checkpoint = last;
             self.status.add_published(batch.len());
             tracing::debug!(%checkpoint, events = batch.len(), "published a batch");
+            if (batch.len() as i64) < self.batch_size {
+                // Steady traffic: let the next few milliseconds' commits gather into one batch.
+                pause_unless_stopped(self.gather.saturating_sub(cycle.elapsed()), shutdown).await;
+            }
         }
     }
 

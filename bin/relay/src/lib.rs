@@ -48,6 +48,7 @@ impl Relay {
             status: status.clone(),
             batch_size: settings.relay.batch_size,
             poll: Duration::from_millis(settings.relay.poll_interval_ms),
+            gather: Duration::from_millis(settings.relay.gather_ms),
         };
         Ok(Self { follower, health, status })
     }

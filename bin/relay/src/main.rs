@@ -1,5 +1,9 @@
 use anyhow::Context;
 
+/// Most allocations live for one request or one event; mimalloc serves them with less CPU than glibc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init_logs("relay");

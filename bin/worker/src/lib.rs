@@ -70,7 +70,10 @@ impl Worker {
         start(&beats);
         let work = announcements(&settings.redis, keys.work_announcements())?;
         let runner = Arc::new(run::Runner {
-            jobs: eventlog::EventStore::new(pool.clone()),
+            jobs: eventlog::CommandBatcher::start(
+                eventlog::EventStore::new(pool.clone()),
+                eventlog::BatchLimits::from_settings(&settings.database),
+            ),
             kinds,
             queue: WorkQueue::new(claims.clone(), keys.clone(), name.clone(), ttl),
             clock: clock.clone(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::jobs::{Backoff, Job, JobCommand, RunOutcome};
-use eventlog::{CommandError, EventStore, Metadata};
+use eventlog::{CommandBatcher, CommandError, Metadata};
 use job_kinds::{Failure, Registry};
 use projections::plan::jobs::WorkOrder;
 use projections::queue::WorkQueue;
@@ -14,8 +14,8 @@ use rand::Rng as _;
 
 /// What every run needs.
 pub struct Runner {
-    /// The jobs' aggregates.
-    pub jobs: EventStore<Job>,
+    /// The jobs' aggregates; the outcomes of concurrent runs share an INSERT.
+    pub jobs: CommandBatcher<Job>,
     /// The kinds this worker runs.
     pub kinds: Registry,
     /// This worker's queue handle.

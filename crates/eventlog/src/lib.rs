@@ -2,13 +2,16 @@
 //!
 //! Commands append to it through cqrs-es and postgres-es ([`store`]); the projector and the relay read
 //! it in commit order without ever skipping a committed event ([`reader`]); single-active readers elect
-//! themselves with an advisory lock and a fencing token ([`leadership`]).
+//! themselves with an advisory lock and a fencing token ([`leadership`]). Commands that arrive together
+//! can be committed together ([`batch`]).
 
+pub mod batch;
 pub mod leadership;
 pub mod pool;
 pub mod reader;
 pub mod store;
 
+pub use batch::{BatchLimits, CommandBatcher};
 pub use leadership::{Leader, Leadership};
 pub use pool::{connect, migrate};
 pub use reader::{Checkpoint, EventLogReader, LoggedEvent, Wakeups};

@@ -18,7 +18,7 @@ pub type Metadata = HashMap<String, String>;
 /// Commands on one aggregate type, appended to the log.
 pub struct EventStore<A: Aggregate> {
     framework: Arc<CqrsFramework<A, PersistedEventStore<PostgresEventRepository, A>>>,
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl<A: Aggregate> Clone for EventStore<A> {
@@ -116,28 +116,41 @@ where
         command: A::Command,
         metadata: &Metadata,
     ) -> Result<NewAggregate, CommandError<A::Error>> {
-        let mut fresh = A::default();
-        let sink = EventSink::default();
-        fresh.handle(command, &(), &sink).await.map_err(CommandError::Rejected)?;
-        let failed = |error: serde_json::Error| CommandError::Failed(Box::new(error));
-        let mut events = Vec::new();
-        for event in sink.collect().await {
-            events.push((
-                event.event_type(),
-                event.event_version(),
-                serde_json::to_value(&event).map_err(failed)?,
-            ));
-        }
-        let metadata = serde_json::to_value(metadata).map_err(failed)?;
-        Ok(NewAggregate { aggregate_type: A::TYPE, id: id.to_owned(), events, metadata })
+        decide(A::default(), 0, id, command, metadata).await
     }
 }
 
-/// A new aggregate's first events, decided and not yet appended.
+/// The events `command` gives `aggregate` (at `version`), serialized for the `events` table.
+pub(crate) async fn decide<A: Aggregate<Services = ()>>(
+    mut aggregate: A,
+    version: i64,
+    id: &str,
+    command: A::Command,
+    metadata: &Metadata,
+) -> Result<NewAggregate, CommandError<A::Error>> {
+    let sink = EventSink::default();
+    aggregate.handle(command, &(), &sink).await.map_err(CommandError::Rejected)?;
+    let failed = |error: serde_json::Error| CommandError::Failed(Box::new(error));
+    let mut events = Vec::new();
+    for event in sink.collect().await {
+        events.push((
+            event.event_type(),
+            event.event_version(),
+            serde_json::to_value(&event).map_err(failed)?,
+        ));
+    }
+    let metadata = serde_json::to_value(metadata).map_err(failed)?;
+    Ok(NewAggregate { aggregate_type: A::TYPE, id: id.to_owned(), after: version, events, metadata })
+}
+
+/// An aggregate's next events, decided and not yet appended: a new aggregate's first ones, for
+/// [`append_new`].
 #[derive(Debug, Clone)]
 pub struct NewAggregate {
     aggregate_type: &'static str,
     id: String,
+    /// The version the events follow: 0 for a new aggregate.
+    after: i64,
     events: Vec<(String, String, serde_json::Value)>,
     metadata: serde_json::Value,
 }
@@ -157,11 +170,17 @@ pub enum AppendError {
 /// not at all; `Ok(false)` when one of them exists already (a replay or a racing duplicate), and then
 /// none was appended.
 pub async fn append_new(pool: &PgPool, aggregates: &[NewAggregate]) -> Result<bool, AppendError> {
+    append(pool, aggregates).await
+}
+
+/// Appends decided events in one INSERT, all or none; `Ok(false)` when another command appended to one
+/// of the aggregates first (its next sequence is taken), and then none was appended.
+pub(crate) async fn append(pool: &PgPool, aggregates: &[NewAggregate]) -> Result<bool, AppendError> {
     let rows: Vec<_> = aggregates
         .iter()
         .flat_map(|new| {
             new.events.iter().enumerate().map(move |(index, (event_type, version, payload))| {
-                (new, index as i64 + 1, event_type, version, payload)
+                (new, new.after + index as i64 + 1, event_type, version, payload)
             })
         })
         .collect();

@@ -13,7 +13,7 @@ pub const LIBRARY: &str = include_str!("projection.lua");
 
 /// The layout of the documents this code writes. Change it whenever the layout changes: a projector
 /// finding another layout under its prefix rebuilds everything from the log instead of mixing the two.
-pub const FORMAT: &str = "5";
+pub const FORMAT: &str = "6";
 
 /// Why a batch was not applied.
 #[derive(Debug, thiserror::Error)]

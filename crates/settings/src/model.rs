@@ -49,6 +49,9 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// How long a request waits for a connection before answering 503, in milliseconds.
     pub acquire_timeout_ms: u64,
+    /// Group commit: the most INSERTs that one kind of hot command (score submissions, new jobs, job
+    /// outcomes) has in flight; commands arriving while all are busy share the next one.
+    pub commits_in_flight: usize,
 }
 
 impl Default for DatabaseSettings {
@@ -58,6 +61,7 @@ impl Default for DatabaseSettings {
             url: SecretString::from("postgres://postgres@127.0.0.1:5432/reprise?sslmode=disable"),
             max_connections: 16,
             acquire_timeout_ms: 2_000,
+            commits_in_flight: 1,
         }
     }
 }
@@ -122,6 +126,10 @@ pub struct ProjectorSettings {
     pub poll_interval_ms: u64,
     /// `/readyz` fails while the projector is further behind the log than this, in events.
     pub ready_max_lag: i64,
+    /// After a partial batch, the next one is read no sooner than this many milliseconds after it:
+    /// a steady stream is then taken a few milliseconds' worth at a time, not one commit at a time.
+    /// The first event after a quiet spell is read at once.
+    pub gather_ms: u64,
 }
 
 impl Default for ProjectorSettings {
@@ -131,6 +139,7 @@ impl Default for ProjectorSettings {
             batch_size: 10_000,
             poll_interval_ms: 1_000,
             ready_max_lag: 10_000,
+            gather_ms: 5,
         }
     }
 }
@@ -222,7 +231,7 @@ impl Default for WorkerSettings {
         Self {
             schedule: String::new(),
             batch_size: 100,
-            concurrency: 8,
+            concurrency: 64,
             heartbeat_ttl_seconds: 10,
             record_start_after_ms: 250,
             health_addr: "127.0.0.1:9105".to_owned(),
@@ -257,11 +266,20 @@ pub struct RelaySettings {
     pub batch_size: i64,
     /// How often the log is polled when no notification arrives, in milliseconds.
     pub poll_interval_ms: u64,
+    /// After a partial batch, the next one is read no sooner than this many milliseconds after it:
+    /// a steady stream is then taken a few milliseconds' worth at a time, not one commit at a time.
+    /// The first event after a quiet spell is read at once.
+    pub gather_ms: u64,
 }
 
 impl Default for RelaySettings {
     fn default() -> Self {
-        Self { health_addr: "127.0.0.1:9102".to_owned(), batch_size: 1_000, poll_interval_ms: 1_000 }
+        Self {
+            health_addr: "127.0.0.1:9102".to_owned(),
+            batch_size: 1_000,
+            poll_interval_ms: 1_000,
+            gather_ms: 10,
+        }
     }
 }
 

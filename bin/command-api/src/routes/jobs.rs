@@ -74,7 +74,7 @@ pub async fn queue(
         parse(&state, request, &caller.user_id, job.request_hash.clone()).map_err(ApiError::Invalid)?;
     let document = first_document(&job.id.to_string(), &spec, now);
     let outcome =
-        state.jobs.create(&job.id.to_string(), JobCommand::Queue { spec, at: now }, &job.metadata).await;
+        state.new_jobs.create(&job.id.to_string(), JobCommand::Queue { spec, at: now }, &job.metadata).await;
     job.settle(outcome, |refusal| match refusal {
         JobRefusal::AlreadyQueued { request_hash } => request_hash,
         _ => "",
