@@ -370,7 +370,7 @@ async fn a_repeated_idempotency_key_creates_one_channel_and_one_message() {
 }
 
 #[tokio::test]
-async fn a_user_posting_past_the_chat_limit_gets_429_with_retry_after_and_others_do_not() {
+async fn a_user_posting_past_the_chat_limit_gets_429_with_retry_after_but_replays_and_others_do_not() {
     let adjust: fn(&mut settings::Settings) = |settings| settings.meetups.messages_per_minute = 3;
     let stack = Stack::start_with(e2e::StackOptions { adjust: Some(adjust), ..Default::default() }).await;
     let bob = stack.sign_up("bob").await;
@@ -381,6 +381,16 @@ async fn a_user_posting_past_the_chat_limit_gets_429_with_retry_after_and_others
     )
     .await;
     let path = format!("/v1/channels/{}", channel["id"].as_str().unwrap());
+    let keyed = || {
+        stack
+            .http
+            .post(format!("{}{path}", stack.command))
+            .bearer_auth(&stack.token)
+            .header("Idempotency-Key", "hello-once")
+            .json(&json!({ "body": "hello" }))
+            .send()
+    };
+    let first = expect(keyed().await.unwrap(), 201).await;
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for n in 0..5 {
@@ -396,6 +406,9 @@ async fn a_user_posting_past_the_chat_limit_gets_429_with_retry_after_and_others
     // A minute boundary may fall between the posts and refill the allowance once.
     assert!(statuses.iter().filter(|&&s| s == 429).count() >= 1, "{statuses:?}");
     assert!(retry_after.is_some_and(|seconds| (1..=60).contains(&seconds)), "{retry_after:?}");
+    // A replay of a message already posted posts nothing new: it is answered, not limited.
+    let replayed = expect(keyed().await.unwrap(), 201).await;
+    assert_eq!(replayed["id"], first["id"]);
     expect(call(&stack, Method::POST, &path, Some(&bob), Some(json!({ "body": "still here" }))).await, 201)
         .await;
 }

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::SubsecRound;
-use domain::meetups::{MessageBody, MessageCommand, MessageInfo, MessageRefusal};
+use domain::meetups::{Message, MessageBody, MessageCommand, MessageInfo, MessageRefusal};
 use eventlog::Metadata;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::channels::load;
 use crate::AppState;
-use crate::accepted::command_failed;
+use crate::accepted::{command_failed, database_failed};
 use crate::consistency::wait_until_projected;
 use crate::created::{mint, refused};
 
@@ -54,9 +54,14 @@ pub async fn post(
         return Err(ApiError::Forbidden("this private channel is for its members only".to_owned()));
     }
     let now = state.clock.now().trunc_subsecs(6);
-    crate::rate_limit::count_message(&state, &caller.user_id, now).await?;
     let new = mint(&headers, &caller.user_id, &format!("POST /v1/channels/{channel_id}"), &request)?;
     let id = new.id.to_string();
+    // A replay of a message already posted adds none, so it does not count against the limit.
+    let replay = new.keyed()
+        && eventlog::aggregate_exists::<Message>(&state.pool, &id).await.map_err(database_failed)?;
+    if !replay {
+        crate::rate_limit::count_message(&state, &caller.user_id, now).await?;
+    }
     let message = MessageInfo {
         channel_id,
         body,
