@@ -201,8 +201,12 @@ impl Follower {
                 }
                 metrics::counter!("projector_rebuilds_total").increment(1);
                 self.status.set_rebuilding(true);
-                let cleared = self.store.clear().await.map_err(|_| Stop::Restart)?;
-                tracing::info!(cleared, "cleared the old documents");
+                // No layout key: nothing was ever projected under this prefix (a clear deletes that key
+                // last), so there is nothing to clear, and no scan of a keyspace that others may fill.
+                if format.is_some() {
+                    let cleared = self.store.clear().await.map_err(|_| Stop::Restart)?;
+                    tracing::info!(cleared, "cleared the old documents");
+                }
                 let mark = [
                     Op::Set { key: relative::REBUILDING.to_owned(), value: "1".to_owned() },
                     Op::Set {

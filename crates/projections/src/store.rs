@@ -103,23 +103,26 @@ impl ProjectionStore {
         }
     }
 
-    /// Deletes every key under the prefix except the fencing token, for a forced rebuild.
+    /// Deletes every key under the prefix except the fencing token, for a forced rebuild. The layout
+    /// key goes last: while it stands, a clear cut short is done again at the next start.
     pub async fn clear(&self) -> Result<u64, Error> {
         use futures::StreamExt as _;
         let fence = self.keys.full(relative::FENCE);
+        let format = self.keys.full(relative::FORMAT);
         let pattern = format!("{}*", escape_glob(self.keys.prefix()));
         let mut deleted = 0;
         let mut pages = self.client.scan_buffered(pattern, Some(1000), None);
         let mut batch = Vec::new();
         while let Some(key) = pages.next().await {
             let key = key?;
-            if key.as_str() != Some(fence.as_str()) {
+            if key.as_str() != Some(fence.as_str()) && key.as_str() != Some(format.as_str()) {
                 batch.push(key);
             }
         }
         for chunk in batch.chunks(500) {
             deleted += self.client.unlink::<u64, _>(chunk.to_vec()).await?;
         }
+        deleted += self.client.unlink::<u64, _>(format).await?;
         Ok(deleted)
     }
 }

@@ -194,3 +194,31 @@ async fn projector_rebuild_throws_the_documents_away_and_rebuilds_the_same_ones_
     let board = stack.board("/v1/leaderboards/rebuilt").await;
     assert_eq!(Stack::ranking(&board)[0], ("last".to_owned(), 99));
 }
+
+#[tokio::test]
+async fn a_prefix_never_projected_is_not_cleared_but_one_whose_checkpoint_was_deleted_is() {
+    let stack = Stack::start_with(StackOptions { without_projector: true, ..Default::default() }).await;
+    stack.submit(serde_json::json!({ "game": "tetris", "player": "ada", "score": 1 })).await;
+    let pool = sqlx::PgPool::connect(&stack.database.url()).await.unwrap();
+    let head = EventLogReader::new(pool).head().await.unwrap();
+    let prefix = stack.settings.redis.key_prefix.clone();
+    let stray = format!("{prefix}stray");
+    let _: () = stack.redis.set(&stray, "not a projection's", None, None, false).await.unwrap();
+
+    // Nothing was ever projected here (no layout key): the projector starts without clearing.
+    let mut first = spawn_projector(&stack, &prefix);
+    caught_up(&stack.redis, &prefix, head).await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let kept: i64 = stack.redis.exists(&stray).await.unwrap();
+    assert_eq!(kept, 1, "a first projection cleared keys it never wrote");
+
+    // A deleted checkpoint under a projected prefix (what `projector rebuild` does) clears it first.
+    let _: i64 = stack.redis.del(format!("{prefix}projector:checkpoint")).await.unwrap();
+    let mut second = spawn_projector(&stack, &prefix);
+    caught_up(&stack.redis, &prefix, head).await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let kept: i64 = stack.redis.exists(&stray).await.unwrap();
+    assert_eq!(kept, 0, "the rebuild kept a key it should have cleared");
+}
