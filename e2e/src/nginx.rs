@@ -9,10 +9,15 @@ pub struct Nginx {
     /// Its base URL.
     pub url: String,
     child: Child,
-    _run_dir: PathBuf,
+    run_dir: PathBuf,
 }
 
 impl Nginx {
+    /// What its access log holds so far (written out at least once a second).
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.run_dir.join("nginx-access.log")).unwrap_or_default()
+    }
+
     /// Starts nginx in front of `query` and `command` (`host:port`), with `web/` as its root.
     pub async fn start(query: &str, command: &str) -> Self {
         Self::start_with_live(query, command, "127.0.0.1:9").await
@@ -52,7 +57,7 @@ impl Nginx {
             .spawn()
             .expect("start nginx (install it with `make deps`)");
         let url = format!("http://127.0.0.1:{port}");
-        let nginx = Self { url, child, _run_dir: run_dir };
+        let nginx = Self { url, child, run_dir };
         testkit::wait_until("nginx to listen", Duration::from_secs(10), || async {
             tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(|_| ())
         })
@@ -65,7 +70,7 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self._run_dir);
+        let _ = std::fs::remove_dir_all(&self.run_dir);
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -44,8 +44,8 @@ fn request_id_of(request: &Request) -> String {
     request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
 }
 
-/// One log line and one metric sample per request, labelled by route (not raw path) to keep the
-/// label set small; health checks log at DEBUG.
+/// One metric sample per request, labelled by route (not raw path) to keep the label set small, and
+/// one log line: at INFO, except health checks and reads that succeeded, which log at DEBUG.
 async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -66,7 +66,10 @@ async fn observe(request: Request, next: Next) -> Response {
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels[..2]).record(elapsed.as_secs_f64());
     let micros = elapsed.as_micros() as u64;
-    if matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics") {
+    // A read that succeeded is one of tens of thousands a second, and nginx's access log has it with
+    // its request id: its line here cost about a fifth of top-100 reads' throughput (35k → 44k req/s).
+    let routine_read = method == Method::GET && status < 400;
+    if routine_read || matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics") {
         tracing::debug!(%method, %route, status, micros, %request_id, "answered");
     } else {
         tracing::info!(%method, %route, status, micros, %request_id, "answered");

@@ -1,5 +1,6 @@
 use e2e::{Nginx, Stack};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 async fn stack_behind_nginx() -> (Stack, Nginx) {
     let stack = Stack::start().await;
@@ -62,6 +63,10 @@ async fn a_clients_request_id_is_passed_through_and_one_is_made_when_missing() {
     assert_eq!(body["requestId"], "abc-123");
     let response = stack.http.get(format!("{}/v1/leaderboards/nope", nginx.url)).send().await.unwrap();
     assert!(!response.headers()["x-request-id"].is_empty());
+    testkit::wait_until("the access log to name the request id", Duration::from_secs(5), || async {
+        nginx.access_log().contains("request_id=abc-123").then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
