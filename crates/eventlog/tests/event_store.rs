@@ -1,22 +1,13 @@
 //! Appending commands to a real Postgres.
 
-use domain::scores::{Game, GameCommand, GameEvent};
+use domain::scores::{GameCommand, GameEvent};
 use eventlog::{EventLogReader, EventStore, Metadata};
-use testkit::TestDatabase;
 
 mod common;
 
-async fn store() -> (TestDatabase, sqlx::PgPool, EventStore<Game>) {
-    let database = TestDatabase::create().await;
-    let pool = sqlx::PgPool::connect(&database.url()).await.unwrap();
-    eventlog::migrate(&pool).await.unwrap();
-    let store = EventStore::new(pool.clone());
-    (database, pool, store)
-}
-
 #[tokio::test]
 async fn creating_a_new_aggregate_appends_all_its_events_in_order_with_the_metadata() {
-    let (_database, pool, store) = store().await;
+    let (_database, pool, store) = common::game_store().await;
     let metadata = Metadata::from([("job_id".to_owned(), "j1".to_owned())]);
     store.create("tetris", GameCommand::StartScoring, &metadata).await.unwrap();
     let events = common::first_events(&EventLogReader::new(pool), 2).await;
@@ -29,7 +20,7 @@ async fn creating_a_new_aggregate_appends_all_its_events_in_order_with_the_metad
 
 #[tokio::test]
 async fn creating_an_aggregate_that_exists_decides_again_on_its_stored_state() {
-    let (_database, pool, store) = store().await;
+    let (_database, pool, store) = common::game_store().await;
     store.create("tetris", GameCommand::StartScoring, &Metadata::new()).await.unwrap();
     store.create("tetris", GameCommand::StartScoring, &Metadata::new()).await.unwrap();
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await.unwrap();
@@ -38,7 +29,7 @@ async fn creating_an_aggregate_that_exists_decides_again_on_its_stored_state() {
 
 #[tokio::test]
 async fn a_leader_that_steps_down_releases_the_lock_for_the_next_one() {
-    let (_database, pool, _store) = store().await;
+    let (_database, pool, _store) = common::game_store().await;
     let leadership = eventlog::Leadership::new(pool.clone(), "projector");
     let first = leadership.try_acquire().await.unwrap().expect("the first leader");
     assert!(leadership.try_acquire().await.unwrap().is_none(), "two leaders at once");
@@ -55,7 +46,7 @@ async fn a_leader_that_steps_down_releases_the_lock_for_the_next_one() {
 async fn new_aggregates_appended_together_exist_together_or_not_at_all() {
     use domain::scores::refresh::RefreshScope;
     use domain::scores::{LeaderboardRefresh, RefreshCommand};
-    let (_database, pool, games) = store().await;
+    let (_database, pool, games) = common::game_store().await;
     let refreshes: EventStore<LeaderboardRefresh> = EventStore::new(pool.clone());
     let refresh = |hash: &str| {
         RefreshCommand::Request(RefreshScope {

@@ -2,16 +2,9 @@
 
 use domain::scores::{Game, GameCommand, GameError, GameSettings, Operator};
 use eventlog::batch::{Batched, Expect};
-use eventlog::{BatchLimits, CommandBatcher, CommandError, EventStore, Metadata};
-use testkit::TestDatabase;
+use eventlog::{BatchLimits, CommandBatcher, CommandError, Metadata};
 
-async fn store() -> (TestDatabase, sqlx::PgPool, EventStore<Game>) {
-    let database = TestDatabase::create().await;
-    let pool = sqlx::PgPool::connect(&database.url()).await.unwrap();
-    eventlog::migrate(&pool).await.unwrap();
-    let store = EventStore::new(pool.clone());
-    (database, pool, store)
-}
+mod common;
 
 fn batched(id: &str, command: GameCommand, expect: Expect) -> Batched<Game> {
     Batched { id: id.to_owned(), command, metadata: Metadata::new(), expect }
@@ -31,7 +24,7 @@ async fn stored(pool: &sqlx::PgPool) -> Vec<(String, i64, String)> {
 
 #[tokio::test]
 async fn commands_on_many_aggregates_commit_in_one_transaction_each_with_its_own_outcome() {
-    let (_database, pool, games) = store().await;
+    let (_database, pool, games) = common::game_store().await;
     games.create("started", GameCommand::StartScoring, &Metadata::new()).await.unwrap();
     games
         .create("configured", GameCommand::Configure(GameSettings::default()), &Metadata::new())
@@ -66,7 +59,7 @@ async fn commands_on_many_aggregates_commit_in_one_transaction_each_with_its_own
 
 #[tokio::test]
 async fn a_batch_that_meets_an_existing_aggregate_runs_each_command_alone_with_the_same_outcomes() {
-    let (_database, pool, games) = store().await;
+    let (_database, pool, games) = common::game_store().await;
     games.create("taken", GameCommand::StartScoring, &Metadata::new()).await.unwrap();
 
     // `taken` is expected new but exists: the INSERT is refused, and each command decides again.
@@ -89,7 +82,7 @@ async fn a_batch_that_meets_an_existing_aggregate_runs_each_command_alone_with_t
 
 #[tokio::test]
 async fn a_second_command_on_the_same_aggregate_runs_after_the_batch_on_its_result() {
-    let (_database, pool, games) = store().await;
+    let (_database, pool, games) = common::game_store().await;
     let outcomes = games
         .execute_together(vec![
             batched("g", GameCommand::Configure(GameSettings::default()), Expect::New),
@@ -103,7 +96,7 @@ async fn a_second_command_on_the_same_aggregate_runs_after_the_batch_on_its_resu
 
 #[tokio::test]
 async fn concurrent_callers_of_a_batcher_share_commits_and_each_gets_its_outcome() {
-    let (_database, pool, games) = store().await;
+    let (_database, pool, games) = common::game_store().await;
     games.create("frozen", GameCommand::StartScoring, &Metadata::new()).await.unwrap();
     let batcher = CommandBatcher::start(games, BatchLimits { max_batch: 64, max_in_flight: 1 });
     let mut callers = tokio::task::JoinSet::new();

@@ -73,6 +73,14 @@ async fn caught_up(redis: &Client, prefix: &str, head: Checkpoint) {
     .await;
 }
 
+/// Runs a projector on `prefix` until it has projected the log up to `head`, then kills it.
+async fn project_to(stack: &Stack, prefix: &str, head: Checkpoint) {
+    let mut projector = spawn_projector(stack, prefix);
+    caught_up(&stack.redis, prefix, head).await;
+    projector.kill().unwrap();
+    projector.wait().unwrap();
+}
+
 /// Every document under `prefix`, by key without the prefix, with the fields that record when it was
 /// written (not what it says) removed.
 async fn documents(redis: &Client, prefix: &str) -> BTreeMap<String, Value> {
@@ -138,16 +146,10 @@ async fn a_projector_killed_mid_backlog_and_restarted_ends_exactly_where_a_clean
     let at_kill = checkpoint(&stack.redis, &crashed).await.unwrap();
     assert!(at_kill < head, "the projector finished before it was killed; nothing was tested");
 
-    let mut second = spawn_projector(&stack, &crashed);
-    caught_up(&stack.redis, &crashed, head).await;
-    second.kill().unwrap();
-    second.wait().unwrap();
+    project_to(&stack, &crashed, head).await;
 
     let clean = testkit::unique_prefix();
-    let mut rebuild = spawn_projector(&stack, &clean);
-    caught_up(&stack.redis, &clean, head).await;
-    rebuild.kill().unwrap();
-    rebuild.wait().unwrap();
+    project_to(&stack, &clean, head).await;
 
     let after_crash = documents(&stack.redis, &crashed).await;
     let rebuilt = documents(&stack.redis, &clean).await;
@@ -206,19 +208,13 @@ async fn a_prefix_never_projected_is_not_cleared_but_one_whose_checkpoint_was_de
     let _: () = stack.redis.set(&stray, "not a projection's", None, None, false).await.unwrap();
 
     // Nothing was ever projected here (no layout key): the projector starts without clearing.
-    let mut first = spawn_projector(&stack, &prefix);
-    caught_up(&stack.redis, &prefix, head).await;
-    first.kill().unwrap();
-    first.wait().unwrap();
+    project_to(&stack, &prefix, head).await;
     let kept: i64 = stack.redis.exists(&stray).await.unwrap();
     assert_eq!(kept, 1, "a first projection cleared keys it never wrote");
 
     // A deleted checkpoint under a projected prefix (what `projector rebuild` does) clears it first.
     let _: i64 = stack.redis.del(format!("{prefix}projector:checkpoint")).await.unwrap();
-    let mut second = spawn_projector(&stack, &prefix);
-    caught_up(&stack.redis, &prefix, head).await;
-    second.kill().unwrap();
-    second.wait().unwrap();
+    project_to(&stack, &prefix, head).await;
     let kept: i64 = stack.redis.exists(&stray).await.unwrap();
     assert_eq!(kept, 0, "the rebuild kept a key it should have cleared");
 }

@@ -1,8 +1,11 @@
 //! What the event log's tests share.
+#![allow(dead_code)] // each test binary uses its own share of these
 
 use std::time::Duration;
 
-use eventlog::{Checkpoint, EventLogReader, LoggedEvent};
+use domain::scores::Game;
+use eventlog::{Checkpoint, EventLogReader, EventStore, LoggedEvent};
+use testkit::TestDatabase;
 
 /// The first `count` events of the log, once all are readable. A reader sees only transactions older
 /// than the oldest one still open anywhere on the server, and tests running beside this one keep
@@ -13,4 +16,13 @@ pub async fn first_events(reader: &EventLogReader, count: usize) -> Vec<LoggedEv
         (events.len() == count).then_some(events)
     })
     .await
+}
+
+/// A database of its own, migrated, with a pool on it and the games' event store.
+pub async fn game_store() -> (TestDatabase, sqlx::PgPool, EventStore<Game>) {
+    let database = TestDatabase::create().await;
+    let pool = sqlx::PgPool::connect(&database.url()).await.unwrap();
+    eventlog::migrate(&pool).await.unwrap();
+    let store = EventStore::new(pool.clone());
+    (database, pool, store)
 }
