@@ -201,9 +201,10 @@ impl Follower {
                 }
                 metrics::counter!("projector_rebuilds_total").increment(1);
                 self.status.set_rebuilding(true);
-                // No layout key: nothing was ever projected under this prefix (a clear deletes that key
-                // last), so there is nothing to clear, and no scan of a keyspace that others may fill.
-                if format.is_some() {
+                // Neither a checkpoint nor a layout key: nothing was ever projected under this prefix (a
+                // clear deletes the layout key last), so nothing to clear, and no scan of a keyspace
+                // that others may fill. A checkpoint without a layout key is an old layout: cleared.
+                if checkpoint.is_some() || format.is_some() {
                     let cleared = self.store.clear().await.map_err(|_| Stop::Restart)?;
                     tracing::info!(cleared, "cleared the old documents");
                 }
