@@ -14,6 +14,11 @@ for db in $stale; do
   psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" postgres >/dev/null || true
 done
 
+# Redis keys of earlier test runs: each test writes under a key prefix of its own (`t<uuid>:`) and
+# leaves it there; millions of them slow every scan of the shared keyspace.
+redis-cli -h 127.0.0.1 --scan --pattern 't*' 2>/dev/null | grep -E '^t[0-9a-f]{32}:' |
+  xargs -r -n 1000 redis-cli -h 127.0.0.1 unlink >/dev/null 2>&1 || true
+
 say "checking formatting"
 cargo fmt --all -- --check
 
