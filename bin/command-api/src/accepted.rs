@@ -68,6 +68,15 @@ impl NewJob {
         self.metadata.contains_key("idempotency_key")
     }
 
+    /// Whether this request replays one already committed: keyed, and its aggregate `A` exists. A
+    /// fresh id is never looked up.
+    pub async fn replays<A: cqrs_es::Aggregate>(&self, pool: &sqlx::PgPool) -> Result<bool, ApiError> {
+        if !self.keyed() {
+            return Ok(false);
+        }
+        eventlog::aggregate_exists::<A>(pool, &self.id.to_string()).await.map_err(database_failed)
+    }
+
     /// Maps the outcome of the job's command: committed, or already accepted under the same key (same
     /// request → the same job; a different request → 422).
     pub fn settle<E>(

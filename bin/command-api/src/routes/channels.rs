@@ -68,8 +68,7 @@ pub async fn create(
         return Err(ApiError::Invalid(vec![]));
     };
     // A replay of a created channel keeps the name the channel has now, whatever it was called then.
-    let replay = new.keyed()
-        && eventlog::aggregate_exists::<Channel>(&state.pool, &id).await.map_err(database_failed)?;
+    let replay = new.replays::<Channel>(&state.pool).await?;
     if !replay {
         claim_name(&state, &id, &name).await?;
     }

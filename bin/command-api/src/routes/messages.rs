@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::channels::load;
 use crate::AppState;
-use crate::accepted::{command_failed, database_failed};
+use crate::accepted::command_failed;
 use crate::consistency::wait_until_projected;
 use crate::created::{mint, refused};
 
@@ -57,8 +57,7 @@ pub async fn post(
     let new = mint(&headers, &caller.user_id, &format!("POST /v1/channels/{channel_id}"), &request)?;
     let id = new.id.to_string();
     // A replay of a message already posted adds none, so it does not count against the limit.
-    let replay = new.keyed()
-        && eventlog::aggregate_exists::<Message>(&state.pool, &id).await.map_err(database_failed)?;
+    let replay = new.replays::<Message>(&state.pool).await?;
     if !replay {
         crate::rate_limit::count_message(&state, &caller.user_id, now).await?;
     }
