@@ -58,8 +58,8 @@ where
         for ((index, _), outcome) in together.iter().zip(together_outcomes) {
             outcomes[*index] = Some(outcome);
         }
-        for (index, batched) in later {
-            outcomes[index] = Some(self.alone(batched).await);
+        for (index, batched) in &later {
+            outcomes[*index] = Some(self.alone(batched).await);
         }
         outcomes.into_iter().map(|outcome| outcome.unwrap_or(Err(CommandError::Conflict))).collect()
     }
@@ -89,7 +89,7 @@ where
                 // Another command appended to one of them first: each decides again on what is stored.
                 let mut again = Vec::with_capacity(commands.len());
                 for batched in commands {
-                    again.push(self.alone(batched.clone_command()).await);
+                    again.push(self.alone(batched).await);
                 }
                 again
             }
@@ -104,10 +104,11 @@ where
         }
     }
 
-    async fn alone(&self, batched: Batched<A>) -> Outcome<A> {
+    async fn alone(&self, batched: &Batched<A>) -> Outcome<A> {
+        let command = batched.command.clone();
         match batched.expect {
-            Expect::New => self.create(&batched.id, batched.command, &batched.metadata).await,
-            Expect::Existing => self.execute(&batched.id, batched.command, &batched.metadata).await,
+            Expect::New => self.create(&batched.id, command, &batched.metadata).await,
+            Expect::Existing => self.execute(&batched.id, command, &batched.metadata).await,
         }
     }
 
@@ -133,20 +134,6 @@ where
             *version = sequence;
         }
         Ok(aggregates)
-    }
-}
-
-impl<A: Aggregate> Batched<A>
-where
-    A::Command: Clone,
-{
-    fn clone_command(&self) -> Self {
-        Self {
-            id: self.id.clone(),
-            command: self.command.clone(),
-            metadata: self.metadata.clone(),
-            expect: self.expect,
-        }
     }
 }
 
