@@ -150,7 +150,7 @@ impl Follower {
             let full = batch.len() as i64 == self.batch_size;
             let games = &mut games;
             let (applied, next) =
-                tokio::join!(self.store.apply(fence, Some(checkpoint), last, now, &ops), async {
+                tokio::join!(self.store.apply(fence, Some(checkpoint), last, now, ops), async {
                     if !full {
                         return None;
                     }
@@ -208,14 +208,14 @@ impl Follower {
                     let cleared = self.store.clear().await.map_err(|_| Stop::Restart)?;
                     tracing::info!(cleared, "cleared the old documents");
                 }
-                let mark = [
+                let mark = vec![
                     Op::Set { key: relative::REBUILDING.to_owned(), value: "1".to_owned() },
                     Op::Set {
                         key: relative::FORMAT.to_owned(),
                         value: projections::store::FORMAT.to_owned(),
                     },
                 ];
-                match self.store.apply(fence, None, Checkpoint::START, self.clock.now(), &mark).await {
+                match self.store.apply(fence, None, Checkpoint::START, self.clock.now(), mark).await {
                     Ok(()) => Ok(Checkpoint::START),
                     Err(ApplyError::Fenced) => Err(Stop::Deposed),
                     Err(_) => Err(Stop::Restart),
@@ -232,8 +232,8 @@ impl Follower {
     async fn finish_rebuild(&self, fence: i64, checkpoint: Checkpoint) -> Result<(), ApplyError> {
         let rebuilding: i64 = self.redis.exists(self.store.keys().rebuilding()).await?;
         if rebuilding == 1 {
-            let done = [Op::Del { key: relative::REBUILDING.to_owned() }];
-            self.store.apply(fence, Some(checkpoint), checkpoint, self.clock.now(), &done).await?;
+            let done = vec![Op::Del { key: relative::REBUILDING.to_owned() }];
+            self.store.apply(fence, Some(checkpoint), checkpoint, self.clock.now(), done).await?;
             tracing::info!("rebuild finished");
         }
         self.status.set_rebuilding(false);

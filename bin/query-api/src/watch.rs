@@ -1,5 +1,5 @@
-//! Job update notifications: the projector publishes a job's id whenever its document changes, and a
-//! long poll waits for its id instead of polling Redis.
+//! Job update notifications: the projector publishes, once per batch, the ids of the jobs whose documents
+//! changed (separated by spaces), and a long poll waits for its id instead of polling Redis.
 
 use std::time::Duration;
 
@@ -38,7 +38,7 @@ impl Watch {
         let wait = async {
             loop {
                 match self.receiver.recv().await {
-                    Ok(Some(id)) if id == self.id => return,
+                    Ok(Some(ids)) if ids.split(' ').any(|id| id == self.id) => return,
                     // Announcements were lost upstream: this job's may be among them.
                     Ok(None) => return,
                     Ok(Some(_)) => continue,

@@ -57,28 +57,124 @@ end
 -- How many entries a board's stored document shows.
 local TOP = 100
 
--- `new_member` is the batch's entry's member, computed by the projector; only a sum, whose total is
--- known here alone, needs its member computed here. Returns whether the top entries changed (an entry
--- left them or entered them), which is only looked into while the batch has not already changed them.
-local function apply_score(prefix, board, player, score, micros, at, operator, order, new_member, changed)
-  local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
-  local stored = redis.call('HGET', entries, player)
-  local left_top = false
-  if stored then
-    local kept_score, kept_micros, kept_at, kept_member = parse_entry(stored)
-    if operator == 'sum' then
-      score = integer_text(tonumber(kept_score) + tonumber(score))
-      if tonumber(kept_micros) > tonumber(micros) then micros, at = kept_micros, kept_at end
-      new_member = member(micros, player)
-    elseif not wins(score, micros, kept_score, kept_micros, operator, order) then
-      return changed
-    end
-    left_top = changed or (redis.call('ZRANK', ranking, kept_member) or TOP) < TOP
-    redis.call('ZREM', ranking, kept_member)
+-- Redis commands take their variadic arguments in chunks: Lua's `unpack` has a stack of about 8,000.
+local CHUNK = 1000
+
+-- Sends `command key` with `values`, `step` values per item, at most CHUNK items per call.
+local function call_chunked(command, target, values, step)
+  local per = CHUNK * step
+  for from = 1, #values, per do
+    redis.call(command, target, unpack(values, from, math.min(from + per - 1, #values)))
   end
-  redis.call('ZADD', ranking, rank_score(score, order), new_member)
-  redis.call('HSET', entries, player, score .. '|' .. micros .. '|' .. at .. '|' .. new_member)
-  return changed or left_top or redis.call('ZRANK', ranking, new_member) < TOP
+end
+
+local function hmget_chunked(target, fields)
+  local values = {}
+  for from = 1, #fields, CHUNK do
+    local part = redis.call('HMGET', target, unpack(fields, from, math.min(from + CHUNK - 1, #fields)))
+    for j = 1, #part do values[#values + 1] = part[j] end
+  end
+  return values
+end
+
+-- Whether an entry of rank score `rank` stands among the top entries of a board whose 100th entry has
+-- rank score `threshold` (`nil`: fewer than 100 entries). `nil` when it ties the 100th's score: then
+-- only its rank can tell.
+local function within_top(threshold, rank)
+  if threshold == nil then return true end
+  local n = tonumber(rank)
+  if n < threshold then return true elseif n > threshold then return false end
+  return nil
+end
+
+-- A batch's board entry, as `ENTRIES` lists it from `args[base]` on: player, score, micros, achievedAt
+-- and ranking member. Read once per batch, whichever boards take it.
+local function batch_entry(memo, args, base)
+  local entry = memo[base]
+  if entry == nil then
+    entry = { args[base + 1], args[base + 2], args[base + 3], args[base + 4] }
+    memo[base] = entry
+  end
+  return entry
+end
+
+local function entry_text(entry)
+  return entry[1] .. '|' .. entry[2] .. '|' .. entry[3] .. '|' .. entry[4]
+end
+
+-- Combines the entries a board takes (`count` numbers into the batch's `ENTRIES`, which start at
+-- `args[pool]`, from `args[first]` on) with what the board stores, under the operator: one HMGET, ZREM,
+-- ZADD and HSET per board (and chunk), not one call per entry, since each call from Lua costs more than
+-- the work it asks for. A player named twice is combined in order. The member is computed by the
+-- projector; only a sum, whose total is known here alone, gets its member computed here. Returns
+-- whether the top entries changed (one left or entered them), looked into only while `changed` is false.
+local function apply_board(prefix, board, operator, order, args, first, count, pool, memo, changed)
+  local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
+  local players, bases = {}, {}
+  for j = 1, count do
+    local base = pool + (tonumber(args[first + j - 1]) - 1) * 5
+    bases[j], players[j] = base, args[base]
+  end
+  local stored = hmget_chunked(entries, players)
+  local kept, before, touched = {}, {}, {}
+  for j = 1, count do
+    local player = players[j]
+    local new = batch_entry(memo, args, bases[j])
+    local entry = kept[player]
+    if entry == nil and stored[j] then
+      entry = { parse_entry(stored[j]) }
+      kept[player], before[player] = entry, entry
+    end
+    local won = true
+    if entry then
+      if operator == 'sum' then
+        local micros, when = new[2], new[3]
+        if tonumber(entry[2]) > tonumber(micros) then micros, when = entry[2], entry[3] end
+        new = { integer_text(tonumber(entry[1]) + tonumber(new[1])), micros, when, member(micros, player) }
+      else
+        won = wins(new[1], new[2], entry[1], entry[2], operator, order)
+      end
+    end
+    if won then
+      if not touched[player] then touched[player] = true; touched[#touched + 1] = player end
+      kept[player] = new
+    end
+  end
+  if #touched == 0 then return changed end
+  local threshold = nil
+  if not changed then
+    local last = redis.call('ZRANGE', ranking, TOP - 1, TOP - 1, 'WITHSCORES')
+    if #last > 0 then threshold = tonumber(last[2]) end
+  end
+  local removed, added, written, ties = {}, {}, {}, {}
+  for _, player in ipairs(touched) do
+    local old, new = before[player], kept[player]
+    if new[order] == nil then new[order] = rank_score(new[1], order) end
+    local rank = new[order]
+    if old then
+      removed[#removed + 1] = old[4]
+      if not changed then
+        local inside = within_top(threshold, rank_score(old[1], order))
+        if inside == nil then inside = (redis.call('ZRANK', ranking, old[4]) or TOP) < TOP end
+        changed = inside
+      end
+    end
+    if new.text == nil then new.text = entry_text(new) end
+    added[#added + 1], added[#added + 2] = rank, new[4]
+    written[#written + 1], written[#written + 2] = player, new.text
+    if not changed then
+      local inside = within_top(threshold, rank)
+      if inside == nil then ties[#ties + 1] = new[4] else changed = inside end
+    end
+  end
+  if #removed > 0 then call_chunked('ZREM', ranking, removed, 1) end
+  call_chunked('ZADD', ranking, added, 2)
+  call_chunked('HSET', entries, written, 2)
+  for _, tied in ipairs(ties) do
+    if changed then break end
+    changed = redis.call('ZRANK', ranking, tied) < TOP
+  end
+  return changed
 end
 
 -- A board document ends with a tail of fixed width: `<total>,"nextCursor":<cursor>` and spaces, then
@@ -190,7 +286,6 @@ end
 
 local function job_fields(prefix, id, patch)
   patch_document(key(prefix, 'jobfields:' .. id), key(prefix, 'job:' .. id), JOB_FIELDS, patch)
-  redis.call('PUBLISH', key(prefix, 'jobs:updates'), id)
 end
 
 local function split_commas(text)
@@ -221,9 +316,21 @@ local function with_set(document, head, set, field)
   end
 end
 
-local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, JOB = 2, SCORE = 8, RENDER = 7, REFRESH = 3,
+-- How many arguments follow each operation's name; ENTRIES, BOARD and JOBS carry a count and that many
+-- groups of arguments.
+local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, RENDER = 7, REFRESH = 3,
   JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, INDEX = 2, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
   ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4, INCR = 4 }
+
+local GROUP = { ENTRIES = { counted = 1, width = 5 }, BOARD = { counted = 4, width = 1 }, JOBS = { counted = 1, width = 2 } }
+
+local function arity_at(args, i)
+  local group = GROUP[args[i]]
+  if group == nil then return ARITY[args[i]] end
+  local count = tonumber(args[i + group.counted] or '')
+  if count == nil then return nil end
+  return group.counted + count * group.width
+end
 
 local function apply(keys, args)
   local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
@@ -234,16 +341,26 @@ local function apply(keys, args)
   if stored ~= expected then
     return redis.error_reply('MOVED_ON the checkpoint is ' .. stored)
   end
-  local i = 6
+  local i, pooled = 6, 0
   while i <= #args do
-    local arity = ARITY[args[i]]
+    local arity = arity_at(args, i)
     if arity == nil or i + arity > #args then
       return redis.error_reply('BADOP at argument ' .. i)
+    end
+    if args[i] == 'ENTRIES' then
+      pooled = tonumber(args[i + 1])
+    elseif args[i] == 'BOARD' then
+      for j = i + 5, i + arity do
+        local number = tonumber(args[j])
+        if number == nil or number < 1 or number > pooled then
+          return redis.error_reply('BADOP no entry ' .. args[j] .. ' at argument ' .. j)
+        end
+      end
     end
     i = i + arity + 1
   end
   i = 6
-  local top_changed = {}
+  local top_changed, announced, pool, memo = {}, {}, nil, {}
   while i <= #args do
     local op = args[i]
     if op == 'SET' then
@@ -261,13 +378,22 @@ local function apply(keys, args)
       redis.call('DEL', key(prefix, args[i + 1]))
     elseif op == 'HSET' then
       redis.call('HSET', key(prefix, args[i + 1]), args[i + 2], args[i + 3])
-    elseif op == 'JOB' then
-      redis.call('SET', key(prefix, 'job:' .. args[i + 1]), args[i + 2])
-      redis.call('PUBLISH', key(prefix, 'jobs:updates'), args[i + 1])
-    elseif op == 'SCORE' then
+    elseif op == 'JOBS' then
+      local count, documents = tonumber(args[i + 1]), {}
+      for j = 1, count do
+        local id = args[i + 2 * j]
+        documents[#documents + 1], documents[#documents + 2] = key(prefix, 'job:' .. id), args[i + 2 * j + 1]
+        announced[#announced + 1] = id
+      end
+      for from = 1, #documents, 2 * CHUNK do
+        redis.call('MSET', unpack(documents, from, math.min(from + 2 * CHUNK - 1, #documents)))
+      end
+    elseif op == 'ENTRIES' then
+      pool = i + 2
+    elseif op == 'BOARD' then
       local board = args[i + 1]
-      top_changed[board] = apply_score(prefix, board, args[i + 2], args[i + 3], args[i + 4], args[i + 5],
-        args[i + 6], args[i + 7], args[i + 8], top_changed[board] or false)
+      top_changed[board] = apply_board(prefix, board, args[i + 2], args[i + 3], args, i + 5, tonumber(args[i + 4]),
+        pool, memo, top_changed[board] or false)
     elseif op == 'RENDER' then
       -- A batch renders a board again only when its top entries changed; otherwise its total moves.
       if top_changed[args[i + 1]] or not retotal(prefix, args[i + 1]) then
@@ -278,6 +404,7 @@ local function apply(keys, args)
       refresh(prefix, args[i + 1], args[i + 2], args[i + 3], now)
     elseif op == 'JOBFIELDS' then
       job_fields(prefix, args[i + 1], args[i + 2])
+      announced[#announced + 1] = args[i + 1]
     elseif op == 'ENQUEUE' then
       enqueue(prefix, args[i + 1])
     elseif op == 'DELAY' then
@@ -310,7 +437,11 @@ local function apply(keys, args)
       redis.call('ZADD', key(prefix, 'jobs:of:' .. args[i + 1]), 0, args[i + 2])
       redis.call('ZADD', key(prefix, 'jobs:all'), 0, args[i + 2])
     end
-    i = i + ARITY[op] + 1
+    i = i + arity_at(args, i) + 1
+  end
+  -- One announcement per batch: the ids of the jobs whose documents changed, separated by spaces.
+  if #announced > 0 then
+    redis.call('PUBLISH', key(prefix, 'jobs:updates'), table.concat(announced, ' '))
   end
   redis.call('SET', key(prefix, 'projector:checkpoint'), checkpoint)
   return 'OK'

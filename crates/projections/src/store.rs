@@ -79,7 +79,7 @@ impl ProjectionStore {
         from: Option<Checkpoint>,
         to: Checkpoint,
         now: DateTime<Utc>,
-        ops: &[Op],
+        ops: Vec<Op>,
     ) -> Result<(), ApplyError> {
         // Ten arguments cover most operations; growing a vector of a million strings copies it.
         let mut args = Vec::with_capacity(5 + ops.len() * 10);
@@ -90,9 +90,7 @@ impl ProjectionStore {
             to.to_string(),
             timestamp(now),
         ]);
-        for op in ops {
-            op.encode(&mut args);
-        }
+        crate::plan::encode_batch(ops, &mut args);
         let applied: Result<String, Error> =
             self.client.fcall("reprise_apply_v1", Vec::<String>::new(), args).await;
         match applied {

@@ -36,7 +36,7 @@ impl Fixture {
         let ops = plan_batch(events, &mut GameBook::new(), at(0)).unwrap();
         let from = (self.applied > 0).then_some(checkpoint(self.applied));
         self.applied += 1;
-        self.store.apply(1, from, checkpoint(self.applied), at(0), &ops).await.unwrap();
+        self.store.apply(1, from, checkpoint(self.applied), at(0), ops).await.unwrap();
     }
 
     fn queue(&self, worker: &str) -> WorkQueue {

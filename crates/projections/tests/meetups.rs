@@ -66,7 +66,7 @@ async fn apply(events: &[LoggedEvent]) -> (Client, Keys) {
     store.load_library().await.unwrap();
     assert!(store.claim_fence(1).await.unwrap());
     let ops = plan_batch(events, &mut GameBook::new(), at(T0)).unwrap();
-    store.apply(1, None, Checkpoint { transaction_id: 1, position: 1 }, at(T0), &ops).await.unwrap();
+    store.apply(1, None, Checkpoint { transaction_id: 1, position: 1 }, at(T0), ops).await.unwrap();
     (redis, keys)
 }
 

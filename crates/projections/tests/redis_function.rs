@@ -32,13 +32,18 @@ fn at(n: i64) -> Checkpoint {
 }
 
 fn score(player: &str, score: i64, micros: i64, operator: Operator, order: SortOrder) -> Op {
-    Op::Score {
-        board: "g:all:all:~".into(),
-        player: player.into(),
-        entry: Entry { score, achieved_micros: micros, achieved_at: format!("t{micros}") },
-        operator,
-        order,
-    }
+    scores(operator, order, &[(player, score, micros)])
+}
+
+/// One board operation carrying several players' entries, as a batch's plan groups them.
+fn scores(operator: Operator, order: SortOrder, entries: &[(&str, i64, i64)]) -> Op {
+    let entries = entries
+        .iter()
+        .map(|&(player, score, micros)| {
+            (player.to_owned(), Entry { score, achieved_micros: micros, achieved_at: format!("t{micros}") })
+        })
+        .collect();
+    Op::Board { board: "g:all:all:~".into(), operator, order, entries }
 }
 
 fn render() -> Op {
@@ -70,7 +75,7 @@ async fn equal_scores_rank_the_earlier_achievement_first_whatever_the_player_nam
         score("top", 101, 999, Operator::Best, SortOrder::Desc),
         render(),
     ];
-    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    store.apply(1, None, at(1), now(), ops).await.unwrap();
     let players: Vec<String> = ranking(&document(&redis, &keys).await).into_iter().map(|(p, _)| p).collect();
     assert_eq!(players, ["top", "zzz", "mmm", "aaa"]);
 }
@@ -87,7 +92,7 @@ async fn scores_at_the_edges_of_two_to_the_53_keep_every_digit_and_their_order()
         score("zero", 0, 1, Operator::Best, SortOrder::Desc),
         render(),
     ];
-    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    store.apply(1, None, at(1), now(), ops).await.unwrap();
     assert_eq!(
         ranking(&document(&redis, &keys).await),
         [
@@ -109,7 +114,7 @@ async fn an_ascending_board_puts_the_lowest_score_on_top() {
         score("mid", 10, 1, Operator::Best, SortOrder::Asc),
         render(),
     ];
-    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    store.apply(1, None, at(1), now(), ops).await.unwrap();
     assert_eq!(
         ranking(&document(&redis, &keys).await),
         [("fast".into(), -5), ("mid".into(), 10), ("slow".into(), 90)]
@@ -124,14 +129,14 @@ async fn operators_combine_with_what_earlier_batches_stored() {
         score("sum", 50, 1, Operator::Sum, SortOrder::Desc),
         score("latest", 50, 5, Operator::Latest, SortOrder::Desc),
     ];
-    store.apply(1, None, at(1), now(), &first).await.unwrap();
+    store.apply(1, None, at(1), now(), first).await.unwrap();
     let second = vec![
         score("best", 40, 2, Operator::Best, SortOrder::Desc),
         score("sum", 40, 2, Operator::Sum, SortOrder::Desc),
         score("latest", 10, 4, Operator::Latest, SortOrder::Desc),
         render(),
     ];
-    store.apply(1, Some(at(1)), at(2), now(), &second).await.unwrap();
+    store.apply(1, Some(at(1)), at(2), now(), second).await.unwrap();
     let mut scores = ranking(&document(&redis, &keys).await);
     scores.sort();
     assert_eq!(scores, [("best".into(), 50), ("latest".into(), 50), ("sum".into(), 90)]);
@@ -141,8 +146,8 @@ async fn operators_combine_with_what_earlier_batches_stored() {
 async fn a_batch_resent_after_it_applied_changes_nothing() {
     let (store, redis, keys) = store().await;
     let ops = vec![score("ada", 7, 1, Operator::Sum, SortOrder::Desc), render()];
-    store.apply(1, None, at(1), now(), &ops).await.unwrap();
-    let resent = store.apply(1, None, at(1), now(), &ops).await;
+    store.apply(1, None, at(1), now(), ops.clone()).await.unwrap();
+    let resent = store.apply(1, None, at(1), now(), ops.to_vec()).await;
     assert!(matches!(resent, Err(ApplyError::CheckpointMoved)), "{resent:?}");
     assert_eq!(ranking(&document(&redis, &keys).await), [("ada".into(), 7)]);
 }
@@ -152,7 +157,7 @@ async fn a_deposed_projector_cannot_write() {
     let (store, redis, keys) = store().await;
     assert!(store.claim_fence(2).await.unwrap());
     assert!(!store.claim_fence(1).await.unwrap(), "a smaller token took the fence back");
-    let stale = store.apply(1, None, at(1), now(), &[render()]).await;
+    let stale = store.apply(1, None, at(1), now(), vec![render()]).await;
     assert!(matches!(stale, Err(ApplyError::Fenced)), "{stale:?}");
     let exists: i64 = redis.exists(keys.checkpoint()).await.unwrap();
     assert_eq!(exists, 0);
@@ -164,7 +169,7 @@ async fn a_board_of_more_than_a_hundred_players_stores_the_top_hundred_and_a_cur
     let mut ops: Vec<Op> =
         (0..150).map(|n| score(&format!("p{n}"), n, 1, Operator::Best, SortOrder::Desc)).collect();
     ops.push(render());
-    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    store.apply(1, None, at(1), now(), ops).await.unwrap();
     let document = document(&redis, &keys).await;
     assert_eq!(document.entries.len(), 100);
     assert_eq!(document.total, 150);
@@ -180,7 +185,7 @@ async fn the_member_the_query_side_computes_is_the_one_the_function_stored() {
         score("ada", -42, 7, Operator::Best, SortOrder::Asc),
         score("bob", 9, 3, Operator::Best, SortOrder::Asc),
     ];
-    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    store.apply(1, None, at(1), now(), ops).await.unwrap();
     let member = projections::boards::ranking_member(3, "bob");
     let rank: Option<i64> = redis.zrank(keys.board_ranking("g:all:all:~"), member, false).await.unwrap();
     assert_eq!(rank, Some(1));
@@ -193,19 +198,19 @@ async fn a_board_is_rendered_again_only_when_its_top_hundred_changed_and_its_tot
     let best = |player: &str, points: i64| score(player, points, 1, Operator::Best, SortOrder::Desc);
     let mut ops: Vec<Op> = (0..100).map(|n| best(&format!("p{n}"), 1_000 + n)).collect();
     ops.push(render());
-    store.apply(1, None, at(1), now(), &ops).await.unwrap();
+    store.apply(1, None, at(1), now(), ops).await.unwrap();
     let first = document(&redis, &keys).await;
     assert_eq!((first.entries.len(), first.total, first.next_cursor.as_deref()), (100, 100, None));
 
     // A player below the top joins: the entries stand, the total and the cursor move.
-    store.apply(1, Some(at(1)), at(2), later(1), &[best("low", 1), render()]).await.unwrap();
+    store.apply(1, Some(at(1)), at(2), later(1), vec![best("low", 1), render()]).await.unwrap();
     let below = document(&redis, &keys).await;
     assert_eq!(below.entries, first.entries);
     assert_eq!(below.generated_at, first.generated_at, "the entries were not rendered again");
     assert_eq!((below.total, below.next_cursor.as_deref()), (101, Some("r100")));
 
     // A player enters the top: rendered again.
-    store.apply(1, Some(at(2)), at(3), later(2), &[best("star", 5_000), render()]).await.unwrap();
+    store.apply(1, Some(at(2)), at(3), later(2), vec![best("star", 5_000), render()]).await.unwrap();
     let entered = document(&redis, &keys).await;
     assert_eq!(entered.entries[0].player, "star");
     assert_ne!(entered.generated_at, first.generated_at);
@@ -213,8 +218,108 @@ async fn a_board_is_rendered_again_only_when_its_top_hundred_changed_and_its_tot
 
     // A top player's later, lower score under `latest` drops them out of the top: rendered again.
     let latest = score("star", 0, 2, Operator::Latest, SortOrder::Desc);
-    store.apply(1, Some(at(3)), at(4), later(3), &[latest, render()]).await.unwrap();
+    store.apply(1, Some(at(3)), at(4), later(3), vec![latest, render()]).await.unwrap();
     let left = document(&redis, &keys).await;
     assert!(left.entries.iter().all(|entry| entry.player != "star"), "star left the top hundred");
     assert_eq!(left.entries.len(), 100);
+}
+
+#[tokio::test]
+async fn a_player_named_twice_in_one_board_update_is_combined_in_order_with_what_was_stored() {
+    let (store, redis, keys) = store().await;
+    let first = vec![score("ada", 50, 1, Operator::Sum, SortOrder::Desc)];
+    store.apply(1, None, at(1), now(), first).await.unwrap();
+    let twice = scores(Operator::Sum, SortOrder::Desc, &[("ada", 10, 2), ("bob", 1, 2), ("ada", 5, 3)]);
+    store.apply(1, Some(at(1)), at(2), now(), vec![twice, render()]).await.unwrap();
+    assert_eq!(ranking(&document(&redis, &keys).await), [("ada".into(), 65), ("bob".into(), 1)]);
+    let member: Option<i64> = redis
+        .zrank(keys.board_ranking("g:all:all:~"), projections::boards::ranking_member(3, "ada"), false)
+        .await
+        .unwrap();
+    assert_eq!(member, Some(0), "the sum carries the latest achievement's member, and only that one");
+    let members: i64 = redis.zcard(keys.board_ranking("g:all:all:~")).await.unwrap();
+    assert_eq!(members, 2);
+}
+
+#[tokio::test]
+async fn thousands_of_players_in_one_board_update_are_written_in_chunks() {
+    let (store, redis, keys) = store().await;
+    let players: Vec<String> = (0..2_500).map(|n| format!("p{n}")).collect();
+    let entries = |offset: i64| -> Vec<(&str, i64, i64)> {
+        players.iter().enumerate().map(|(n, p)| (p.as_str(), n as i64 + offset, 1)).collect()
+    };
+    let first = scores(Operator::Best, SortOrder::Desc, &entries(0));
+    store.apply(1, None, at(1), now(), vec![first, render()]).await.unwrap();
+    let better = scores(Operator::Best, SortOrder::Desc, &entries(10_000));
+    store.apply(1, Some(at(1)), at(2), now(), vec![better, render()]).await.unwrap();
+    let document = document(&redis, &keys).await;
+    assert_eq!(document.total, 2_500);
+    assert_eq!((document.entries[0].player.as_str(), document.entries[0].score), ("p2499", 12_499));
+    let stored: i64 = redis.hlen(keys.board_entries("g:all:all:~")).await.unwrap();
+    assert_eq!(stored, 2_500);
+}
+
+#[tokio::test]
+async fn an_entry_tying_the_hundredth_score_renders_again_only_when_its_earlier_achievement_ranks_it_inside()
+{
+    let (store, redis, keys) = store().await;
+    let later = |seconds: i64| now() + chrono::Duration::seconds(seconds);
+    let hundred: Vec<(String, i64, i64)> = (0..100).map(|n| (format!("p{n}"), 1_000 + n, 10)).collect();
+    let named: Vec<(&str, i64, i64)> = hundred.iter().map(|(p, s, m)| (p.as_str(), *s, *m)).collect();
+    store
+        .apply(1, None, at(1), now(), vec![scores(Operator::Best, SortOrder::Desc, &named), render()])
+        .await
+        .unwrap();
+    let first = document(&redis, &keys).await;
+
+    // Ties the 100th (1,000) but was achieved later: ranks 101st, the entries stand.
+    let tied_later = score("late", 1_000, 20, Operator::Best, SortOrder::Desc);
+    store.apply(1, Some(at(1)), at(2), later(1), vec![tied_later, render()]).await.unwrap();
+    let below = document(&redis, &keys).await;
+    assert_eq!(below.generated_at, first.generated_at, "not rendered again");
+    assert_eq!(below.total, 101);
+
+    // Ties the 100th but was achieved earlier: it takes the 100th place.
+    let tied_earlier = score("early", 1_000, 5, Operator::Best, SortOrder::Desc);
+    store.apply(1, Some(at(2)), at(3), later(2), vec![tied_earlier, render()]).await.unwrap();
+    let entered = document(&redis, &keys).await;
+    assert_eq!(entered.entries[99].player, "early");
+    assert_ne!(entered.generated_at, first.generated_at);
+}
+
+#[tokio::test]
+async fn a_board_naming_an_entry_the_batch_does_not_hold_is_refused_before_anything_is_written() {
+    let (store, redis, keys) = store().await;
+    let args: Vec<String> = [
+        keys.prefix(),
+        "1",
+        "",
+        "1:1",
+        "2026-11-23T12:00:00Z",
+        "SET",
+        "written",
+        "yes",
+        "ENTRIES",
+        "1",
+        "ada",
+        "5",
+        "1",
+        "t1",
+        "10000000000000001:ada",
+        "BOARD",
+        "g:all:all:~",
+        "best",
+        "desc",
+        "2",
+        "1",
+        "2",
+    ]
+    .map(String::from)
+    .to_vec();
+    let refused: Result<String, Error> = redis.fcall("reprise_apply_v1", Vec::<String>::new(), args).await;
+    assert!(refused.unwrap_err().details().starts_with("BADOP"));
+    let written: i64 = redis.exists(keys.full("written")).await.unwrap();
+    let checkpoint: i64 = redis.exists(keys.checkpoint()).await.unwrap();
+    assert_eq!((written, checkpoint), (0, 0));
+    drop(store);
 }

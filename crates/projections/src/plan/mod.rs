@@ -14,7 +14,7 @@ use domain::scores::{
 };
 use eventlog::LoggedEvent;
 
-use crate::boards::{Board, ranking_member, timestamp};
+use crate::boards::{Board, timestamp};
 use crate::documents::JobDocument;
 use crate::keys::{job_index_member, relative};
 use crate::users::{SessionRecord, UserDocument};
@@ -40,8 +40,8 @@ pub enum Op {
     Del { key: String },
     /// Store one field of a hash.
     HashSet { key: String, field: String, value: String },
-    /// Store a job's document and announce the change on the job channel.
-    Job { id: String, document: String },
+    /// Store finished jobs' documents (id, JSON) and announce the changes on the job channel.
+    Jobs { documents: Vec<(String, String)> },
     /// Set fields of a worker job (JSON fragments; `+history` appends an entry), render its document
     /// from them and announce the change.
     JobFields { id: String, fields: Vec<(&'static str, String)> },
@@ -77,8 +77,9 @@ pub enum Op {
     SRem { key: String, member: String },
     /// Render `document` from `head` (a JSON object) and `field`, the sorted members of `set`.
     WithSet { document: String, head: String, set: String, field: &'static str },
-    /// Combine a player's score into a board's entry under the game's operator.
-    Score { board: String, player: String, entry: Entry, operator: Operator, order: SortOrder },
+    /// Combine players' entries (each player once, in the order given) into a board's under the game's
+    /// operator.
+    Board { board: String, operator: Operator, order: SortOrder, entries: Vec<(String, Entry)> },
     /// Render a board's top-100 document and keep its metadata for later refreshes.
     Render { board: Board, expires_at: Option<DateTime<Utc>> },
     /// Render again every board of a game, narrowed by period and region.
@@ -117,6 +118,7 @@ pub fn plan_batch(
     let mut scores = ScoreFold::default();
     let mut renders: BTreeMap<String, Op> = BTreeMap::new();
     let mut after_renders = Vec::new();
+    let mut finished_jobs = Vec::new();
     for event in events {
         match event.aggregate_type.as_str() {
             "game" => plan_game(event, decode(event)?, games, &mut ops),
@@ -136,7 +138,7 @@ pub fn plan_batch(
                         Op::Render { board, expires_at }
                     });
                 }
-                after_renders.push(score_job(event, &score, now));
+                finished_jobs.push(score_job(event, &score, now));
                 after_renders.extend(owner_ops(event));
             }
             "user" => plan_user(event, decode(event)?, now, &mut after_renders),
@@ -168,7 +170,7 @@ pub fn plan_batch(
                     period: scope.period,
                     region: scope.region.clone(),
                 });
-                after_renders.push(refresh_job(event, &scope, now));
+                finished_jobs.push(refresh_job(event, &scope, now));
                 after_renders.extend(owner_ops(event));
             }
             _ => {}
@@ -177,13 +179,16 @@ pub fn plan_batch(
     ops.extend(scores.into_ops());
     ops.extend(renders.into_values());
     ops.extend(after_renders);
+    if !finished_jobs.is_empty() {
+        ops.push(Op::Jobs { documents: finished_jobs });
+    }
     jobs::drop_pushes_of_finished(&mut ops);
     meetups::render_each_channel_once(&mut ops);
     Ok(ops)
 }
 
 fn decode<E: serde::de::DeserializeOwned>(event: &LoggedEvent) -> Result<E, PlanError> {
-    serde_json::from_value(event.payload.clone())
+    E::deserialize(&event.payload)
         .map_err(|error| PlanError { event_id: event.id(), reason: error.to_string() })
 }
 
@@ -244,7 +249,7 @@ fn job_id(event: &LoggedEvent) -> String {
     event.metadata_value("job_id").unwrap_or(&event.aggregate_id).to_owned()
 }
 
-fn score_job(event: &LoggedEvent, score: &NewScore, now: DateTime<Utc>) -> Op {
+fn score_job(event: &LoggedEvent, score: &NewScore, now: DateTime<Utc>) -> (String, String) {
     let id = job_id(event);
     let result = serde_json::json!({
         "game": score.game,
@@ -256,7 +261,7 @@ fn score_job(event: &LoggedEvent, score: &NewScore, now: DateTime<Utc>) -> Op {
     job_op(JobDocument::done_by_projector(&id, JobKind::ScoreSubmit, event.recorded_at, now, result, link))
 }
 
-fn refresh_job(event: &LoggedEvent, scope: &RefreshScope, now: DateTime<Utc>) -> Op {
+fn refresh_job(event: &LoggedEvent, scope: &RefreshScope, now: DateTime<Utc>) -> (String, String) {
     let id = job_id(event);
     let link = format!("/v1/leaderboards/{}", scope.game);
     let result = serde_json::json!({ "game": scope.game, "leaderboard": link });
@@ -270,8 +275,9 @@ fn refresh_job(event: &LoggedEvent, scope: &RefreshScope, now: DateTime<Utc>) ->
     ))
 }
 
-fn job_op(document: JobDocument) -> Op {
-    Op::Job { id: document.id.clone(), document: serde_json::to_string(&document).unwrap_or_default() }
+fn job_op(document: JobDocument) -> (String, String) {
+    let json = serde_json::to_string(&document).unwrap_or_default();
+    (document.id, json)
 }
 
 /// The job's owner, as the command's metadata names it, and its place in the job indexes.
@@ -306,14 +312,23 @@ impl ScoreFold {
         }
     }
 
+    /// One operation per board, in the order the boards were first touched, with its players in the
+    /// order they first scored on it.
     fn into_ops(mut self) -> Vec<Op> {
-        self.order
-            .into_iter()
-            .filter_map(|key| {
-                let (entry, operator, order) = self.folded.remove(&key)?;
-                Some(Op::Score { board: key.0, player: key.1.to_string(), entry, operator, order })
-            })
-            .collect()
+        let mut boards: Vec<Op> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for key in self.order {
+            let Some((entry, operator, order)) = self.folded.remove(&key) else { continue };
+            let (board, player) = key;
+            let at = *index.entry(board.clone()).or_insert_with(|| {
+                boards.push(Op::Board { board, operator, order, entries: Vec::new() });
+                boards.len() - 1
+            });
+            if let Op::Board { entries, .. } = &mut boards[at] {
+                entries.push((player.to_string(), entry));
+            }
+        }
+        boards
     }
 }
 
@@ -343,104 +358,8 @@ pub fn combine(kept: &Entry, new: Entry, operator: Operator, order: SortOrder) -
     }
 }
 
-impl Op {
-    /// Appends the operation's arguments for the Redis Function.
-    pub fn encode(&self, args: &mut Vec<String>) {
-        match self {
-            Op::Set { key, value } => args.extend(["SET".into(), key.clone(), value.clone()]),
-            Op::SetUntil { key, value, until } => {
-                args.extend(["SETUNTIL".into(), key.clone(), value.clone(), until.timestamp().to_string()])
-            }
-            Op::Del { key } => args.extend(["DEL".into(), key.clone()]),
-            Op::Revoke { key } => args.extend(["REVOKE".into(), key.clone()]),
-            Op::HashSet { key, field, value } => {
-                args.extend(["HSET".into(), key.clone(), field.clone(), value.clone()])
-            }
-            Op::Job { id, document } => args.extend(["JOB".into(), id.clone(), document.clone()]),
-            Op::JobFields { id, fields } => {
-                args.extend(["JOBFIELDS".into(), id.clone(), encode_patch(fields)])
-            }
-            Op::Enqueue { id } => args.extend(["ENQUEUE".into(), id.clone()]),
-            Op::Delay { id, due_millis } => args.extend(["DELAY".into(), id.clone(), due_millis.to_string()]),
-            Op::Undelay { id } => args.extend(["UNDELAY".into(), id.clone()]),
-            Op::Index { owner, member } => args.extend(["INDEX".into(), owner.clone(), member.clone()]),
-            Op::Document { document, fields_key, order, fields } => args.extend([
-                "DOC".into(),
-                document.clone(),
-                fields_key.clone(),
-                order.join(","),
-                encode_patch(fields),
-            ]),
-            Op::AddByText { key, member } => args.extend(["ZADDLEX".into(), key.clone(), member.clone()]),
-            Op::Increment { document, fields_key, order, field } => args.extend([
-                "INCR".into(),
-                document.clone(),
-                fields_key.clone(),
-                order.join(","),
-                (*field).into(),
-            ]),
-            Op::ZAdd { key, score, member } => {
-                args.extend(["ZADD".into(), key.clone(), score.to_string(), member.clone()])
-            }
-            Op::ZAddScoreOf { from, key, member } => {
-                args.extend(["ZADDAS".into(), from.clone(), key.clone(), member.clone()])
-            }
-            Op::ZRem { key, member } => args.extend(["ZREM".into(), key.clone(), member.clone()]),
-            Op::SAdd { key, member } => args.extend(["SADD".into(), key.clone(), member.clone()]),
-            Op::SRem { key, member } => args.extend(["SREM".into(), key.clone(), member.clone()]),
-            Op::WithSet { document, head, set, field } => {
-                args.extend(["WITHSET".into(), document.clone(), head.clone(), set.clone(), (*field).into()])
-            }
-            Op::Score { board, player, entry, operator, order } => args.extend([
-                "SCORE".into(),
-                board.clone(),
-                player.clone(),
-                entry.score.to_string(),
-                entry.achieved_micros.to_string(),
-                entry.achieved_at.clone(),
-                operator_name(*operator).into(),
-                order_name(*order).into(),
-                ranking_member(entry.achieved_micros, player),
-            ]),
-            Op::Render { board, expires_at } => args.extend([
-                "RENDER".into(),
-                board.id(),
-                board.game.to_string(),
-                board.period.to_string(),
-                board.region.as_ref().map(ToString::to_string).unwrap_or_default(),
-                board.window.start.map(timestamp).unwrap_or_default(),
-                board.window.end.map(timestamp).unwrap_or_default(),
-                expires_at.map_or(0, |at| at.timestamp()).to_string(),
-            ]),
-            Op::Refresh { game, period, region } => args.extend([
-                "REFRESH".into(),
-                game.to_string(),
-                period.map(|p| p.to_string()).unwrap_or_default(),
-                region.as_ref().map(ToString::to_string).unwrap_or_default(),
-            ]),
-        }
-    }
-}
-
-/// Fields as `name<TAB>json` lines; JSON as serde writes it holds no raw tab or newline.
-fn encode_patch(fields: &[(&'static str, String)]) -> String {
-    fields.iter().map(|(name, value)| format!("{name}\t{value}\n")).collect()
-}
-
-fn operator_name(operator: Operator) -> &'static str {
-    match operator {
-        Operator::Best => "best",
-        Operator::Latest => "latest",
-        Operator::Sum => "sum",
-    }
-}
-
-fn order_name(order: SortOrder) -> &'static str {
-    match order {
-        SortOrder::Desc => "desc",
-        SortOrder::Asc => "asc",
-    }
-}
+mod encode;
+pub use encode::encode_batch;
 
 pub mod conversions;
 pub mod jobs;

@@ -39,9 +39,15 @@ fn book(operator: Operator, order: SortOrder, periods: Vec<Period>) -> GameBook 
 fn score_ops(ops: &[Op]) -> Vec<(String, String, i64)> {
     ops.iter()
         .filter_map(|op| match op {
-            Op::Score { board, player, entry, .. } => Some((board.clone(), player.clone(), entry.score)),
+            Op::Board { board, entries, .. } => Some(
+                entries
+                    .iter()
+                    .map(|(player, entry)| (board.clone(), player.clone(), entry.score))
+                    .collect::<Vec<_>>(),
+            ),
             _ => None,
         })
+        .flatten()
         .collect()
 }
 
@@ -67,20 +73,23 @@ fn a_score_without_region_counts_on_the_global_boards_only() {
 }
 
 #[test]
-fn every_touched_board_is_rendered_once_after_all_scores_and_the_jobs_come_last() {
+fn each_touched_board_gets_one_update_and_one_render_and_the_jobs_come_last_together() {
     let mut games = book(Operator::Best, SortOrder::Desc, vec![Period::All]);
     let batch = [submitted("j1", "ada", 10, None, NOW), submitted("j2", "bob", 20, None, NOW)];
     let ops = plan_batch(&batch, &mut games, at(NOW)).unwrap();
     let kinds: Vec<&str> = ops
         .iter()
         .map(|op| match op {
-            Op::Score { .. } => "score",
+            Op::Board { .. } => "board",
             Op::Render { .. } => "render",
-            Op::Job { .. } => "job",
+            Op::Jobs { .. } => "jobs",
             _ => "other",
         })
         .collect();
-    assert_eq!(kinds, ["score", "score", "render", "job", "job"]);
+    assert_eq!(kinds, ["board", "render", "jobs"]);
+    let Some(Op::Jobs { documents }) = ops.last() else { unreachable!() };
+    let ids: Vec<&str> = documents.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["j1", "j2"]);
 }
 
 #[test]
@@ -105,7 +114,7 @@ fn a_score_whose_window_has_expired_touches_no_board_of_that_period_but_still_fi
         plan_batch(&[submitted("j1", "ada", 10, None, "2026-11-01T10:00:00Z")], &mut games, at(NOW)).unwrap();
     assert_eq!(score_ops(&ops), [("tetris:all:all:~".into(), "ada".into(), 10)]);
     assert!(ops.iter().any(
-        |op| matches!(op, Op::Job { id, document } if id == "j1" && document.contains("\"succeeded\""))
+        |op| matches!(op, Op::Jobs { documents } if documents.iter().any(|(id, document)| id == "j1" && document.contains("\"succeeded\"")))
     ));
 }
 
