@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use eventlog::{Checkpoint, EventLogReader, Leader, Leadership, Wakeups};
 use fred::prelude::*;
+use projections::board_write::Landing;
 use projections::keys::relative;
+use projections::store::FunctionArgs;
 use projections::{ApplyError, GameBook, Op, ProjectionStore, plan_batch};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -43,6 +45,15 @@ impl Planned {
         let now = clock.now();
         Self { ops: plan_batch(batch, games, now), now }
     }
+}
+
+/// A prepared batch waiting to be sent.
+struct Ready {
+    args: FunctionArgs,
+    /// The checkpoint of its last event.
+    last: Checkpoint,
+    /// How many events it holds.
+    events: usize,
 }
 
 /// Why following stopped.
@@ -100,14 +111,19 @@ impl Follower {
         let mut backoff = Backoff::default();
         let mut lag_measured = Instant::now() - LAG_EVERY;
         let mut prefetched = None;
+        // A backlog's batch, prepared while the one before it was applied, and sent together with the
+        // reads of the batch after it; with what it writes to boards, which those reads may not see.
+        let mut ready: Option<(Ready, Landing)> = None;
         loop {
             if shutdown.is_cancelled() {
                 return Stop::Shutdown;
             }
             let cycle = Instant::now();
+            // Where the next batch starts: after the batch waiting to be sent, if any.
+            let from = ready.as_ref().map_or(checkpoint, |(ready, _)| ready.last);
             let (read, planned) = match prefetched.take() {
                 Some((batch, planned)) => (Ok(batch), Some(planned)),
-                None => (self.reader.next_batch(checkpoint, self.batch_size).await, None),
+                None => (self.reader.next_batch(from, self.batch_size).await, None),
             };
             let batch = match read {
                 Ok(batch) => batch,
@@ -117,6 +133,15 @@ impl Follower {
                     continue;
                 }
             };
+            if batch.is_empty()
+                && let Some((waiting, _)) = ready.take()
+            {
+                match self.send(waiting).await {
+                    Ok(last) => checkpoint = last,
+                    Err(stop) => return stop,
+                }
+                continue;
+            }
             if lag_measured.elapsed() >= LAG_EVERY || batch.is_empty() {
                 if let Ok(lag) = self.reader.estimated_lag(checkpoint).await {
                     self.status.set_lag(lag);
@@ -143,44 +168,79 @@ impl Follower {
                     return Stop::Restart;
                 }
             };
-            let started = Instant::now();
-            // While Redis applies this batch, Postgres reads the next one and it is planned: a backlog
-            // keeps Redis, Postgres and this process busy at once. (A failed apply ends the lead, and
-            // with it the game book the next plan may have changed.)
+            // A backlog keeps Redis, Postgres and this process busy at once: while Redis applies the
+            // batch before this one, this batch's boards are read (the reads go first, and what the
+            // batch before writes is taken from it) and its writes decided, and Postgres reads the next
+            // batch, which is planned. (A failed apply ends the lead, and with it the game book the next
+            // plan may have changed.)
             let full = batch.len() as i64 == self.batch_size;
             let games = &mut games;
-            let (applied, next) =
-                tokio::join!(self.store.apply(fence, Some(checkpoint), last, now, ops), async {
+            let (waiting, landing) = ready.take().unzip();
+            let (prepared, sent, next) = tokio::join!(
+                async {
+                    let states = self.store.board_states(&ops, landing.as_ref()).await?;
+                    Ok::<_, Error>(self.store.prepare(fence, Some(from), last, now, ops, states))
+                },
+                async { Some(self.send(waiting?).await) },
+                async {
                     if !full {
                         return None;
                     }
                     let next = self.reader.next_batch(last, self.batch_size).await.ok()?;
                     let planned = Planned::of(&next, games, &self.clock);
                     Some((next, planned))
-                });
-            match applied {
-                Ok(()) => {
-                    checkpoint = last;
-                    prefetched = next.filter(|(next, _)| !next.is_empty());
-                    metrics::counter!("projector_events_applied_total").increment(batch.len() as u64);
-                    metrics::histogram!("projector_apply_seconds").record(started.elapsed().as_secs_f64());
-                    if !full {
-                        // Steady traffic: let the next few milliseconds' commits gather into one batch.
-                        let rest = self.gather.saturating_sub(cycle.elapsed());
-                        tokio::select! {
-                            () = tokio::time::sleep(rest) => {}
-                            () = shutdown.cancelled() => {}
-                        }
-                    }
                 }
-                Err(ApplyError::Fenced) => return Stop::Deposed,
-                Err(ApplyError::CheckpointMoved) => return Stop::Restart,
-                Err(ApplyError::Redis(error)) => {
-                    // Whether the batch applied is unknown: the stored checkpoint says.
-                    tracing::warn!(%error, "applying a batch failed; re-reading the checkpoint");
+            );
+            match sent {
+                Some(Ok(sent_last)) => checkpoint = sent_last,
+                Some(Err(stop)) => return stop,
+                None => {}
+            }
+            let prepared = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the boards a batch updates");
                     tokio::time::sleep(RETRY).await;
                     return Stop::Restart;
                 }
+            };
+            prefetched = next.filter(|(next, _)| !next.is_empty());
+            let this = Ready { args: prepared.args, last, events: batch.len() };
+            if prefetched.is_some() {
+                ready = Some((this, prepared.landing));
+                continue;
+            }
+            match self.send(this).await {
+                Ok(sent_last) => checkpoint = sent_last,
+                Err(stop) => return stop,
+            }
+            if !full {
+                // Steady traffic: let the next few milliseconds' commits gather into one batch.
+                let rest = self.gather.saturating_sub(cycle.elapsed());
+                tokio::select! {
+                    () = tokio::time::sleep(rest) => {}
+                    () = shutdown.cancelled() => {}
+                }
+            }
+        }
+    }
+
+    /// Applies a prepared batch; the checkpoint it moved to, or why following must stop.
+    async fn send(&self, ready: Ready) -> Result<Checkpoint, Stop> {
+        let started = Instant::now();
+        match self.store.send(ready.args).await {
+            Ok(()) => {
+                metrics::counter!("projector_events_applied_total").increment(ready.events as u64);
+                metrics::histogram!("projector_apply_seconds").record(started.elapsed().as_secs_f64());
+                Ok(ready.last)
+            }
+            Err(ApplyError::Fenced) => Err(Stop::Deposed),
+            Err(ApplyError::CheckpointMoved) => Err(Stop::Restart),
+            Err(ApplyError::Redis(error)) => {
+                // Whether the batch applied is unknown: the stored checkpoint says.
+                tracing::warn!(%error, "applying a batch failed; re-reading the checkpoint");
+                tokio::time::sleep(RETRY).await;
+                Err(Stop::Restart)
             }
         }
     }

@@ -56,7 +56,7 @@ pub fn offset_of(cursor: &str) -> Option<usize> {
 /// The largest offset a cursor may carry: far beyond any board, and far from overflowing an index.
 const MAX_OFFSET: usize = 1 << 40;
 
-/// A board entry's member in the ranking set, exactly as the Redis Function writes it: the entry's
+/// A board entry's member in the ranking set: the entry's
 /// `achievedAt` as text whose byte order is time order, then the player. The member's score in the set
 /// is the entry's score, negated on a board where higher ranks first; Redis orders by score and equal
 /// scores by member, so a rank is score, then earlier `achievedAt`, then player. (Scores stay within

@@ -5,6 +5,7 @@
 //! every effect happens exactly once; [`keys`] and [`boards`] name what lives where, for writers and
 //! readers alike; [`documents`] are the JSON shapes the query side serves.
 
+pub mod board_write;
 pub mod boards;
 pub mod documents;
 pub mod keys;

@@ -6,52 +6,9 @@
 
 local function key(prefix, relative) return prefix .. relative end
 
--- Sortable text of an integer of at most 16 digits: a sign digit, then the digits, complemented for
--- negative numbers so that text order is numeric order. Exact, because no arithmetic touches the value.
-local function complement(digits)
-  return (string.gsub(digits, '%d', function(d) return string.char(105 - string.byte(d)) end))
-end
-
-local function ascending(text)
-  if string.sub(text, 1, 1) == '-' then
-    return '0' .. complement(string.format('%016s', string.sub(text, 2)):gsub(' ', '0'))
-  end
-  return '1' .. (string.format('%016s', text):gsub(' ', '0'))
-end
-
--- A ranking member: `achievedAt` as sortable text, then the player (boards::ranking_member).
-local function member(micros, player)
-  return ascending(micros) .. ':' .. player
-end
-
--- A ranking member's score: the entry's score, negated where higher ranks first. Redis orders equal
--- scores by member, that is by earlier `achievedAt`, then player. Within ±2^53 a double is exact.
-local function rank_score(score, order)
-  if order ~= 'desc' then return score end
-  if string.sub(score, 1, 1) == '-' then return string.sub(score, 2) end
-  return '-' .. score
-end
-
 -- A stored entry: `score|achievedMicros|achievedAt|member`.
 local function parse_entry(text)
   return string.match(text, '^(-?%d+)|(-?%d+)|([^|]*)|(.*)$')
-end
-
-local SUM_LIMIT = 9007199254740992
-
-local function integer_text(n)
-  if n > SUM_LIMIT then n = SUM_LIMIT elseif n < -SUM_LIMIT then n = -SUM_LIMIT end
-  return string.format('%d', n)
-end
-
-local function wins(new_score, new_micros, kept_score, kept_micros, operator, order)
-  local ns, nm, ks, km = tonumber(new_score), tonumber(new_micros), tonumber(kept_score), tonumber(kept_micros)
-  if operator == 'best' then
-    if ns == ks then return nm < km end
-    if order == 'desc' then return ns > ks end
-    return ns < ks
-  end
-  return nm >= km
 end
 
 -- How many entries a board's stored document shows.
@@ -60,119 +17,36 @@ local TOP = 100
 -- Redis commands take their variadic arguments in chunks: Lua's `unpack` has a stack of about 8,000.
 local CHUNK = 1000
 
--- Sends `command key` with `values`, `step` values per item, at most CHUNK items per call.
-local function call_chunked(command, target, values, step)
+-- Sends `command target` with `args[first]` to `args[last]`, `step` arguments per item, at most CHUNK
+-- items per call.
+local function call_chunked(command, target, args, first, last, step)
   local per = CHUNK * step
-  for from = 1, #values, per do
-    redis.call(command, target, unpack(values, from, math.min(from + per - 1, #values)))
+  for from = first, last, per do
+    redis.call(command, target, unpack(args, from, math.min(from + per - 1, last)))
   end
 end
 
-local function hmget_chunked(target, fields)
-  local values = {}
-  for from = 1, #fields, CHUNK do
-    local part = redis.call('HMGET', target, unpack(fields, from, math.min(from + CHUNK - 1, #fields)))
-    for j = 1, #part do values[#values + 1] = part[j] end
+-- Writes a board's share of a batch, which the projector decided from what the board stores (`BOARD`
+-- at `args[at]`): members leaving the ranking, members joining it with their rank scores, and the
+-- players' entries; one call per command (and chunk), no work per entry here, where Lua costs far more
+-- per entry than the commands. Returns whether the top entries changed: whether the best-ranked member
+-- leaving was among them before the writes, or the best-ranked joining is after.
+local function write_board(prefix, args, at, changed)
+  local board = args[at + 1]
+  local ranking = key(prefix, 'lb:' .. board)
+  local removed, added = tonumber(args[at + 2]), tonumber(args[at + 3])
+  local best_removed, best_added = args[at + 4], args[at + 5]
+  if not changed and best_removed ~= '' then
+    changed = (redis.call('ZRANK', ranking, best_removed) or TOP) < TOP
   end
-  return values
-end
-
--- Whether an entry of rank score `rank` stands among the top entries of a board whose 100th entry has
--- rank score `threshold` (`nil`: fewer than 100 entries). `nil` when it ties the 100th's score: then
--- only its rank can tell.
-local function within_top(threshold, rank)
-  if threshold == nil then return true end
-  local n = tonumber(rank)
-  if n < threshold then return true elseif n > threshold then return false end
-  return nil
-end
-
--- A batch's board entry, as `ENTRIES` lists it from `args[base]` on: player, score, micros, achievedAt
--- and ranking member. Read once per batch, whichever boards take it.
-local function batch_entry(memo, args, base)
-  local entry = memo[base]
-  if entry == nil then
-    entry = { args[base + 1], args[base + 2], args[base + 3], args[base + 4] }
-    memo[base] = entry
-  end
-  return entry
-end
-
-local function entry_text(entry)
-  return entry[1] .. '|' .. entry[2] .. '|' .. entry[3] .. '|' .. entry[4]
-end
-
--- Combines the entries a board takes (`count` numbers into the batch's `ENTRIES`, which start at
--- `args[pool]`, from `args[first]` on) with what the board stores, under the operator: one HMGET, ZREM,
--- ZADD and HSET per board (and chunk), not one call per entry, since each call from Lua costs more than
--- the work it asks for. A player named twice is combined in order. The member is computed by the
--- projector; only a sum, whose total is known here alone, gets its member computed here. Returns
--- whether the top entries changed (one left or entered them), looked into only while `changed` is false.
-local function apply_board(prefix, board, operator, order, args, first, count, pool, memo, changed)
-  local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
-  local players, bases = {}, {}
-  for j = 1, count do
-    local base = pool + (tonumber(args[first + j - 1]) - 1) * 5
-    bases[j], players[j] = base, args[base]
-  end
-  local stored = hmget_chunked(entries, players)
-  local kept, before, touched = {}, {}, {}
-  for j = 1, count do
-    local player = players[j]
-    local new = batch_entry(memo, args, bases[j])
-    local entry = kept[player]
-    if entry == nil and stored[j] then
-      entry = { parse_entry(stored[j]) }
-      kept[player], before[player] = entry, entry
-    end
-    local won = true
-    if entry then
-      if operator == 'sum' then
-        local micros, when = new[2], new[3]
-        if tonumber(entry[2]) > tonumber(micros) then micros, when = entry[2], entry[3] end
-        new = { integer_text(tonumber(entry[1]) + tonumber(new[1])), micros, when, member(micros, player) }
-      else
-        won = wins(new[1], new[2], entry[1], entry[2], operator, order)
-      end
-    end
-    if won then
-      if not touched[player] then touched[player] = true; touched[#touched + 1] = player end
-      kept[player] = new
-    end
-  end
-  if #touched == 0 then return changed end
-  local threshold = nil
-  if not changed then
-    local last = redis.call('ZRANGE', ranking, TOP - 1, TOP - 1, 'WITHSCORES')
-    if #last > 0 then threshold = tonumber(last[2]) end
-  end
-  local removed, added, written, ties = {}, {}, {}, {}
-  for _, player in ipairs(touched) do
-    local old, new = before[player], kept[player]
-    if new[order] == nil then new[order] = rank_score(new[1], order) end
-    local rank = new[order]
-    if old then
-      removed[#removed + 1] = old[4]
-      if not changed then
-        local inside = within_top(threshold, rank_score(old[1], order))
-        if inside == nil then inside = (redis.call('ZRANK', ranking, old[4]) or TOP) < TOP end
-        changed = inside
-      end
-    end
-    if new.text == nil then new.text = entry_text(new) end
-    added[#added + 1], added[#added + 2] = rank, new[4]
-    written[#written + 1], written[#written + 2] = player, new.text
-    if not changed then
-      local inside = within_top(threshold, rank)
-      if inside == nil then ties[#ties + 1] = new[4] else changed = inside end
-    end
-  end
-  if #removed > 0 then call_chunked('ZREM', ranking, removed, 1) end
-  call_chunked('ZADD', ranking, added, 2)
-  call_chunked('HSET', entries, written, 2)
-  for _, tied in ipairs(ties) do
-    if changed then break end
-    changed = redis.call('ZRANK', ranking, tied) < TOP
+  local first = at + 6
+  if removed > 0 then call_chunked('ZREM', ranking, args, first, first + removed - 1, 1) end
+  first = first + removed
+  call_chunked('ZADD', ranking, args, first, first + 2 * added - 1, 2)
+  first = first + 2 * added
+  call_chunked('HSET', key(prefix, 'lbe:' .. board), args, first, first + 2 * added - 1, 2)
+  if not changed and best_added ~= '' then
+    changed = (redis.call('ZRANK', ranking, best_added) or TOP) < TOP
   end
   return changed
 end
@@ -316,20 +190,23 @@ local function with_set(document, head, set, field)
   end
 end
 
--- How many arguments follow each operation's name; ENTRIES, BOARD and JOBS carry a count and that many
--- groups of arguments.
+-- How many arguments follow each operation's name; BOARD and JOBS carry counts (arity_at).
 local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, RENDER = 7, REFRESH = 3,
   JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, INDEX = 2, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
   ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4, INCR = 4 }
 
-local GROUP = { ENTRIES = { counted = 1, width = 5 }, BOARD = { counted = 4, width = 1 }, JOBS = { counted = 1, width = 2 } }
-
 local function arity_at(args, i)
-  local group = GROUP[args[i]]
-  if group == nil then return ARITY[args[i]] end
-  local count = tonumber(args[i + group.counted] or '')
-  if count == nil then return nil end
-  return group.counted + count * group.width
+  local op = args[i]
+  if op == 'BOARD' then
+    local removed, added = tonumber(args[i + 2] or ''), tonumber(args[i + 3] or '')
+    if removed == nil or added == nil then return nil end
+    return 5 + removed + 4 * added
+  elseif op == 'JOBS' then
+    local count = tonumber(args[i + 1] or '')
+    if count == nil then return nil end
+    return 1 + 2 * count
+  end
+  return ARITY[op]
 end
 
 local function apply(keys, args)
@@ -341,26 +218,16 @@ local function apply(keys, args)
   if stored ~= expected then
     return redis.error_reply('MOVED_ON the checkpoint is ' .. stored)
   end
-  local i, pooled = 6, 0
+  local i = 6
   while i <= #args do
     local arity = arity_at(args, i)
     if arity == nil or i + arity > #args then
       return redis.error_reply('BADOP at argument ' .. i)
     end
-    if args[i] == 'ENTRIES' then
-      pooled = tonumber(args[i + 1])
-    elseif args[i] == 'BOARD' then
-      for j = i + 5, i + arity do
-        local number = tonumber(args[j])
-        if number == nil or number < 1 or number > pooled then
-          return redis.error_reply('BADOP no entry ' .. args[j] .. ' at argument ' .. j)
-        end
-      end
-    end
     i = i + arity + 1
   end
   i = 6
-  local top_changed, announced, pool, memo = {}, {}, nil, {}
+  local top_changed, announced = {}, {}
   while i <= #args do
     local op = args[i]
     if op == 'SET' then
@@ -388,12 +255,8 @@ local function apply(keys, args)
       for from = 1, #documents, 2 * CHUNK do
         redis.call('MSET', unpack(documents, from, math.min(from + 2 * CHUNK - 1, #documents)))
       end
-    elseif op == 'ENTRIES' then
-      pool = i + 2
     elseif op == 'BOARD' then
-      local board = args[i + 1]
-      top_changed[board] = apply_board(prefix, board, args[i + 2], args[i + 3], args, i + 5, tonumber(args[i + 4]),
-        pool, memo, top_changed[board] or false)
+      top_changed[args[i + 1]] = write_board(prefix, args, i, top_changed[args[i + 1]] or false)
     elseif op == 'RENDER' then
       -- A batch renders a board again only when its top entries changed; otherwise its total moves.
       if top_changed[args[i + 1]] or not retotal(prefix, args[i + 1]) then

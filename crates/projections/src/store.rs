@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use eventlog::Checkpoint;
 use fred::prelude::*;
 
-use crate::boards::timestamp;
+use crate::board_write::{BoardState, Landing};
+use crate::boards::{parse_entry, timestamp};
 use crate::keys::{Keys, relative};
-use crate::plan::Op;
+use crate::plan::{Entry, Op};
 
 /// The Redis Function library; loading it again with the same code changes nothing.
 pub const LIBRARY: &str = include_str!("projection.lua");
@@ -28,6 +29,17 @@ pub enum ApplyError {
     #[error("redis failed: {0}")]
     Redis(#[from] Error),
 }
+
+/// A batch ready to send: the Function's arguments, and what it writes to boards.
+pub struct PreparedBatch {
+    /// The arguments, for [`ProjectionStore::send`].
+    pub args: FunctionArgs,
+    /// What the batch writes to boards, for reading the next batch's boards before this one lands.
+    pub landing: Landing,
+}
+
+/// The Redis Function's arguments for one batch.
+pub struct FunctionArgs(Vec<String>);
 
 /// Reads and writes the projector's state in Redis.
 #[derive(Clone)]
@@ -72,7 +84,8 @@ impl ProjectionStore {
     }
 
     /// Applies `ops` and moves the checkpoint from `from` (`None`: no checkpoint stored) to `to`, all at
-    /// once, provided `fence` is still the stored fencing token.
+    /// once, provided `fence` is still the stored fencing token: [`Self::board_states`], then
+    /// [`Self::prepare`] and [`Self::send`].
     pub async fn apply(
         &self,
         fence: i64,
@@ -81,6 +94,63 @@ impl ProjectionStore {
         now: DateTime<Utc>,
         ops: Vec<Op>,
     ) -> Result<(), ApplyError> {
+        let states = self.board_states(&ops, None).await?;
+        self.send(self.prepare(fence, from, to, now, ops, states).args).await
+    }
+
+    /// What each board of `ops` stores for the players the batch names, in the order of the boards. The
+    /// [`Op::Board`]s of a batch name each player of a board once (the plan folds them so). `landing` is
+    /// what a batch sent before these reads, and not yet known to have landed, writes: Redis may run the
+    /// reads before it.
+    pub async fn board_states(
+        &self,
+        ops: &[Op],
+        landing: Option<&Landing>,
+    ) -> Result<Vec<BoardState>, Error> {
+        debug_assert!(each_player_once(ops), "a batch names each player of a board once");
+        let reads = ops.iter().filter_map(|op| match op {
+            Op::Board { board, entries, .. } => Some(self.board_state(board, entries, landing)),
+            _ => None,
+        });
+        futures::future::try_join_all(reads).await
+    }
+
+    async fn board_state(
+        &self,
+        board: &str,
+        entries: &[(String, Entry)],
+        landing: Option<&Landing>,
+    ) -> Result<BoardState, Error> {
+        let players: Vec<&str> = entries.iter().map(|(player, _)| player.as_str()).collect();
+        let stored: Vec<Option<String>> = self.client.hmget(self.keys.board_entries(board), players).await?;
+        let stored = stored
+            .into_iter()
+            .zip(entries)
+            .map(|(text, (player, _))| {
+                if let Some(landing) = landing.and_then(|landing| landing.entry(board, player)) {
+                    return Some(landing.clone());
+                }
+                let entry = text.as_deref().and_then(parse_entry);
+                if text.is_some() && entry.is_none() {
+                    tracing::error!(board, ?text, "a stored board entry does not parse; replacing it");
+                }
+                entry
+            })
+            .collect();
+        Ok(BoardState { stored })
+    }
+
+    /// The Function's arguments for `ops`, given what their boards store, and what the batch writes to
+    /// boards.
+    pub fn prepare(
+        &self,
+        fence: i64,
+        from: Option<Checkpoint>,
+        to: Checkpoint,
+        now: DateTime<Utc>,
+        ops: Vec<Op>,
+        states: Vec<BoardState>,
+    ) -> PreparedBatch {
         // Ten arguments cover most operations; growing a vector of a million strings copies it.
         let mut args = Vec::with_capacity(5 + ops.len() * 10);
         args.extend([
@@ -90,9 +160,15 @@ impl ProjectionStore {
             to.to_string(),
             timestamp(now),
         ]);
-        crate::plan::encode_batch(ops, &mut args);
+        let mut landing = Landing::default();
+        crate::plan::encode_batch(ops, states, &mut args, &mut landing);
+        PreparedBatch { args: FunctionArgs(args), landing }
+    }
+
+    /// Applies a prepared batch, all of it or nothing.
+    pub async fn send(&self, args: FunctionArgs) -> Result<(), ApplyError> {
         let applied: Result<String, Error> =
-            self.client.fcall("reprise_apply_v1", Vec::<String>::new(), args).await;
+            self.client.fcall("reprise_apply_v1", Vec::<String>::new(), args.0).await;
         match applied {
             Ok(_) => Ok(()),
             Err(error) if error.details().starts_with("FENCED") => Err(ApplyError::Fenced),
@@ -123,6 +199,14 @@ impl ProjectionStore {
         deleted += self.client.unlink::<u64, _>(format).await?;
         Ok(deleted)
     }
+}
+
+fn each_player_once(ops: &[Op]) -> bool {
+    let mut named = std::collections::HashSet::new();
+    ops.iter().all(|op| match op {
+        Op::Board { board, entries, .. } => entries.iter().all(|(player, _)| named.insert((board, player))),
+        _ => true,
+    })
 }
 
 fn escape_glob(prefix: &str) -> String {

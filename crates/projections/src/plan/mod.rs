@@ -2,7 +2,7 @@
 //!
 //! Nothing here touches Redis; [`crate::store`] applies the plan atomically with the checkpoint.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use domain::identity::UserEvent;
@@ -14,6 +14,7 @@ use domain::scores::{
 };
 use eventlog::LoggedEvent;
 
+use crate::board_write::FastMap;
 use crate::boards::{Board, timestamp};
 use crate::documents::JobDocument;
 use crate::keys::{job_index_member, relative};
@@ -116,7 +117,6 @@ pub fn plan_batch(
 ) -> Result<Vec<Op>, PlanError> {
     let mut ops = Vec::new();
     let mut scores = ScoreFold::default();
-    let mut renders: BTreeMap<String, Op> = BTreeMap::new();
     let mut after_renders = Vec::new();
     let mut finished_jobs = Vec::new();
     for event in events {
@@ -131,12 +131,7 @@ pub fn plan_batch(
                     achieved_at: timestamp(score.achieved_at),
                 };
                 for board in boards_of(&score, &settings, now) {
-                    let id = board.id();
-                    scores.add(&id, &score.player, &entry, &settings);
-                    renders.entry(id).or_insert_with(|| {
-                        let expires_at = board.window.expires_at();
-                        Op::Render { board, expires_at }
-                    });
+                    scores.add(board, &score.player, &entry, &settings);
                 }
                 finished_jobs.push(score_job(event, &score, now));
                 after_renders.extend(owner_ops(event));
@@ -176,8 +171,7 @@ pub fn plan_batch(
             _ => {}
         }
     }
-    ops.extend(scores.into_ops());
-    ops.extend(renders.into_values());
+    scores.into_ops(&mut ops);
     ops.extend(after_renders);
     if !finished_jobs.is_empty() {
         ops.push(Op::Jobs { documents: finished_jobs });
@@ -295,45 +289,72 @@ fn owner_ops(event: &LoggedEvent) -> Vec<Op> {
 /// submissions to a few boards costs a few Redis updates per batch, not a million.
 #[derive(Default)]
 struct ScoreFold {
-    order: Vec<(String, PlayerName)>,
-    folded: HashMap<(String, PlayerName), (Entry, Operator, SortOrder)>,
+    /// The boards, in the order the batch first touched them.
+    boards: Vec<BoardFold>,
+    positions: FastMap<String, usize>,
+}
+
+/// One board's share of a batch: each player once, with their entries combined.
+struct BoardFold {
+    board: Board,
+    id: String,
+    operator: Operator,
+    order: SortOrder,
+    entries: Vec<(String, Entry)>,
+    positions: FastMap<String, usize>,
 }
 
 impl ScoreFold {
-    fn add(&mut self, board: &str, player: &PlayerName, entry: &Entry, settings: &GameSettings) {
-        let key = (board.to_owned(), player.clone());
-        let entry = entry.clone();
-        match self.folded.get_mut(&key) {
-            Some((kept, operator, order)) => *kept = combine(kept, entry, *operator, *order),
+    fn add(&mut self, board: Board, player: &PlayerName, entry: &Entry, settings: &GameSettings) {
+        let id = board.id();
+        let at = match self.positions.get(&id) {
+            Some(&at) => at,
             None => {
-                self.order.push(key.clone());
-                self.folded.insert(key, (entry, settings.operator, settings.sort_order));
+                self.positions.insert(id.clone(), self.boards.len());
+                self.boards.push(BoardFold {
+                    board,
+                    id,
+                    operator: settings.operator,
+                    order: settings.sort_order,
+                    entries: Vec::new(),
+                    positions: FastMap::default(),
+                });
+                self.boards.len() - 1
+            }
+        };
+        let fold = &mut self.boards[at];
+        match fold.positions.get(player.as_str()) {
+            Some(&position) => {
+                let kept = &mut fold.entries[position].1;
+                *kept = combine(kept, entry.clone(), fold.operator, fold.order);
+            }
+            None => {
+                fold.positions.insert(player.to_string(), fold.entries.len());
+                fold.entries.push((player.to_string(), entry.clone()));
             }
         }
     }
 
-    /// One operation per board, in the order the boards were first touched, with its players in the
-    /// order they first scored on it.
-    fn into_ops(mut self) -> Vec<Op> {
-        let mut boards: Vec<Op> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for key in self.order {
-            let Some((entry, operator, order)) = self.folded.remove(&key) else { continue };
-            let (board, player) = key;
-            let at = *index.entry(board.clone()).or_insert_with(|| {
-                boards.push(Op::Board { board, operator, order, entries: Vec::new() });
-                boards.len() - 1
+    /// One update per board, in the order the boards were first touched, with its players in the order
+    /// they first scored on it; then each board's render, once its entries are all in.
+    fn into_ops(self, ops: &mut Vec<Op>) {
+        let mut renders = Vec::with_capacity(self.boards.len());
+        for fold in self.boards {
+            let expires_at = fold.board.window.expires_at();
+            renders.push(Op::Render { board: fold.board, expires_at });
+            ops.push(Op::Board {
+                board: fold.id,
+                operator: fold.operator,
+                order: fold.order,
+                entries: fold.entries,
             });
-            if let Op::Board { entries, .. } = &mut boards[at] {
-                entries.push((player.to_string(), entry));
-            }
         }
-        boards
+        ops.extend(renders);
     }
 }
 
-/// Combines a player's kept entry with a newer one under the operator; the Redis Function applies the
-/// same rule between what it stores and what a batch brings.
+/// Combines a player's kept entry with a newer one under the operator: within a batch, and between what
+/// a board stores and what a batch brings ([`crate::board_write::resolve`]).
 pub fn combine(kept: &Entry, new: Entry, operator: Operator, order: SortOrder) -> Entry {
     match operator {
         Operator::Best => {
