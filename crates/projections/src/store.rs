@@ -151,7 +151,7 @@ impl ProjectionStore {
         ops: Vec<Op>,
         states: Vec<BoardState>,
     ) -> PreparedBatch {
-        // Ten arguments cover most operations; growing a vector of a million strings copies it.
+        // Board updates and job documents reserve their own room; ten arguments cover the others.
         let mut args = Vec::with_capacity(5 + ops.len() * 10);
         args.extend([
             self.keys.prefix().to_owned(),
