@@ -89,6 +89,13 @@ pub struct StoredEntry {
     pub member: String,
 }
 
+impl StoredEntry {
+    /// The entry as stored, `score|achievedMicros|achievedAt|member`: what [`parse_entry`] reads back.
+    pub fn text(&self) -> String {
+        format!("{}|{}|{}|{}", self.score, self.achieved_micros, self.achieved_at, self.member)
+    }
+}
+
 /// The player a ranking member belongs to.
 pub fn player_of(member: &str) -> Option<&str> {
     member.split_once(':').map(|(_, player)| player)
@@ -128,6 +135,7 @@ mod tests {
     fn an_entry_parses_back_into_its_parts() {
         let entry = parse_entry("-5|17|2026-11-23T00:00:00Z|1:ada").unwrap();
         assert_eq!((entry.score, entry.achieved_micros, entry.member.as_str()), (-5, 17, "1:ada"));
+        assert_eq!(entry.text(), "-5|17|2026-11-23T00:00:00Z|1:ada");
         assert_eq!(player_of("10000000000000017:ada"), Some("ada"));
     }
 

@@ -43,9 +43,7 @@ fn encode_board_write(write: BoardWrite, args: &mut Vec<String>) {
         args.extend([rank.to_string(), member]);
     }
     for (player, entry) in write.entries {
-        let text =
-            format!("{}|{}|{}|{}", entry.score, entry.achieved_micros, entry.achieved_at, entry.member);
-        args.extend([player, text]);
+        args.extend([player, entry.text()]);
     }
 }
 

@@ -252,14 +252,21 @@ fn score_job(event: &LoggedEvent, score: &NewScore, now: DateTime<Utc>) -> (Stri
         "leaderboard": format!("/v1/leaderboards/{}", score.game),
     });
     let link = format!("/v1/leaderboards/{}/players/{}", score.game, score.player);
-    job_op(JobDocument::done_by_projector(&id, JobKind::ScoreSubmit, event.recorded_at, now, result, link))
+    job_document(JobDocument::done_by_projector(
+        &id,
+        JobKind::ScoreSubmit,
+        event.recorded_at,
+        now,
+        result,
+        link,
+    ))
 }
 
 fn refresh_job(event: &LoggedEvent, scope: &RefreshScope, now: DateTime<Utc>) -> (String, String) {
     let id = job_id(event);
     let link = format!("/v1/leaderboards/{}", scope.game);
     let result = serde_json::json!({ "game": scope.game, "leaderboard": link });
-    job_op(JobDocument::done_by_projector(
+    job_document(JobDocument::done_by_projector(
         &id,
         JobKind::LeaderboardRefresh,
         event.recorded_at,
@@ -269,7 +276,8 @@ fn refresh_job(event: &LoggedEvent, scope: &RefreshScope, now: DateTime<Utc>) ->
     ))
 }
 
-fn job_op(document: JobDocument) -> (String, String) {
+/// A finished job's id and document, for [`Op::Jobs`].
+fn job_document(document: JobDocument) -> (String, String) {
     let json = serde_json::to_string(&document).unwrap_or_default();
     (document.id, json)
 }
