@@ -76,7 +76,7 @@ impl Converter {
         let health = tokio::spawn(http_kit::serve(listener, router, shutdown.clone()));
         let mut reconnection = messaging::Reconnection::default();
         while !shutdown.is_cancelled() {
-            let Err(error) = self.consume(&shutdown).await else { break };
+            let Err(error) = self.consume(&shutdown, &mut reconnection).await else { break };
             self.connected.store(false, Ordering::SeqCst);
             if !reconnection.wait(&error, &shutdown).await {
                 break;
@@ -85,8 +85,13 @@ impl Converter {
         health.await.context("health server")?.context("serving health")
     }
 
-    /// Consumes on one connection until it fails (`Err`) or `shutdown` (`Ok`).
-    async fn consume(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+    /// Consumes on one connection until it fails (`Err`) or `shutdown` (`Ok`); once consuming, the
+    /// reconnection's pause starts over.
+    async fn consume(
+        &self,
+        shutdown: &CancellationToken,
+        reconnection: &mut messaging::Reconnection,
+    ) -> anyhow::Result<()> {
         let connection = messaging::connect(&self.settings.rabbitmq).await.context("connecting")?;
         let channel = connection.create_channel().await.context("opening a channel")?;
         self.topology.declare(&channel).await.context("declaring the topology")?;
@@ -99,6 +104,7 @@ impl Converter {
         .await
         .context("consuming")?;
         self.connected.store(true, Ordering::SeqCst);
+        reconnection.connected();
         tracing::info!(parallel = self.parallel, "converting");
         let mut running = JoinSet::new();
         loop {
