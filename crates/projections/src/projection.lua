@@ -1,8 +1,12 @@
-#!lua name=reprise_projection_v1
+#!lua name=reprise_projection_v2
 
 -- Applies a batch of the projector's operations together with its checkpoint, once: only when the
 -- stored fencing token is the caller's and the stored checkpoint is the one the batch started from.
 -- Every check happens before the first write, so a refused batch changes nothing.
+--
+-- Functions are shared by every prefix on the server: the version in the library's and functions'
+-- names moves whenever the operations' encoding changes, so that a projector of the previous release
+-- still running (a standby, another deployment) keeps calling the code it speaks to.
 
 local function key(prefix, relative) return prefix .. relative end
 
@@ -23,6 +27,36 @@ local function call_chunked(command, target, args, first, last, step)
   local per = CHUNK * step
   for from = first, last, per do
     redis.call(command, target, unpack(args, from, math.min(from + per - 1, last)))
+  end
+end
+
+-- Sends `MSET` with the key-value pairs of `list`, at most CHUNK pairs per call.
+local function mset_chunked(list)
+  for from = 1, #list, 2 * CHUNK do
+    redis.call('MSET', unpack(list, from, math.min(from + 2 * CHUNK - 1, #list)))
+  end
+end
+
+-- Records the owners of a batch's new jobs and lists each job in the index of every job and in its
+-- owner's (`OWNERS count` at `args[at]`, then `id owner member` per job): one MSET, and one ZADD per
+-- index, however many jobs the batch holds.
+local function write_owners(prefix, args, at)
+  local owners, all, by_owner = {}, {}, {}
+  for j = 0, tonumber(args[at + 1]) - 1 do
+    local id, owner, member = args[at + 2 + 3 * j], args[at + 3 + 3 * j], args[at + 4 + 3 * j]
+    owners[#owners + 1], owners[#owners + 2] = key(prefix, 'jobowner:' .. id), owner
+    all[#all + 1], all[#all + 2] = 0, member
+    local listed = by_owner[owner]
+    if not listed then
+      listed = {}
+      by_owner[owner] = listed
+    end
+    listed[#listed + 1], listed[#listed + 2] = 0, member
+  end
+  mset_chunked(owners)
+  call_chunked('ZADD', key(prefix, 'jobs:all'), all, 1, #all, 2)
+  for owner, listed in pairs(by_owner) do
+    call_chunked('ZADD', key(prefix, 'jobs:of:' .. owner), listed, 1, #listed, 2)
   end
 end
 
@@ -190,10 +224,13 @@ local function with_set(document, head, set, field)
   end
 end
 
--- How many arguments follow each operation's name; BOARD and JOBS carry counts (arity_at).
+-- How many arguments follow each operation's name; BOARD and the counted operations carry counts.
 local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, RENDER = 7, REFRESH = 3,
-  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, INDEX = 2, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
+  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
   ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4, INCR = 4 }
+
+-- Operations followed by a count of items, and the arguments per item.
+local PER_ITEM = { JOBS = 2, OWNERS = 3 }
 
 local function arity_at(args, i)
   local op = args[i]
@@ -201,10 +238,10 @@ local function arity_at(args, i)
     local removed, added = tonumber(args[i + 2] or ''), tonumber(args[i + 3] or '')
     if removed == nil or added == nil then return nil end
     return 5 + removed + 4 * added
-  elseif op == 'JOBS' then
+  elseif PER_ITEM[op] then
     local count = tonumber(args[i + 1] or '')
     if count == nil then return nil end
-    return 1 + 2 * count
+    return 1 + PER_ITEM[op] * count
   end
   return ARITY[op]
 end
@@ -252,9 +289,7 @@ local function apply(keys, args)
         documents[#documents + 1], documents[#documents + 2] = key(prefix, 'job:' .. id), args[i + 2 * j + 1]
         announced[#announced + 1] = id
       end
-      for from = 1, #documents, 2 * CHUNK do
-        redis.call('MSET', unpack(documents, from, math.min(from + 2 * CHUNK - 1, #documents)))
-      end
+      mset_chunked(documents)
     elseif op == 'BOARD' then
       top_changed[args[i + 1]] = write_board(prefix, args, i, top_changed[args[i + 1]] or false)
     elseif op == 'RENDER' then
@@ -296,9 +331,8 @@ local function apply(keys, args)
       redis.call('SREM', key(prefix, args[i + 1]), args[i + 2])
     elseif op == 'WITHSET' then
       with_set(key(prefix, args[i + 1]), key(prefix, args[i + 2]), key(prefix, args[i + 3]), args[i + 4])
-    elseif op == 'INDEX' then
-      redis.call('ZADD', key(prefix, 'jobs:of:' .. args[i + 1]), 0, args[i + 2])
-      redis.call('ZADD', key(prefix, 'jobs:all'), 0, args[i + 2])
+    elseif op == 'OWNERS' then
+      write_owners(prefix, args, i)
     end
     i = i + arity_at(args, i) + 1
   end
@@ -321,5 +355,5 @@ local function claim_fence(keys, args)
   return 1
 end
 
-redis.register_function{ function_name = 'reprise_apply_v1', callback = apply, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_claim_fence_v1', callback = claim_fence, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_apply_v2', callback = apply, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_fence_v2', callback = claim_fence, flags = { 'no-cluster' } }

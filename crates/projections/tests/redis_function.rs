@@ -7,7 +7,7 @@ use eventlog::Checkpoint;
 use fred::prelude::*;
 use projections::boards::Board;
 use projections::documents::LeaderboardDocument;
-use projections::plan::Entry;
+use projections::plan::{Entry, OwnedJob};
 use projections::redis::{Resend, client, start};
 use projections::{ApplyError, Keys, Op, ProjectionStore};
 
@@ -281,10 +281,34 @@ async fn a_board_write_longer_than_its_arguments_is_refused_before_anything_is_w
     ]
     .map(String::from)
     .to_vec();
-    let refused: Result<String, Error> = redis.fcall("reprise_apply_v1", Vec::<String>::new(), args).await;
+    let refused: Result<String, Error> = redis.fcall("reprise_apply_v2", Vec::<String>::new(), args).await;
     assert!(refused.unwrap_err().details().starts_with("BADOP"));
     let written: i64 = redis.exists(keys.full("written")).await.unwrap();
     let checkpoint: i64 = redis.exists(keys.checkpoint()).await.unwrap();
     assert_eq!((written, checkpoint), (0, 0));
     drop(store);
+}
+
+#[tokio::test]
+async fn a_batch_records_thousands_of_job_owners_and_lists_each_job_in_both_indexes() {
+    let (store, redis, keys) = store().await;
+    let jobs: Vec<OwnedJob> = (0..2_500)
+        .map(|n| OwnedJob {
+            id: format!("job-{n}"),
+            owner: if n % 5 == 0 { "bo" } else { "ada" }.to_owned(),
+            member: projections::keys::job_index_member(1_000 + n, &format!("job-{n}")),
+        })
+        .collect();
+    store.apply(1, None, at(1), now(), vec![Op::Owners { jobs }]).await.unwrap();
+    let owner: String = redis.get(keys.job_owner("job-2499")).await.unwrap();
+    assert_eq!(owner, "ada");
+    let owners: i64 = redis.exists(vec![keys.job_owner("job-0"), keys.job_owner("job-1234")]).await.unwrap();
+    assert_eq!(owners, 2);
+    let all: i64 = redis.zcard(keys.all_jobs()).await.unwrap();
+    let (of_ada, of_bo): (i64, i64) =
+        (redis.zcard(keys.jobs_of("ada")).await.unwrap(), redis.zcard(keys.jobs_of("bo")).await.unwrap());
+    assert_eq!((all, of_ada, of_bo), (2_500, 2_000, 500));
+    let newest: Vec<String> =
+        redis.zrange(keys.jobs_of("bo"), -1, -1, None, false, None, false).await.unwrap();
+    assert_eq!(newest, [projections::keys::job_index_member(3_495, "job-2495")]);
 }

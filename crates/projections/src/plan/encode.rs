@@ -69,7 +69,13 @@ impl Op {
             Op::Enqueue { id } => args.extend(["ENQUEUE".into(), id]),
             Op::Delay { id, due_millis } => args.extend(["DELAY".into(), id, due_millis.to_string()]),
             Op::Undelay { id } => args.extend(["UNDELAY".into(), id]),
-            Op::Index { owner, member } => args.extend(["INDEX".into(), owner, member]),
+            Op::Owners { jobs } => {
+                args.reserve(2 + 3 * jobs.len());
+                args.extend(["OWNERS".into(), jobs.len().to_string()]);
+                for job in jobs {
+                    args.extend([job.id, job.owner, job.member]);
+                }
+            }
             Op::Document { document, fields_key, order, fields } => {
                 args.extend(["DOC".into(), document, fields_key, order.join(","), encode_patch(&fields)])
             }

@@ -52,8 +52,8 @@ pub enum Op {
     Delay { id: String, due_millis: i64 },
     /// Stop holding a job that will not run.
     Undelay { id: String },
-    /// List a job in its owner's index and in the index of every job.
-    Index { owner: String, member: String },
+    /// Record new jobs' owners, and list each job in its owner's index and in the index of every job.
+    Owners { jobs: Vec<OwnedJob> },
     /// Set fields of a document kept as fields (JSON fragments), then render it from the fields named
     /// in `order`, in that order.
     Document {
@@ -85,6 +85,17 @@ pub enum Op {
     Render { board: Board, expires_at: Option<DateTime<Utc>> },
     /// Render again every board of a game, narrowed by period and region.
     Refresh { game: GameName, period: Option<Period>, region: Option<RegionName> },
+}
+
+/// A new job's owner and its member in the job indexes, for [`Op::Owners`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedJob {
+    /// The job's id.
+    pub id: String,
+    /// The owner's user id.
+    pub owner: String,
+    /// The job's [`job_index_member`].
+    pub member: String,
 }
 
 /// A board entry: a score and when it was achieved.
@@ -119,6 +130,7 @@ pub fn plan_batch(
     let mut scores = ScoreFold::default();
     let mut after_renders = Vec::new();
     let mut finished_jobs = Vec::new();
+    let mut owned_jobs = Vec::new();
     for event in events {
         match event.aggregate_type.as_str() {
             "game" => plan_game(event, decode(event)?, games, &mut ops),
@@ -134,7 +146,7 @@ pub fn plan_batch(
                     scores.add(board, &score.player, &entry, &settings);
                 }
                 finished_jobs.push(score_job(event, &score, now));
-                after_renders.extend(owner_ops(event));
+                owned_jobs.extend(owned_job(event));
             }
             "user" => plan_user(event, decode(event)?, now, &mut after_renders),
             "conversion" => {
@@ -143,14 +155,14 @@ pub fn plan_batch(
                     conversion_event,
                     domain::conversions::ConversionEvent::ConversionRequested { .. }
                 ) {
-                    after_renders.extend(owner_ops(event));
+                    owned_jobs.extend(owned_job(event));
                 }
                 conversions::plan_conversion(event, conversion_event, &mut after_renders);
             }
             "job" => {
                 let job_event: JobEvent = decode(event)?;
                 if matches!(job_event, JobEvent::JobQueued { .. }) {
-                    after_renders.extend(owner_ops(event));
+                    owned_jobs.extend(owned_job(event));
                 }
                 jobs::plan_job(event, job_event, &mut after_renders);
             }
@@ -166,7 +178,7 @@ pub fn plan_batch(
                     region: scope.region.clone(),
                 });
                 finished_jobs.push(refresh_job(event, &scope, now));
-                after_renders.extend(owner_ops(event));
+                owned_jobs.extend(owned_job(event));
             }
             _ => {}
         }
@@ -175,6 +187,9 @@ pub fn plan_batch(
     ops.extend(after_renders);
     if !finished_jobs.is_empty() {
         ops.push(Op::Jobs { documents: finished_jobs });
+    }
+    if !owned_jobs.is_empty() {
+        ops.push(Op::Owners { jobs: owned_jobs });
     }
     jobs::drop_pushes_of_finished(&mut ops);
     meetups::render_each_channel_once(&mut ops);
@@ -283,14 +298,11 @@ fn job_document(document: JobDocument) -> (String, String) {
 }
 
 /// The job's owner, as the command's metadata names it, and its place in the job indexes.
-fn owner_ops(event: &LoggedEvent) -> Vec<Op> {
-    let Some(owner) = event.metadata_value("user_id") else { return vec![] };
+fn owned_job(event: &LoggedEvent) -> Option<OwnedJob> {
+    let owner = event.metadata_value("user_id")?.to_owned();
     let id = job_id(event);
     let member = job_index_member(event.recorded_at.timestamp_millis(), &id);
-    vec![
-        Op::Set { key: relative::job_owner(&id), value: owner.to_owned() },
-        Op::Index { owner: owner.to_owned(), member },
-    ]
+    Some(OwnedJob { id, owner, member })
 }
 
 /// Folds a batch's scores per board and player before they reach Redis: a backlog of a million
