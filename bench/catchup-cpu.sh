@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bench/catchup-cpu.sh [N]: where a projector catch-up spends its time. Fills a database of its own with N
-# score submissions (10 games x 2 regions x 4 periods, players uniform over 100,000), runs the release
-# projector from an empty key prefix to the head of the log, and prints the wall time, the projector's
-# and Redis's CPU seconds, and Redis's busiest commands (inside the Function too). Needs
-# `cargo build --release -p projector`; PROJECTOR=<wrapper> runs it under a profiler.
+# score submissions sent by 1,000 users (10 games x 2 regions x 4 periods, players uniform over
+# 100,000), runs the release projector from an empty key prefix to the head of the log, and prints the
+# wall time, the projector's and Redis's CPU seconds, and Redis's busiest commands (inside the Function
+# too). Needs `cargo build --release -p projector`; PROJECTOR=<wrapper> runs it under a profiler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200000}
@@ -18,7 +18,7 @@ SELECT 'score', 'job-' || n, 1, 'ScoreSubmitted', '1',
        json_build_object('ScoreSubmitted', json_build_object('game', 'g' || (n % 10), 'player', 'p' || (n % 100000),
          'score', (n * 7919) % 1000000, 'region', CASE WHEN n % 2 = 0 THEN 'eu' ELSE 'us' END,
          'achievedAt', to_char(now() - make_interval(secs => n % 86400), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'requestHash', 'h')),
-       json_build_object('job_id', 'job-' || n)
+       json_build_object('job_id', 'job-' || n, 'user_id', 'u' || (n % 1000))
 FROM generate_series(1::bigint, $N::bigint) AS n;
 SQL
 head=$(psql -h 127.0.0.1 -U postgres -Atc "SELECT transaction_id::text || ':' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1" "$DB")
