@@ -33,10 +33,13 @@ if [ ! -x "$VAR/tools/node_modules/.bin/maildev" ]; then
     { cat "$LOGS/npm.log" >&2; exit 1; }
 fi
 
+# Each start writes a fresh log and keeps the previous run's as `<name>.log.1`: command-api logs every
+# write, and a few benchmark runs would otherwise grow its log by gigabytes.
 start() {
   local name=$1
   shift
-  nohup "$@" >>"$LOGS/$name.log" 2>&1 &
+  [ -f "$LOGS/$name.log" ] && mv -f "$LOGS/$name.log" "$LOGS/$name.log.1"
+  nohup "$@" >"$LOGS/$name.log" 2>&1 &
   echo $! >"$RUN/$name.pid"
 }
 say "starting the services (logs in var/log/)"
