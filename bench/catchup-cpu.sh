@@ -23,6 +23,16 @@ FROM generate_series(1::bigint, $N::bigint) AS n;
 SQL
 head=$(psql -h 127.0.0.1 -U postgres -Atc "SELECT transaction_id::text || ':' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1" "$DB")
 prefix="catchup:$(date +%s):"
+# However the script ends (a reader of its output gone, Ctrl-C), the projector stops and its keys go:
+# a million-event run leaves millions of them, which every SCAN on this Redis would wade through.
+projector=
+cleanup() {
+  [ -n "$projector" ] && kill -TERM "$projector" 2>/dev/null && wait "$projector" 2>/dev/null
+  redis-cli --scan --pattern "${prefix}*" | xargs -r -n 1000 redis-cli unlink >/dev/null
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
 redis_cpu() { redis-cli info cpu | awk -F: '/used_cpu_user:|used_cpu_sys:/ {s += $2} END {print s}'; }
 redis-cli config resetstat >/dev/null
 redis_before=$(redis_cpu)
@@ -34,8 +44,7 @@ until [ "$(redis-cli get "${prefix}projector:checkpoint")" = "$head" ]; do sleep
 finished=$(date +%s.%N)
 projector_cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$projector/stat")
 kill -TERM $projector; wait $projector || true
+projector=
 awk -v n="$N" -v a="$started" -v b="$finished" -v p="$projector_cpu" -v r0="$redis_before" -v r1="$(redis_cpu)" \
   'BEGIN {printf "%d events in %.2f s: %.0f events/s; projector CPU %.2f s, Redis CPU %.2f s\n", n, b - a, n / (b - a), p, r1 - r0}'
 redis-cli info commandstats | grep '^cmdstat' | sort -t= -k3 -n -r | head -8
-redis-cli --scan --pattern "${prefix}*" | xargs -r -n 1000 redis-cli unlink >/dev/null
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE $DB WITH (FORCE)" postgres
