@@ -29,6 +29,17 @@ settle() {
   done
 }
 
+# However the run ends, what it made goes: a catch-up projector still running, the keys under `bench:`
+# (a catch-up leaves millions, which every SCAN on this Redis would wade through) and the database.
+catch_up_projector=
+cleanup() {
+  [ -n "$catch_up_projector" ] && kill -TERM "$catch_up_projector" 2>/dev/null && wait "$catch_up_projector" 2>/dev/null
+  redis-cli -h 127.0.0.1 --scan --pattern 'bench:*' | xargs -r -n 1000 redis-cli -h 127.0.0.1 unlink >/dev/null
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS reprise_bench WITH (FORCE)" postgres
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
 rss_idle=$(bench/rss.sh)
 
 say "preparing the baseline database"
@@ -47,7 +58,8 @@ say "POST /v1/scores through nginx vs pgbench's single-event append"
 for c in 8 32 64; do
   settle
   # Without TLS, as the services talk to a local Postgres (database.url's sslmode=disable).
-  PGSSLMODE=disable pgbench -h 127.0.0.1 -U postgres -n -c "$c" -j 2 -T "$DURATION" -f bench/append.sql reprise_bench >"$OUT/pgbench-$c.txt" 2>&1
+  PGSSLMODE=disable pgbench -h 127.0.0.1 -U postgres -n -c "$c" -j 2 -T "$DURATION" -f bench/append.sql reprise_bench >"$OUT/pgbench-$c.txt" 2>&1 ||
+    { cat "$OUT/pgbench-$c.txt" >&2; exit 1; }
   settle
   wrk -t 2 -c "$c" -d "${DURATION}s" --latency -s bench/post_score.lua http://127.0.0.1:8080 >"$OUT/post-$c.txt"
   read -r rps p99 < <(wrk_figures "$OUT/post-$c.txt")
@@ -149,16 +161,17 @@ SELECT 'score', 'job-' || n, 1, 'ScoreSubmitted', '1',
        json_build_object('job_id', 'job-' || n, 'user_id', 'u' || (n % 1000))
 FROM generate_series(1::bigint, $BACKLOG::bigint) AS n;
 SQL
-  local head prefix started finished projector seconds rate
+  local head prefix started finished seconds rate
   head=$(psql -h 127.0.0.1 -U postgres -Atc "SELECT transaction_id::text || ':' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1" reprise_bench)
   prefix="bench:$(date +%s):"
   started=$(date +%s.%N)
   REPRISE_DATABASE__URL=postgres://postgres@127.0.0.1:5432/reprise_bench REPRISE_REDIS__KEY_PREFIX="$prefix" \
     REPRISE_PROJECTOR__HEALTH_ADDR=127.0.0.1:0 RUST_LOG=warn target/release/projector &
-  projector=$!
+  catch_up_projector=$!
   until [ "$(redis-cli -h 127.0.0.1 get "${prefix}projector:checkpoint")" = "$head" ]; do sleep 0.05; done
   finished=$(date +%s.%N)
-  kill -TERM $projector; wait $projector || true
+  kill -TERM $catch_up_projector; wait $catch_up_projector || true
+  catch_up_projector=
   seconds=$(awk -v a="$started" -v b="$finished" 'BEGIN {printf "%.1f", b-a}')
   rate=$(awk -v n="$BACKLOG" -v s="$seconds" 'BEGIN {printf "%.0f", n/s}')
   rows+=("| projector catch-up, $BACKLOG score submissions, $label (10 games × 2 regions × 4 periods, sent by 1,000 users) | $rate events/s ($seconds s from an empty Redis: also the full rebuild time) | — | target ≥ 30,000 events/s |")
@@ -166,7 +179,6 @@ SQL
 }
 catch_up "players uniform over 100,000 (worst case: nothing folds)" "'p' || (n % 100000)"
 catch_up "players log-uniform over 100,000 (skewed, as real traffic)" "'p' || floor(power(100000, random()))::int"
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS reprise_bench WITH (FORCE)" postgres
 
 rows+=("| resident memory (RSS) of each service, idle at the start → after the POST, jobs and conversion figures | $(paste -d' ' <(echo "$rss_idle") <(echo "$rss_loaded") | awk '{printf "%s%s %s → %s MiB", sep, $1, $2, $4; sep="; "}') | — | — |")
 
