@@ -79,7 +79,7 @@ pub struct AppState {
 impl AppState {
     /// Connects to Postgres lazily and to Redis in the background.
     pub fn connect(settings: &settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
-        let pool = eventlog::connect(&settings.database)?;
+        let pool = eventlog::connect(&settings.database, "command-api")?;
         let group_commit = BatchLimits::from_settings(&settings.database);
         let redis = client(&settings.redis, Resend::Allowed)?;
         start(&redis);

@@ -38,7 +38,7 @@ impl Converter {
         let health = TcpListener::bind(&settings.conversions.converter_health_addr)
             .await
             .with_context(|| format!("binding {}", settings.conversions.converter_health_addr))?;
-        let pool = eventlog::connect(&settings.database)?;
+        let pool = eventlog::connect(&settings.database, "converter")?;
         let parallel = match settings.conversions.parallel {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

@@ -81,7 +81,7 @@ impl Live {
         let listener = TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
         let redis = client(&settings.redis, Resend::Allowed).context("configuring Redis")?;
         start(&redis);
-        let pool = eventlog::connect(&settings.database).context("configuring the Postgres pool")?;
+        let pool = eventlog::connect(&settings.database, "live").context("configuring the Postgres pool")?;
         Ok(Self {
             listener,
             gate: Gate::new(tokens, redis, Keys::new(settings.redis.key_prefix.clone())),

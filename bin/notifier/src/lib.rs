@@ -61,7 +61,8 @@ impl Notifier {
     pub async fn build(settings: settings::Settings) -> anyhow::Result<Self> {
         let address = &settings.conversions.notifier_health_addr;
         let health = TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
-        let pool = eventlog::connect(&settings.database).context("reading the database settings")?;
+        let pool =
+            eventlog::connect(&settings.database, "notifier").context("reading the database settings")?;
         let mailer = Mailer::new(&settings.smtp).context("reading the SMTP settings")?;
         let status = Arc::new(Status::default());
         Ok(Self {

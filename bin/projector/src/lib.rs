@@ -31,7 +31,7 @@ impl Projector {
         let health = TcpListener::bind(&settings.projector.health_addr)
             .await
             .with_context(|| format!("binding {}", settings.projector.health_addr))?;
-        let pool = eventlog::connect(&settings.database)?;
+        let pool = eventlog::connect(&settings.database, "projector")?;
         let redis = client(&settings.redis, Resend::Never)?;
         start(&redis);
         let status = Arc::new(Status::new(settings.projector.ready_max_lag));

@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
         }
         Command::Migrate => {
-            let pool = eventlog::connect(&settings.database)?;
+            let pool = eventlog::connect(&settings.database, "projector")?;
             eventlog::migrate(&pool).await.context("applying migrations")?;
             tracing::info!("migrations applied");
             Ok(())

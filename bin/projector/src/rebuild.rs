@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Asks for a rebuild and shows its progress until the projection has caught up with the log.
 pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let pool = eventlog::connect(&settings.database)?;
+    let pool = eventlog::connect(&settings.database, "projector")?;
     let redis = client(&settings.redis, Resend::Allowed)?;
     start(&redis);
     redis.wait_for_connect().await.context("connecting to Redis")?;

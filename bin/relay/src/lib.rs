@@ -36,7 +36,7 @@ impl Relay {
         let health = TcpListener::bind(&settings.relay.health_addr)
             .await
             .with_context(|| format!("binding {}", settings.relay.health_addr))?;
-        let pool = eventlog::connect(&settings.database).context("configuring the Postgres pool")?;
+        let pool = eventlog::connect(&settings.database, "relay").context("configuring the Postgres pool")?;
         let status = Arc::new(Status::default());
         let follower = follow::Follower {
             reader: EventLogReader::new(pool.clone()),

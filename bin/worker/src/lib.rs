@@ -60,7 +60,7 @@ impl Worker {
         let health = TcpListener::bind(&settings.worker.health_addr)
             .await
             .with_context(|| format!("binding {}", settings.worker.health_addr))?;
-        let pool = eventlog::connect(&settings.database)?;
+        let pool = eventlog::connect(&settings.database, "worker")?;
         let keys = Keys::new(settings.redis.key_prefix.clone());
         let name = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
         let ttl = Duration::from_secs(settings.worker.heartbeat_ttl_seconds.max(1));

@@ -8,7 +8,9 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// A lazy pool: the process starts while Postgres is down, and requests answer 503 until it is back.
-pub fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
+/// Its connections carry `service` as their `application_name`, so `pg_stat_activity` tells whose
+/// they are.
+pub fn connect(settings: &DatabaseSettings, service: &str) -> Result<PgPool, sqlx::Error> {
     let options: PgConnectOptions = settings.url.expose_secret().parse()?;
     Ok(PgPoolOptions::new()
         .max_connections(settings.max_connections)
@@ -19,7 +21,7 @@ pub fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
         // No ping before each use: it doubled the round trips of a one-statement command. A connection
         // that broke meanwhile fails its query (503), and the pool replaces it.
         .test_before_acquire(false)
-        .connect_lazy_with(options.application_name("reprise")))
+        .connect_lazy_with(options.application_name(service)))
 }
 
 /// Applies the migrations in `sql/` that the database has not seen yet.

@@ -70,7 +70,7 @@ impl TestLive {
         settings.relay.health_addr = "127.0.0.1:0".to_owned();
         settings.relay.poll_interval_ms = 200;
         adjust(&mut settings);
-        let pool = eventlog::connect(&settings.database).expect("a pool");
+        let pool = eventlog::connect(&settings.database, "live").expect("a pool");
         eventlog::migrate(&pool).await.expect("apply the migrations");
 
         let redis = projections::redis::client(&settings.redis, projections::redis::Resend::Allowed)

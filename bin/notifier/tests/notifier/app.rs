@@ -59,7 +59,7 @@ impl TestApp {
         settings.rabbitmq.prefix = prefix.clone();
         settings.smtp.port = smtp_port;
         settings.conversions.notifier_health_addr = "127.0.0.1:0".to_owned();
-        let pool = eventlog::connect(&settings.database).expect("a pool");
+        let pool = eventlog::connect(&settings.database, "notifier").expect("a pool");
         eventlog::migrate(&pool).await.expect("apply the migrations");
 
         let topology = Topology::new(prefix);
