@@ -22,6 +22,9 @@ redis-cli -h 127.0.0.1 --scan --pattern 't*' 2>/dev/null | grep -E '^t[0-9a-f]{3
 say "checking formatting"
 cargo fmt --all -- --check
 
+say "validating the deployment files"
+scripts/validate-deploy.sh
+
 say "building (debug, every target)"
 cargo build --workspace --all-targets --locked
 
