@@ -63,12 +63,18 @@ pub enum ChannelEvent {
     ChannelMemberRemoved { user_id: String, removed_at: DateTime<Utc> },
 }
 
+impl ChannelEvent {
+    /// The stored type of [`ChannelEvent::ChannelDeleted`]: a channel's last event, after which it
+    /// never holds a name again.
+    pub const DELETED: &'static str = "ChannelDeleted";
+}
+
 impl DomainEvent for ChannelEvent {
     fn event_type(&self) -> String {
         match self {
             ChannelEvent::ChannelCreated { .. } => "ChannelCreated",
             ChannelEvent::ChannelUpdated { .. } => "ChannelUpdated",
-            ChannelEvent::ChannelDeleted { .. } => "ChannelDeleted",
+            ChannelEvent::ChannelDeleted { .. } => Self::DELETED,
             ChannelEvent::ChannelMemberAdded { .. } => "ChannelMemberAdded",
             ChannelEvent::ChannelMemberRemoved { .. } => "ChannelMemberRemoved",
         }
@@ -330,5 +336,27 @@ mod tests {
             .given(events)
             .when(ChannelCommand::Delete { by: "ada".into(), at: AT })
             .then_expect_error(ChannelRefusal::Unknown);
+    }
+
+    #[test]
+    fn a_deleted_channel_is_never_created_again_so_its_deletion_is_its_last_event() {
+        let mut events = created(false);
+        events.push(ChannelEvent::ChannelDeleted { members: vec![], private: false, deleted_at: AT });
+        TestFramework::<Channel>::with(())
+            .given(events.clone())
+            .when(ChannelCommand::Create { channel: info(false), members: vec!["ada".into()] })
+            .then_expect_error(ChannelRefusal::AlreadyCreated { request_hash: "h1".into() });
+        let changes = [
+            ChannelCommand::Update { by: "ada".into(), name: None, description: Some("x".into()), at: AT },
+            ChannelCommand::AddMember { by: None, user_id: "bob".into(), at: AT },
+            ChannelCommand::RemoveMember { by: "ada".into(), user_id: "ada".into(), at: AT },
+        ];
+        for command in changes {
+            TestFramework::<Channel>::with(())
+                .given(events.clone())
+                .when(command)
+                .then_expect_error(ChannelRefusal::Unknown);
+        }
+        assert_eq!(events[1].event_type(), ChannelEvent::DELETED);
     }
 }
