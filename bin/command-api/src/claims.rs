@@ -1,6 +1,7 @@
 //! Unique claims: an e-mail or user name belongs to one user and a channel name to one channel, even
 //! when creations race.
 
+use domain::meetups::ChannelEvent;
 use sqlx::PgPool;
 
 /// What can be claimed.
@@ -28,6 +29,15 @@ impl Claim {
         match self {
             Claim::Email | Claim::UserName => "user",
             Claim::ChannelName => "channel",
+        }
+    }
+
+    /// The type of the event after which a holder never holds the claim again, for holders that can
+    /// end (a deleted channel); users never end.
+    fn holder_ended(self) -> Option<&'static str> {
+        match self {
+            Claim::Email | Claim::UserName => None,
+            Claim::ChannelName => Some(ChannelEvent::DELETED),
         }
     }
 
@@ -81,27 +91,53 @@ pub async fn claim_all(pool: &PgPool, holder: &str, claims: &[(Claim, &str)]) ->
     Ok(())
 }
 
-/// Moves the claim on `value` from `from` to `to`, when `from` still holds it and either `at_once` or
-/// `from` claimed it over a minute ago (long enough for its own command to have committed); `false`
-/// otherwise.
+/// Takes the claim on `value` over for `to` when its holder has ended (a deleted channel), decided in
+/// one statement from what the log holds. An ending is final, so once it is committed no commit of the
+/// holder can need the claim again; a holder with no ending, or none yet, keeps it, whatever else its
+/// events say or do not say yet.
+pub async fn take_over_from_ended(
+    pool: &PgPool,
+    claim: Claim,
+    value: &str,
+    to: &str,
+) -> Result<bool, sqlx::Error> {
+    let Some(ending) = claim.holder_ended() else {
+        return Ok(false);
+    };
+    let moved = sqlx::query(
+        "UPDATE unique_claims c SET user_id = $3, claimed_at = now()
+         WHERE c.kind = $1 AND c.value = $2
+           AND EXISTS (SELECT 1 FROM events e
+                       WHERE e.aggregate_type = $4 AND e.aggregate_id = c.user_id AND e.event_type = $5)",
+    )
+    .bind(claim.kind())
+    .bind(value)
+    .bind(to)
+    .bind(claim.holder_type())
+    .bind(ending)
+    .execute(pool)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Moves the claim on `value` from `from` to `to` when `from` still holds it and claimed it over a
+/// minute ago, long enough for `from`'s own command to have committed: for a holder the caller saw
+/// under another name (a release that never happened). `false` otherwise.
 pub async fn take_over(
     pool: &PgPool,
     claim: Claim,
     value: &str,
     from: &str,
     to: &str,
-    at_once: bool,
 ) -> Result<bool, sqlx::Error> {
     let moved = sqlx::query(
         "UPDATE unique_claims SET user_id = $4, claimed_at = now()
-         WHERE kind = $1 AND value = $2 AND user_id = $3
-           AND ($5 OR claimed_at < now() - interval '1 minute')",
+         WHERE kind = $1 AND value = $2 AND user_id = $3 AND claimed_at < now() - interval '1 minute'",
     )
     .bind(claim.kind())
     .bind(value)
     .bind(from)
     .bind(to)
-    .bind(at_once)
     .execute(pool)
     .await?;
     Ok(moved.rows_affected() == 1)

@@ -1,6 +1,7 @@
 //! Meetups, channels and messages through command-api and query-api.
 
 use e2e::Stack;
+use futures::future::join_all;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -491,4 +492,152 @@ async fn a_channel_shows_its_latest_hundred_messages_and_the_cursor_survives_a_d
     assert_eq!(older["nextCursor"], Value::Null);
     expect(call(&stack, Method::GET, &format!("{path}?cursor=bogus"), Some(&stack.token), None).await, 422)
         .await;
+}
+
+/// Every channel `token` may see as `(id, name)`, all pages.
+async fn visible_channels(stack: &Stack, token: &str) -> Vec<(String, String)> {
+    let mut channels = Vec::new();
+    let mut path = "/v1/channels?limit=100".to_owned();
+    loop {
+        let page = expect(call(stack, Method::GET, &path, Some(token), None).await, 200).await;
+        for item in page["items"].as_array().unwrap() {
+            channels
+                .push((item["id"].as_str().unwrap().to_owned(), item["name"].as_str().unwrap().to_owned()));
+        }
+        match page["nextCursor"].as_str() {
+            Some(cursor) => path = format!("/v1/channels?limit=100&cursor={cursor}"),
+            None => return channels,
+        }
+    }
+}
+
+/// The ids of the channels listed as `name` (in any case), once the query side lists every channel in
+/// `present` under that name and none in `gone` (writes are answered once projected, but only for up to
+/// a second).
+async fn listed_as(stack: &Stack, name: &str, present: &[String], gone: &[String]) -> Vec<String> {
+    let folded = name.to_lowercase();
+    let what = format!("{present:?} and not {gone:?} to be listed as {name}");
+    testkit::wait_until(&what, std::time::Duration::from_secs(5), || async {
+        let called: Vec<String> = visible_channels(stack, &stack.token)
+            .await
+            .into_iter()
+            .filter(|(_, listed)| listed.to_lowercase() == folded)
+            .map(|(id, _)| id)
+            .collect();
+        let settled =
+            present.iter().all(|id| called.contains(id)) && !gone.iter().any(|id| called.contains(id));
+        settled.then_some(called)
+    })
+    .await
+}
+
+/// The statuses of `answers`, and the ids of those that succeeded with `success`.
+async fn outcomes(answers: Vec<Response>, success: u16) -> (Vec<u16>, Vec<String>) {
+    let mut statuses = Vec::new();
+    let mut ids = Vec::new();
+    for answer in answers {
+        let status = answer.status().as_u16();
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        if status == success {
+            ids.push(body["id"].as_str().unwrap().to_owned());
+        }
+        statuses.push(status);
+    }
+    (statuses, ids)
+}
+
+async fn create_channel(stack: &Stack, token: &str, name: &str) -> Response {
+    call(stack, Method::POST, "/v1/channels", Some(token), Some(json!({ "name": name }))).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_simultaneous_creates_of_one_channel_name_give_one_201_and_eleven_409s_round_after_round() {
+    let stack = Stack::start().await;
+    let bob = stack.sign_up("bob").await;
+    for round in 0..20 {
+        let name = format!("Race {round}");
+        let creates = (0..12).map(|n| {
+            let token = if n % 2 == 0 { stack.token.as_str() } else { bob.as_str() };
+            // The same name in another case is the same name.
+            let spelled = if n % 3 == 0 { name.to_uppercase() } else { name.clone() };
+            let stack = &stack;
+            async move { create_channel(stack, token, &spelled).await }
+        });
+        let (mut statuses, created) = outcomes(join_all(creates).await, 201).await;
+        statuses.sort();
+        assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409, 409, 409], "round {round}");
+        assert_eq!(listed_as(&stack, &name, &created, &[]).await, created, "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rename_racing_creates_of_the_new_name_leaves_exactly_one_channel_so_called() {
+    let stack = Stack::start().await;
+    let bob = stack.sign_up("bob").await;
+    for round in 0..10 {
+        let (old, name) = (format!("Before {round}"), format!("After {round}"));
+        let channel = expect(create_channel(&stack, &stack.token, &old).await, 201).await;
+        let id = channel["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/channels/{id}");
+        let rename = call(&stack, Method::PATCH, &path, Some(&stack.token), Some(json!({ "name": name })));
+        let creates = join_all((0..11).map(|_| create_channel(&stack, &bob, &name)));
+        let (renamed, answers) = futures::join!(rename, creates);
+        let renamed = renamed.status().as_u16();
+        let (statuses, created) = outcomes(answers, 201).await;
+        let refused = statuses.iter().filter(|&&status| status == 409).count();
+        match renamed {
+            200 => assert_eq!((created.len(), refused), (0, 11), "round {round}: {statuses:?}"),
+            409 => assert_eq!((created.len(), refused), (1, 10), "round {round}: {statuses:?}"),
+            other => panic!("round {round}: the rename answered {other}"),
+        }
+        let winner = if renamed == 200 { vec![id.clone()] } else { created };
+        assert_eq!(listed_as(&stack, &name, &winner, &[]).await, winner, "round {round}");
+        // The old name is free exactly when the channel gave it up.
+        let again = create_channel(&stack, &bob, &old).await.status().as_u16();
+        assert_eq!(again, if renamed == 200 { 201 } else { 409 }, "round {round}");
+    }
+}
+
+/// The rule: a deleted channel gives its name up at once, so a create that comes after the delete
+/// takes it; one that comes before is refused. Never are two channels so called.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_racing_creates_of_its_name_frees_the_name_for_at_most_one_of_them() {
+    let stack = Stack::start().await;
+    let bob = stack.sign_up("bob").await;
+    for round in 0..10 {
+        let name = format!("Gone {round}");
+        let channel = expect(create_channel(&stack, &stack.token, &name).await, 201).await;
+        let id = channel["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/channels/{id}");
+        let delete = call(&stack, Method::DELETE, &path, Some(&stack.token), None);
+        let creates = join_all((0..11).map(|_| create_channel(&stack, &bob, &name)));
+        let (deleted, answers) = futures::join!(delete, creates);
+        assert_eq!(deleted.status(), 200, "round {round}");
+        let (statuses, created) = outcomes(answers, 201).await;
+        let refused = statuses.iter().filter(|&&status| status == 409).count();
+        assert!(created.len() <= 1 && created.len() + refused == 11, "round {round}: {statuses:?}");
+        assert_eq!(listed_as(&stack, &name, &created, &[id]).await, created, "round {round}");
+        // Afterwards the name is free unless one of the creates took it.
+        let again = create_channel(&stack, &bob, &name).await.status().as_u16();
+        assert_eq!(again, if created.is_empty() { 201 } else { 409 }, "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_simultaneous_creates_with_one_idempotency_key_make_one_channel_and_answer_it_to_all() {
+    let stack = Stack::start().await;
+    let creates = (0..12).map(|_| {
+        stack
+            .http
+            .post(format!("{}/v1/channels", stack.command))
+            .bearer_auth(&stack.token)
+            .header("Idempotency-Key", "one-channel")
+            .json(&json!({ "name": "keyed" }))
+            .send()
+    });
+    let answers: Vec<Response> = join_all(creates).await.into_iter().map(Result::unwrap).collect();
+    let (statuses, created) = outcomes(answers, 201).await;
+    assert_eq!(statuses, [201; 12]);
+    assert!(created.iter().all(|id| id == &created[0]), "{created:?}");
+    assert_eq!(listed_as(&stack, "keyed", &created[..1], &[]).await, &created[..1]);
 }
