@@ -98,6 +98,30 @@ async fn twelve_simultaneous_sign_ups_with_one_email_give_one_201_and_eleven_409
 }
 
 #[tokio::test]
+async fn twelve_simultaneous_sign_ups_with_one_user_name_give_one_201_and_eleven_409s_naming_it() {
+    let stack = Stack::start().await;
+    let emails: Vec<String> = (0..12).map(|n| format!("racer{n}@example.com")).collect();
+    let answers = join_all(emails.iter().map(|email| sign_up(&stack, sign_up_body(email, "racer")))).await;
+    let mut statuses = Vec::new();
+    let mut winner = None;
+    for answer in answers {
+        let status = answer.status().as_u16();
+        let body: Value = answer.json().await.unwrap();
+        match status {
+            201 => winner = body["email"].as_str().map(str::to_owned),
+            409 => assert!(body["detail"].as_str().unwrap().contains("userName"), "{body}"),
+            _ => {}
+        }
+        statuses.push(status);
+    }
+    statuses.sort();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+    // A refused sign-up claims nothing: its e-mail is free for the next one.
+    let loser = emails.iter().find(|&email| Some(email) != winner.as_ref()).unwrap();
+    assert_eq!(sign_up(&stack, sign_up_body(loser, "racer-again")).await.status(), 201);
+}
+
+#[tokio::test]
 async fn invalid_sign_ups_are_422s_naming_every_field() {
     let stack = Stack::start().await;
     let response = sign_up(
