@@ -1,11 +1,14 @@
 # The two commands a newcomer needs: `make up` and `make test`. The work is in scripts/.
-.PHONY: up down test deps lint fmt openapi rebuild bench datagen
+.PHONY: up down status test deps lint fmt openapi rebuild bench datagen
 
-up: ## install what is missing, migrate, build (release), start the stack, print the URLs
+up: ## install what is missing, migrate, build (release), start the stack, print the URLs; REPLICAS=2 for two copies of each
 	@scripts/up.sh
 
 down: ## stop everything `make up` started
 	@scripts/down.sh
+
+status: ## each process supervisord runs, its pid and uptime
+	@supervisorctl -c var/run/supervisord.conf status
 
 test: ## every test: unit, integration and end to end, against the machine's real services
 	@scripts/test.sh

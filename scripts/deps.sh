@@ -12,6 +12,8 @@ command -v redis-cli >/dev/null 2>&1 || need_packages+=(redis-tools)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3 python3-pip)
 # The converter runs ffmpeg and ffprobe (both in Debian's ffmpeg package).
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_packages+=(ffmpeg)
+# `make up` and the fleet tests run every process under supervisord, which restarts what dies.
+command -v supervisord >/dev/null 2>&1 || need_packages+=(supervisor)
 if ((${#need_packages[@]})); then
   say "installing ${need_packages[*]}"
   if [ "$(id -u)" -ne 0 ]; then
@@ -20,6 +22,10 @@ if ((${#need_packages[@]})); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Packages must not start services of their own (Debian's supervisor would start a system-wide
+  # supervisord): 101 tells invoke-rc.d "not now".
+  policy=/usr/sbin/policy-rc.d
+  [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && trap 'rm -f "$policy"' EXIT; }
   apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
 fi
 

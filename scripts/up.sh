@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make up`: install what is missing, build, migrate, start the stack in the background, print the URLs.
+# `make up`: install what is missing, build, migrate, start the stack under supervisord, print the URLs.
+# `make up REPLICAS=2` runs two copies of every service (and a standby projector and relay).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -33,50 +34,26 @@ if [ ! -x "$VAR/tools/node_modules/.bin/maildev" ]; then
     { cat "$LOGS/npm.log" >&2; exit 1; }
 fi
 
-# Each start writes a fresh log and keeps the previous run's as `<name>.log.1`: command-api logs every
-# write, and a few benchmark runs would otherwise grow its log by gigabytes.
-start() {
-  local name=$1
-  shift
-  [ -f "$LOGS/$name.log" ] && mv -f "$LOGS/$name.log" "$LOGS/$name.log.1"
-  nohup "$@" >"$LOGS/$name.log" 2>&1 &
-  echo $! >"$RUN/$name.pid"
-}
-say "starting the services (logs in var/log/)"
-start command-api target/release/command-api
-start query-api target/release/query-api
-start projector target/release/projector
-start worker target/release/worker
-start relay target/release/relay
-start converter target/release/converter
-start notifier target/release/notifier
-start live target/release/live
-start maildev "$VAR/tools/node_modules/.bin/maildev" --ip 127.0.0.1 --smtp 1025 --web 1080
+say "starting the services under supervisord (logs in var/log/)"
+REPLICAS=${REPLICAS:-${REPRISE_REPLICAS:-1}} MAILDEV="$VAR/tools/node_modules/.bin/maildev" \
+  scripts/fleet.sh "$RUN" "$LOGS" "$ROOT/target/release"
+supervisord -c "$RUN/supervisord.conf"
 
-sed -e "s|@RUN_DIR@|$RUN|g" -e "s|@DAEMON@|on|g" -e "s|@LISTEN@|127.0.0.1:8080|g" \
-  -e "s|@QUERY@|127.0.0.1:3000|g" -e "s|@COMMAND@|127.0.0.1:3010|g" -e "s|@LIVE@|127.0.0.1:3020|g" \
-  -e "s|@WEB_ROOT@|$ROOT/web|g" nginx/nginx.conf.template >"$RUN/nginx.conf"
-nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$LOGS/nginx-startup.log"
-
-# A service that could not start (its port taken by a process `make down` does not know) must not
-# pass for ready because another process answers on its port.
-sleep 0.5
-for pidfile in "$RUN"/command-api.pid "$RUN"/query-api.pid "$RUN"/projector.pid "$RUN"/worker.pid \
-  "$RUN"/relay.pid "$RUN"/converter.pid "$RUN"/notifier.pid "$RUN"/live.pid "$RUN"/maildev.pid; do
-  if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    name=$(basename "$pidfile" .pid)
-    echo "$name exited at start:" >&2
-    tail -n 5 "$LOGS/$name.log" >&2
+while read -r url; do
+  wait_for "$url" 60 || {
+    supervisorctl -c "$RUN/supervisord.conf" status >&2 || true
+    tail -n 20 "$LOGS"/*.log >&2
     exit 1
-  fi
-done
-
-for url in http://127.0.0.1:3010/readyz http://127.0.0.1:3000/readyz http://127.0.0.1:9101/readyz http://127.0.0.1:9102/readyz \
-  http://127.0.0.1:9103/readyz http://127.0.0.1:9104/readyz http://127.0.0.1:9105/readyz http://127.0.0.1:3020/readyz \
-  http://127.0.0.1:1080/ \
-  http://127.0.0.1:8080/readyz; do
-  wait_for "$url" 60 || { tail -n 20 "$LOGS"/*.log >&2; exit 1; }
-done
+  }
+done <"$RUN/ready-urls"
+wait_for http://127.0.0.1:1080/ 60 || { tail -n 20 "$LOGS/maildev.log" >&2; exit 1; }
+# A service that cannot bind its port (taken by a process supervisord does not know, which then
+# answered the /readyz above) exits at once and is never RUNNING for the one second it must last.
+sleep 1.5
+if supervisorctl -c "$RUN/supervisord.conf" status | grep -v RUNNING >&2; then
+  echo "the processes above are not running; see var/log/<name>.log" >&2
+  exit 1
+fi
 
 cat <<URLS
 
@@ -95,5 +72,6 @@ Reprise is up.
   worker               http://127.0.0.1:9105   (healthz, readyz, metrics)
   live                 http://127.0.0.1:3020   (WebSockets at /v1/ws, also through nginx; healthz, readyz, metrics)
   mail inbox (MailDev) http://127.0.0.1:1080   (SMTP on 127.0.0.1:1025)
-Logs: var/log/   Stop: make down
+Copies of each service: ${REPLICAS:-${REPRISE_REPLICAS:-1}} (copy n listens 100 * (n - 1) ports above the first)
+Processes: make status   Logs: var/log/   Stop: make down
 URLS

@@ -1,9 +1,12 @@
 //! Helpers for end-to-end tests: a whole stack of one's own (database, key prefix, services on free
-//! ports), an nginx in front of it, and the services' debug binaries for tests that kill processes.
+//! ports), an nginx in front of it, and a fleet of the services' debug binaries under supervisord for
+//! tests that kill processes.
 
+mod fleet;
 mod nginx;
 mod stack;
 
+pub use fleet::{Fleet, FleetOptions, SERVICES};
 pub use nginx::Nginx;
 pub use stack::{Stack, StackOptions};
 

@@ -25,6 +25,11 @@ impl Nginx {
 
     /// [`Nginx::start`] with `/v1/ws` passed to the live service at `live` (`host:port`).
     pub async fn start_with_live(query: &str, command: &str, live: &str) -> Self {
+        Self::start_in_front_of(&[query], &[command], &[live]).await
+    }
+
+    /// nginx in front of several copies of each service (`host:port` each).
+    pub async fn start_in_front_of(queries: &[&str], commands: &[&str], lives: &[&str]) -> Self {
         let port = free_port();
         let run_dir = std::env::temp_dir().join(format!("reprise-nginx-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&run_dir).expect("nginx run directory");
@@ -35,9 +40,9 @@ impl Nginx {
             .replace("@RUN_DIR@", run_dir.to_str().unwrap_or_default())
             .replace("@DAEMON@", "off")
             .replace("@LISTEN@", &format!("127.0.0.1:{port}"))
-            .replace("@QUERY@", query)
-            .replace("@COMMAND@", command)
-            .replace("@LIVE@", live)
+            .replace("@QUERY_SERVERS@", &servers(queries))
+            .replace("@COMMAND_SERVERS@", &servers(commands))
+            .replace("@LIVE_SERVERS@", &servers(lives))
             .replace(
                 "@WEB_ROOT@",
                 root.join("web").canonicalize().expect("web/").to_str().unwrap_or_default(),
@@ -72,6 +77,11 @@ impl Drop for Nginx {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.run_dir);
     }
+}
+
+/// An upstream's `server` lines, as `scripts/fleet.sh` renders them.
+fn servers(addresses: &[&str]) -> String {
+    addresses.iter().map(|a| format!("    server {a} max_fails=1 fail_timeout=2s;\n")).collect()
 }
 
 fn nginx_binary() -> &'static str {

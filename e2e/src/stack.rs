@@ -289,35 +289,39 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        let store = self.store();
-        // Remove the stack's keys; the runtime may be shutting down, so give it a thread of its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-            runtime.block_on(async move {
-                let settings = settings::RedisSettings::default();
-                let redis =
-                    projections::redis::client(&settings, projections::redis::Resend::Allowed).ok()?;
-                projections::redis::start(&redis);
-                redis.wait_for_connect().await.ok()?;
-                let fence = store.keys().full(projections::keys::relative::FENCE);
-                ProjectionStore::new(redis.clone(), store.keys().clone()).clear().await.ok()?;
-                redis.del::<i64, _>(fence).await.ok()
-            })
-        })
-        .join();
-        let rabbitmq = self.settings.rabbitmq.clone();
-        let blobs = self.settings.blobs.root.clone();
-        // The stack's exchanges and queues are durable: delete them, and the blob directory.
-        let _ = std::thread::spawn(move || {
-            let _ = std::fs::remove_dir_all(&blobs);
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-            runtime.block_on(async move {
-                let connection = messaging::connect(&rabbitmq).await.ok()?;
-                let channel = connection.create_channel().await.ok()?;
-                messaging::Topology::new(rabbitmq.prefix.clone()).delete(&channel).await.ok()?;
-                connection.close(200, "done".into()).await.ok()
-            })
-        })
-        .join();
+        remove_keys_exchanges_and_blobs(&self.settings);
     }
+}
+
+/// Removes what a stack or fleet on `settings` left in the shared services: its Redis keys (the
+/// projection and its fence), its durable exchanges and queues, and its blob directory.
+pub(crate) fn remove_keys_exchanges_and_blobs(settings: &settings::Settings) {
+    let keys = Keys::new(settings.redis.key_prefix.clone());
+    // The runtime may be shutting down, so each clean-up gets a thread and a runtime of its own.
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        runtime.block_on(async move {
+            let settings = settings::RedisSettings::default();
+            let redis = projections::redis::client(&settings, projections::redis::Resend::Allowed).ok()?;
+            projections::redis::start(&redis);
+            redis.wait_for_connect().await.ok()?;
+            let fence = keys.full(projections::keys::relative::FENCE);
+            ProjectionStore::new(redis.clone(), keys).clear().await.ok()?;
+            redis.del::<i64, _>(fence).await.ok()
+        })
+    })
+    .join();
+    let rabbitmq = settings.rabbitmq.clone();
+    let blobs = settings.blobs.root.clone();
+    let _ = std::thread::spawn(move || {
+        let _ = std::fs::remove_dir_all(&blobs);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        runtime.block_on(async move {
+            let connection = messaging::connect(&rabbitmq).await.ok()?;
+            let channel = connection.create_channel().await.ok()?;
+            messaging::Topology::new(rabbitmq.prefix.clone()).delete(&channel).await.ok()?;
+            connection.close(200, "done".into()).await.ok()
+        })
+    })
+    .join();
 }

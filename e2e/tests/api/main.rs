@@ -1,6 +1,7 @@
 //! Reprise end to end: real Postgres, Redis and nginx; every test with a stack of its own.
 
 mod conversions;
+mod fleet;
 mod idempotency;
 mod identity;
 mod jobs;
@@ -11,4 +12,5 @@ mod nginx;
 mod outages;
 mod periods;
 mod projector_crash;
+mod upstreams;
 mod validation;
