@@ -1,11 +1,13 @@
 //! The HTTP shell every Reprise service shares.
 //!
 //! Handlers stay thin: they parse with [`JsonBody`], call the domain, and answer with [`ApiError`]
-//! when something went wrong; [`middleware`] adds request ids, logs and metrics; [`operations`]
-//! answers `/healthz`, `/readyz` and `/metrics`; [`serve`] runs a router until shutdown.
+//! when something went wrong; [`middleware`] adds request ids, logs and metrics; [`drain`] keeps a
+//! refused upload's unread body from resetting the connection under the answer; [`operations`] answers
+//! `/healthz`, `/readyz` and `/metrics`; [`serve`] runs a router until shutdown.
 
 pub mod auth;
 pub mod clock;
+pub mod drain;
 pub mod json;
 pub mod middleware;
 pub mod operations;
