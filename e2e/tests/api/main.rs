@@ -1,6 +1,7 @@
 //! Reprise end to end: real Postgres, Redis and nginx; every test with a stack of its own.
 
 mod conversions;
+mod early_refusal;
 mod fleet;
 mod idempotency;
 mod identity;

@@ -1,6 +1,8 @@
 //! `POST /v1/conversions`: upload a video (one multipart `file` part, or a raw `video/*` body); a
 //! converter makes the MP3. The upload streams to the blob store, never whole in memory.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
@@ -12,6 +14,7 @@ use domain::conversions::{ConversionCommand, ConversionRefusal, Upload};
 use futures::TryStreamExt;
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
+use http_kit::drain::DrainBound;
 use projections::documents::JobDocument;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,6 +22,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::accepted::{AcceptedLinks, NewJob, accepted_as, command_failed};
+
+/// How much of an upload refused before its end (401, 413, 415, 422, 400) is read and discarded after
+/// the answer, so nginx, still sending it, reads the answer instead of a reset (issue 17). nginx stops
+/// sending once it has the answer, so what is left is what was in flight: socket buffers, a few MB.
+/// A client sending on past 64 MiB or 5 s gets its connection closed, as it would without this.
+pub const UNREAD_BODY_DRAIN: DrainBound = DrainBound { bytes: 64 << 20, time: Duration::from_secs(5) };
 
 /// The query of a raw upload.
 #[derive(Debug, Default, Deserialize, Serialize, IntoParams)]

@@ -13,8 +13,10 @@ pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, patch, post, put};
 use http_kit::ApiError;
+use http_kit::drain::drain_unread_body;
 
 use crate::AppState;
 
@@ -28,8 +30,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/games/{game}", put(games::configure))
         .route("/v1/scores", post(scores::submit))
         .route("/v1/jobs", post(jobs::queue))
-        // Uploads stream to the blob store under their own limit, not the JSON body limit.
-        .route("/v1/conversions", post(conversions::upload).layer(DefaultBodyLimit::disable()))
+        // Uploads stream to the blob store under their own limit, not the JSON body limit; one
+        // refused early has the rest of its body read and discarded after the answer.
+        .route(
+            "/v1/conversions",
+            post(conversions::upload)
+                .layer(DefaultBodyLimit::disable())
+                .layer(from_fn_with_state(conversions::UNREAD_BODY_DRAIN, drain_unread_body)),
+        )
         .route("/v1/jobs/{id}", delete(jobs::cancel))
         .route("/v1/leaderboards/{game}/refresh", post(refresh::request))
         .route("/v1/events", post(meetups::create))
