@@ -8,7 +8,7 @@ use chrono::SubsecRound;
 use domain::errors::FieldErrors;
 use domain::identity::User;
 use domain::meetups::{Channel, ChannelCommand, ChannelInfo, ChannelName, ChannelRefusal, bounded_text};
-use eventlog::Metadata;
+use eventlog::{CommandError, Metadata};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 use projections::meetups::ChannelDocument;
@@ -143,7 +143,11 @@ pub async fn update(
     };
     let outcome = state.channels.execute(&id, command, &metadata(&caller)).await;
     if let Err(error) = outcome {
-        if let Some(name) = &renamed {
+        // Only a rename that certainly did not commit gives the new name back. One whose commit was
+        // cut off may have renamed the channel; its claim stays, and is taken over after a minute if
+        // the channel is not called so.
+        let certainly_not = matches!(error, CommandError::Rejected(_) | CommandError::Conflict);
+        if let Some(name) = renamed.as_ref().filter(|_| certainly_not) {
             release(&state.pool, Claim::ChannelName, &name.folded(), &id).await.map_err(database_failed)?;
         }
         return Err(refused(error, channel_refusal));
