@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make up` and `make test`. The work is in scripts/.
-.PHONY: up down status test deps lint fmt openapi rebuild bench datagen
+.PHONY: up down status chaos test deps lint fmt openapi rebuild bench datagen
 
 up: ## install what is missing, migrate, build (release), start the stack, print the URLs; REPLICAS=2 for two copies of each
 	@scripts/up.sh
@@ -12,6 +12,10 @@ status: ## each process supervisord runs, its pid and uptime
 
 test: ## every test: unit, integration and end to end, against the machine's real services
 	@scripts/test.sh
+
+chaos: ## a two-copy fleet of its own under traffic: every process SIGKILLed, every dependency cut; prints what was lost (0) and duplicated (0)
+	cargo build --workspace --all-targets --locked
+	CHAOS_OUTAGE_SECONDS=$${CHAOS_OUTAGE_SECONDS:-6} cargo nextest run -p e2e --no-capture -E 'test(/^chaos::/)'
 
 deps: ## install and start what the stack and the tests need
 	@scripts/deps.sh

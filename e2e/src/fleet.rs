@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret;
-use testkit::TestDatabase;
 use testkit::smtp::SmtpServer;
+use testkit::{TcpProxy, TestDatabase};
 
 /// The services that run as several copies, in the order `scripts/fleet.sh` lays out their ports.
 pub const SERVICES: [&str; 8] =
@@ -20,11 +20,57 @@ pub struct FleetOptions {
     pub replicas: u8,
     /// Settings for every process, as `REPRISE_…` variables, on top of the fleet's own.
     pub env: Vec<(String, String)>,
+    /// Reach Postgres, Redis, RabbitMQ and the mail server through TCP proxies of the fleet's own, to
+    /// cut them like outages.
+    pub through_proxies: bool,
 }
 
 impl Default for FleetOptions {
     fn default() -> Self {
-        Self { replicas: 1, env: vec![] }
+        Self { replicas: 1, env: vec![], through_proxies: false }
+    }
+}
+
+/// The links between the fleet and the machine's services, to cut and restore.
+pub struct Proxies {
+    /// To Postgres.
+    pub postgres: TcpProxy,
+    /// To Redis.
+    pub redis: TcpProxy,
+    /// To RabbitMQ.
+    pub rabbitmq: TcpProxy,
+    /// To the fleet's mail server.
+    pub smtp: TcpProxy,
+}
+
+impl Proxies {
+    async fn start(smtp_port: u16) -> Self {
+        Self {
+            postgres: TcpProxy::start("127.0.0.1:5432").await,
+            redis: TcpProxy::start("127.0.0.1:6379").await,
+            rabbitmq: TcpProxy::start("127.0.0.1:5672").await,
+            smtp: TcpProxy::start(&format!("127.0.0.1:{smtp_port}")).await,
+        }
+    }
+
+    /// The settings that send the fleet through the proxies.
+    fn env(&self, database: &TestDatabase) -> Vec<(String, String)> {
+        vec![
+            (
+                "REPRISE_DATABASE__URL".to_owned(),
+                format!(
+                    "postgres://postgres@{}/{}?sslmode=disable",
+                    self.postgres.address(),
+                    database.name()
+                ),
+            ),
+            ("REPRISE_REDIS__URL".to_owned(), format!("redis://{}", self.redis.address())),
+            (
+                "REPRISE_RABBITMQ__URL".to_owned(),
+                format!("amqp://guest:guest@{}/%2f", self.rabbitmq.address()),
+            ),
+            ("REPRISE_SMTP__PORT".to_owned(), self.smtp.address().port().to_string()),
+        ]
     }
 }
 
@@ -40,6 +86,8 @@ pub struct Fleet {
     pub smtp: SmtpServer,
     /// Copies of each service.
     pub replicas: u8,
+    /// The proxies to the machine's services, when asked for.
+    pub proxies: Option<Proxies>,
     base_port: u16,
     run_dir: tempfile::TempDir,
     supervisord: Child,
@@ -65,6 +113,8 @@ impl Fleet {
             assert!(binary.exists(), "{} is missing: `cargo build --workspace` builds it", binary.display());
         }
         let mut env = fleet_env(&settings, smtp.port());
+        let proxies = if options.through_proxies { Some(Proxies::start(smtp.port()).await) } else { None };
+        env.extend(proxies.iter().flat_map(|p| p.env(&database)));
         env.extend(options.env);
         let rendered = Command::new(root.join("scripts/fleet.sh"))
             .arg(run_dir.path())
@@ -89,15 +139,27 @@ impl Fleet {
             settings,
             smtp,
             replicas: options.replicas,
+            proxies,
             base_port,
             run_dir,
             supervisord,
         };
-        let urls = std::fs::read_to_string(fleet.run_dir.path().join("ready-urls")).expect("ready-urls");
-        for url in urls.lines() {
-            fleet.wait_ready(url, Duration::from_secs(60)).await;
-        }
+        fleet.wait_all_ready(Duration::from_secs(60)).await;
         fleet
+    }
+
+    /// Waits until every copy of every service, and nginx, answers its `/readyz`.
+    pub async fn wait_all_ready(&self, deadline: Duration) {
+        let urls = std::fs::read_to_string(self.run_dir.path().join("ready-urls")).expect("ready-urls");
+        let started = Instant::now();
+        for url in urls.lines() {
+            self.wait_ready(url, deadline.saturating_sub(started.elapsed())).await;
+        }
+    }
+
+    /// The path of a service's debug binary, as the fleet runs it.
+    pub fn binary(&self, service: &str) -> PathBuf {
+        binary_dir().join(service)
     }
 
     /// The supervisord program names of every copy of every service (`command-api-2`, …).

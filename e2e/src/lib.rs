@@ -2,11 +2,13 @@
 //! ports), an nginx in front of it, and a fleet of the services' debug binaries under supervisord for
 //! tests that kill processes.
 
+pub mod documents;
 mod fleet;
 mod nginx;
 mod stack;
+pub mod traffic;
 
-pub use fleet::{Fleet, FleetOptions, SERVICES};
+pub use fleet::{Fleet, FleetOptions, Proxies, SERVICES};
 pub use nginx::Nginx;
 pub use stack::{Stack, StackOptions};
 

@@ -1,0 +1,423 @@
+//! Traffic like real clients through a fleet's nginx — every kind of write — that remembers what was
+//! accepted, and the check afterwards that each accepted write is reflected exactly once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::Fleet;
+
+/// What the traffic was answered: the ids of accepted writes, and how often each other status came.
+#[derive(Debug, Default)]
+pub struct Accepted {
+    /// Score submissions: (job id, player); every player posts once.
+    pub scores: Vec<(String, String)>,
+    /// `message` jobs.
+    pub jobs: Vec<String>,
+    /// New users.
+    pub users: Vec<String>,
+    /// Sessions from signing in again: tokens.
+    pub sessions: Vec<String>,
+    /// Meetup events.
+    pub meetups: Vec<String>,
+    /// Chat messages in the traffic's channel.
+    pub messages: Vec<String>,
+    /// Conversions (equal to their job ids).
+    pub conversions: Vec<String>,
+    /// Answers that were not the success a write expects, by status (0: no answer at all).
+    pub refused: BTreeMap<u16, u32>,
+}
+
+impl Accepted {
+    /// How many writes were accepted.
+    pub fn total(&self) -> usize {
+        self.scores.len()
+            + self.jobs.len()
+            + self.users.len()
+            + self.sessions.len()
+            + self.meetups.len()
+            + self.messages.len()
+            + self.conversions.len()
+    }
+}
+
+/// A client of one user, writing through nginx.
+pub struct Traffic<'a> {
+    fleet: &'a Fleet,
+    http: reqwest::Client,
+    token: String,
+    channel: String,
+    video: Vec<u8>,
+    accepted: Mutex<Accepted>,
+}
+
+impl<'a> Traffic<'a> {
+    /// Signs a user up and opens the channel the messages go to.
+    pub async fn new(fleet: &'a Fleet) -> Self {
+        let token = fleet.sign_up("driver").await;
+        let http = fleet.http();
+        let channel: Value = http
+            .post(format!("{}/v1/channels", fleet.url))
+            .bearer_auth(&token)
+            .json(&json!({ "name": "traffic" }))
+            .send()
+            .await
+            .expect("create the traffic's channel")
+            .json()
+            .await
+            .expect("a channel");
+        let channel = channel["id"].as_str().expect("a channel id").to_owned();
+        let video = std::fs::read(sample_video()).expect("the sample video");
+        Self { fleet, http, token, channel, video, accepted: Mutex::default() }
+    }
+
+    /// The driving user's token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The channel the messages go to.
+    pub fn channel(&self) -> &str {
+        &self.channel
+    }
+
+    /// Writes until `stop`: scores and jobs every 50 ms, messages every 150 ms, a sign-up with a
+    /// sign-in and a meetup every 400 ms, a conversion every 1.5 s.
+    pub async fn drive(self, stop: &CancellationToken) -> (Self, Accepted) {
+        let every = |period: u64, write: &'static str| {
+            let this = &self;
+            async move {
+                for n in 0.. {
+                    if stop.is_cancelled() {
+                        break;
+                    }
+                    this.write(write, n).await;
+                    tokio::time::sleep(Duration::from_millis(period)).await;
+                }
+            }
+        };
+        tokio::join!(
+            every(50, "score"),
+            every(50, "job"),
+            every(150, "message"),
+            every(400, "user"),
+            every(400, "meetup"),
+            every(1_500, "conversion"),
+        );
+        let accepted = std::mem::take(&mut *self.accepted.lock().expect("not poisoned"));
+        (self, accepted)
+    }
+
+    async fn write(&self, kind: &str, n: u64) {
+        let url = self.fleet.url.clone();
+        let post = |path: &str| self.http.post(format!("{url}{path}")).bearer_auth(&self.token);
+        let (request, expected) = match kind {
+            "score" => (
+                post("/v1/scores").json(&json!({ "game": "chaos", "player": format!("p{n}"), "score": n })),
+                202,
+            ),
+            "job" => (post("/v1/jobs").json(&json!({ "message": format!("m{n}") })), 202),
+            "message" => (
+                post(&format!("/v1/channels/{}", self.channel)).json(&json!({ "body": format!("b{n}") })),
+                201,
+            ),
+            "user" => (self.http.post(format!("{url}/v1/users")).json(&sign_up(n)), 201),
+            "meetup" => (post("/v1/events").json(&meetup(n)), 201),
+            _ => (
+                post("/v1/conversions?filename=clip.mp4")
+                    .header("content-type", "video/mp4")
+                    .body(self.video.clone()),
+                202,
+            ),
+        };
+        let Some(body) = self.answer(request, expected).await else { return };
+        let id = |field: &str| body[field].as_str().unwrap_or_default().to_owned();
+        match kind {
+            "score" => self.record(|a| a.scores.push((id("jobId"), format!("p{n}")))),
+            "job" => self.record(|a| a.jobs.push(id("jobId"))),
+            "message" => self.record(|a| a.messages.push(id("id"))),
+            "meetup" => self.record(|a| a.meetups.push(id("id"))),
+            "conversion" => self.record(|a| a.conversions.push(id("conversionId"))),
+            _ => {
+                let token = self.sign_in(n).await;
+                self.record(|a| {
+                    a.users.push(id("id"));
+                    a.sessions.extend(token);
+                });
+            }
+        }
+    }
+
+    async fn sign_in(&self, n: u64) -> Option<String> {
+        let credentials = json!({ "email": format!("u{n}@example.com"), "password": "correct horse" });
+        let request = self.http.post(format!("{}/v1/sessions", self.fleet.url)).json(&credentials);
+        let session = self.answer(request, 201).await?;
+        session["token"].as_str().map(str::to_owned)
+    }
+
+    async fn answer(&self, request: reqwest::RequestBuilder, expected: u16) -> Option<Value> {
+        let status = match request.send().await {
+            Ok(response) if response.status().as_u16() == expected => {
+                return Some(response.json().await.unwrap_or_default());
+            }
+            Ok(response) => response.status().as_u16(),
+            Err(_) => 0,
+        };
+        self.record(|a| *a.refused.entry(status).or_default() += 1);
+        None
+    }
+
+    fn record(&self, change: impl FnOnce(&mut Accepted)) {
+        change(&mut self.accepted.lock().expect("not poisoned"));
+    }
+}
+
+fn sign_up(n: u64) -> Value {
+    json!({
+        "email": format!("u{n}@example.com"),
+        "password": "correct horse",
+        "passwordConf": "correct horse",
+        "userName": format!("u{n}"),
+    })
+}
+
+fn meetup(n: u64) -> Value {
+    json!({
+        "title": format!("jam {n}"),
+        "dateTime": "2027-01-15T19:00:00Z",
+        "location": "the cellar",
+        "description": "bring a synth",
+    })
+}
+
+/// A one-second video with sound, made by ffmpeg's test sources.
+fn sample_video() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("reprise-traffic-{}.mp4", uuid::Uuid::new_v4().simple()));
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=160x120:rate=10"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=1",
+            "-shortest",
+            "-c:v",
+            "mpeg4",
+            "-c:a",
+            "aac",
+        ])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg (make deps installs it)");
+    assert!(status.success(), "ffmpeg made the sample video");
+    path
+}
+
+/// One row of the check: how many writes of a kind were accepted, reflected once, lost, duplicated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reflected {
+    /// The kind of write.
+    pub kind: &'static str,
+    /// Accepted (2xx).
+    pub accepted: usize,
+    /// Found exactly once where a client reads it.
+    pub once: usize,
+    /// Not found.
+    pub lost: usize,
+    /// Found (or carried out) more than once.
+    pub duplicated: usize,
+}
+
+impl Reflected {
+    fn of(kind: &'static str, counts: impl IntoIterator<Item = usize>) -> Self {
+        let mut row = Self { kind, ..Self::default() };
+        for count in counts {
+            row.accepted += 1;
+            match count {
+                0 => row.lost += 1,
+                1 => row.once += 1,
+                _ => row.duplicated += 1,
+            }
+        }
+        row
+    }
+}
+
+/// Checks every accepted write through nginx (and effects in the log and the mailbox), once the
+/// fleet has settled; one row per kind of write.
+pub async fn check(traffic: &Traffic<'_>, accepted: &Accepted) -> Vec<Reflected> {
+    let fleet = traffic.fleet;
+    let pool = sqlx::PgPool::connect(&fleet.database.url()).await.expect("connect to the fleet's database");
+    let successes = count_by_aggregate(&pool, "JobSucceeded").await;
+    let jobs = accepted.jobs.iter().map(|job| successes.get(job).copied().unwrap_or(0));
+    let mut rows = vec![Reflected::of("job (ran to success)", jobs.collect::<Vec<_>>())];
+
+    let finals =
+        futures::stream::iter(accepted.scores.iter().map(|(job, _)| job).chain(&accepted.conversions))
+            .map(|job| final_status(traffic, job))
+            .buffer_unordered(16)
+            .collect::<Vec<_>>()
+            .await;
+    assert!(finals.iter().all(|s| s == "succeeded"), "every accepted score and conversion job succeeded");
+    let on_board = futures::stream::iter(&accepted.scores)
+        .map(|(_, player)| {
+            let url = format!("{}/v1/leaderboards/chaos/players/{player}", fleet.url);
+            let request = traffic.http.get(url);
+            async move { usize::from(request.send().await.is_ok_and(|r| r.status() == 200)) }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    rows.push(Reflected::of("score (on its board)", on_board));
+
+    let users = futures::stream::iter(&accepted.users)
+        .map(|id| status_is_200(traffic, format!("/v1/users/{id}"), traffic.token.clone()))
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    rows.push(Reflected::of("sign-up (user readable)", users));
+    let sessions = futures::stream::iter(&accepted.sessions)
+        .map(|token| status_is_200(traffic, "/v1/users/me".to_owned(), token.clone()))
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    rows.push(Reflected::of("sign-in (token accepted)", sessions));
+
+    let meetups = listed(traffic, "/v1/events?limit=100").await;
+    rows.push(Reflected::of("meetup (listed)", accepted.meetups.iter().map(|id| count(&meetups, id))));
+    let messages = channel_messages(traffic).await;
+    rows.push(Reflected::of(
+        "message (in its channel)",
+        accepted.messages.iter().map(|id| count(&messages, id)),
+    ));
+
+    let converted = count_by_aggregate(&pool, "ConversionSucceeded").await;
+    let conversions = accepted.conversions.iter().map(|id| converted.get(id).copied().unwrap_or(0));
+    rows.push(Reflected::of("conversion (converted)", conversions.collect::<Vec<_>>()));
+    let mails = mails_by_conversion(fleet, &accepted.conversions).await;
+    rows.push(Reflected::of("e-mail (distinct Message-IDs)", mails));
+    rows
+}
+
+fn count(ids: &[String], id: &str) -> usize {
+    ids.iter().filter(|listed| *listed == id).count()
+}
+
+async fn count_by_aggregate(pool: &sqlx::PgPool, event_type: &str) -> HashMap<String, usize> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT aggregate_id, count(*) FROM events WHERE event_type = $1 GROUP BY aggregate_id",
+    )
+    .bind(event_type)
+    .fetch_all(pool)
+    .await
+    .expect("count events");
+    rows.into_iter().map(|(id, n)| (id, n as usize)).collect()
+}
+
+async fn status_is_200(traffic: &Traffic<'_>, path: String, token: String) -> usize {
+    let request = traffic.http.get(format!("{}{path}", traffic.fleet.url)).bearer_auth(token);
+    usize::from(request.send().await.is_ok_and(|r| r.status() == 200))
+}
+
+/// The final status of job `id`, waiting (long polls, bounded) for it to be final.
+async fn final_status(traffic: &Traffic<'_>, id: &str) -> String {
+    for _ in 0..12 {
+        let request = traffic.http.get(format!("{}/v1/jobs/{id}", traffic.fleet.url));
+        let Ok(response) = request.bearer_auth(&traffic.token).header("Prefer", "wait=5").send().await else {
+            continue;
+        };
+        let job: Value = response.json().await.unwrap_or_default();
+        let status = job["status"].as_str().unwrap_or_default().to_owned();
+        if matches!(status.as_str(), "succeeded" | "failed" | "cancelled") {
+            return status;
+        }
+    }
+    format!("{id} not final after a minute")
+}
+
+/// Every id of a cursor-paged list.
+async fn listed(traffic: &Traffic<'_>, path: &str) -> Vec<String> {
+    let mut ids = vec![];
+    let mut cursor: Option<String> = None;
+    for _ in 0..1_000 {
+        let url = match &cursor {
+            Some(cursor) => format!("{}{path}&cursor={cursor}", traffic.fleet.url),
+            None => format!("{}{path}", traffic.fleet.url),
+        };
+        let page: Value = traffic.http.get(url).send().await.expect("a page").json().await.expect("a list");
+        ids.extend(
+            page["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i["id"].as_str())
+                .map(str::to_owned),
+        );
+        cursor = page["nextCursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    ids
+}
+
+/// Every message id of the traffic's channel, following `before` back to the first.
+async fn channel_messages(traffic: &Traffic<'_>) -> Vec<String> {
+    let mut ids: Vec<String> = vec![];
+    for _ in 0..1_000 {
+        let before = ids.last().map(|id| format!("?before={id}")).unwrap_or_default();
+        let url = format!("{}/v1/channels/{}{before}", traffic.fleet.url, traffic.channel);
+        let request = traffic.http.get(url).bearer_auth(&traffic.token);
+        let page: Value = request.send().await.expect("a page").json().await.expect("messages");
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            break;
+        }
+        ids.extend(items.iter().filter_map(|m| m["id"].as_str()).map(str::to_owned));
+    }
+    ids
+}
+
+/// For each conversion, how many distinct `Message-ID`s its e-mails carry (waiting up to 30 s for the
+/// first). A notifier killed between the mail server's answer and its ledger sends again with the
+/// same Message-ID, by which mail systems drop the copy: that is one e-mail, not two.
+async fn mails_by_conversion(fleet: &Fleet, conversions: &[String]) -> Vec<usize> {
+    let mut counts = vec![];
+    for conversion in conversions {
+        let ids = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let ids: std::collections::BTreeSet<String> = fleet
+                    .smtp
+                    .messages()
+                    .iter()
+                    .filter(|m| testkit::smtp::body(m).contains(conversion.as_str()))
+                    .filter_map(|m| testkit::smtp::header(m, "Message-ID"))
+                    .collect();
+                if !ids.is_empty() {
+                    return ids.len();
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        counts.push(ids.unwrap_or(0));
+    }
+    counts
+}
+
+/// The rows as a Markdown table.
+pub fn table(rows: &[Reflected]) -> String {
+    let mut table =
+        String::from("| write | accepted | reflected once | lost | duplicated |\n|---|---|---|---|---|\n");
+    for row in rows {
+        table.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            row.kind, row.accepted, row.once, row.lost, row.duplicated
+        ));
+    }
+    table
+}
