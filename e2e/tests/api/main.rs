@@ -1,5 +1,6 @@
 //! Reprise end to end: real Postgres, Redis and nginx; every test with a stack of its own.
 
+mod browser;
 mod chaos;
 mod conversions;
 mod early_refusal;

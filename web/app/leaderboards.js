@@ -1,0 +1,119 @@
+// A leaderboard by game, period and region, page by page or around a player, kept up to date by
+// polling: query-api sends no ETag for boards, so each poll compares what it got with what is shown
+// and re-renders only on a change.
+import { ApiError, getJson, withQuery } from './api.js';
+import { el, every, formatDateTime, formatTime, say } from './dom.js';
+
+const POLL_MS = 2000;
+const PAGE_SIZE = 25;
+let section;
+let form;
+let table;
+let status;
+let cursors = [];
+let shownSignature = null;
+let stopPolling = null;
+
+function query() {
+  const values = Object.fromEntries(new FormData(form));
+  return {
+    game: values.game.trim(),
+    params: {
+      period: values.period,
+      region: values.region.trim(),
+      // A next page continues from its cursor, wherever the first page started.
+      around: cursors.length ? undefined : values.around.trim(),
+      limit: PAGE_SIZE,
+      cursor: cursors.at(-1),
+    },
+  };
+}
+
+function render(board) {
+  const rows = board.entries.map((entry) => el('tr', {},
+    el('td', { text: entry.rank }),
+    el('th', { scope: 'row', text: entry.player }),
+    el('td', { class: 'number', text: entry.score.toLocaleString() }),
+    el('td', {}, el('time', { datetime: entry.achievedAt, text: formatDateTime(entry.achievedAt) }))));
+  table.tBodies[0].replaceChildren(...rows);
+  const where = board.region ? `region ${board.region}` : 'all regions';
+  section.querySelector('#board-caption').textContent =
+    `${board.game}, ${form.elements.period.selectedOptions[0].textContent.toLowerCase()}, ${where}: ${board.total} players`;
+  table.hidden = board.entries.length === 0;
+  section.querySelector('#board-next').hidden = !board.nextCursor;
+  section.querySelector('#board-next').dataset.cursor = board.nextCursor ?? '';
+  section.querySelector('#board-first').hidden = cursors.length === 0;
+  if (board.entries.length === 0) {
+    say(status, 'Nobody is on this board yet. Post scores through the API (see the README), or fill it with '
+      + 'make datagen ARGS="--duration 10s --rate 200".', 'info');
+  } else {
+    say(status, '');
+  }
+}
+
+function showMissing(game, error) {
+  table.hidden = true;
+  section.querySelector('#board-next').hidden = true;
+  section.querySelector('#board-first').hidden = cursors.length === 0;
+  const around = form.elements.around.value.trim();
+  if (error.status === 404 && !around) {
+    say(status, `There is no game called “${game}”: a game appears with its first score.`, 'error');
+  } else {
+    say(status, error.message, 'error');
+  }
+}
+
+async function load() {
+  const { game, params } = query();
+  if (!game) return;
+  try {
+    const board = await getJson(withQuery(`/v1/leaderboards/${encodeURIComponent(game)}`, params));
+    const signature = JSON.stringify([game, params, board.entries, board.total, board.nextCursor]);
+    section.querySelector('#board-updated').textContent = `Checked at ${formatTime()}; it refreshes by itself.`;
+    if (signature === shownSignature) return;
+    shownSignature = signature;
+    render(board);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const signature = JSON.stringify([game, params, error.status]);
+    if (signature === shownSignature) return;
+    shownSignature = signature;
+    showMissing(game, error);
+  }
+}
+
+export function init(element) {
+  section = element;
+  form = section.querySelector('#board-form');
+  table = section.querySelector('#board');
+  status = section.querySelector('#board-status');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    cursors = [];
+    load();
+  });
+  form.elements.period.addEventListener('change', () => {
+    cursors = [];
+    load();
+  });
+  section.querySelector('#board-next').addEventListener('click', (event) => {
+    cursors.push(event.currentTarget.dataset.cursor);
+    load();
+  });
+  section.querySelector('#board-first').addEventListener('click', () => {
+    cursors = [];
+    load();
+    form.elements.game.focus();
+  });
+}
+
+export function show() {
+  load();
+  stopPolling ??= every(POLL_MS, load);
+}
+
+export function hide() {
+  stopPolling?.();
+  stopPolling = null;
+}
