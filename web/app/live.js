@@ -1,6 +1,7 @@
 // The live WebSocket (`/v1/ws?auth=<token>`, same origin): pushes channel and message changes to
 // subscribers, reconnects by itself with backoff, and after a reconnect tells subscribers to catch up
 // from the API (pushes sent while it was away are lost).
+import { request } from './api.js';
 import { session } from './session.js';
 
 const MAX_DELAY_MS = 30000;
@@ -37,13 +38,21 @@ function connect() {
     }
     for (const handler of handlers) handler(frame);
   });
-  opened.addEventListener('close', () => {
+  opened.addEventListener('close', async (event) => {
     if (socket !== opened) return;
     socket = null;
+    // 1008: the session was revoked or expired. Signing out in another tab says so itself (the
+    // storage event); otherwise, asking the API a moment later ends the session here (a 401).
+    if (event.code === 1008) {
+      const token = session.token;
+      await new Promise((resolve) => { setTimeout(resolve, 2000); });
+      if (session.token === token) await request('GET', '/v1/users/me').catch(() => {});
+    }
     if (!session.signedIn) {
       setState('off');
       return;
     }
+    if (socket) return;
     setState('reconnecting');
     timer = setTimeout(connect, delay + Math.random() * 500);
     delay = Math.min(delay * 2, MAX_DELAY_MS);

@@ -47,11 +47,7 @@ async function loadMeetups(more = false) {
   const cards = page.items.map(card);
   if (more) list.append(...cards);
   else list.replaceChildren(...cards);
-  if (!more && cards.length === 0) {
-    say(section.querySelector('#meetups-message'), 'No meetups yet: announce the first.');
-  } else {
-    say(section.querySelector('#meetups-message'), '');
-  }
+  if (!more && cards.length === 0) list.append(el('li', { text: 'No meetups yet: announce the first.' }));
   nextCursor = page.nextCursor;
   section.querySelector('#meetups-next').hidden = !nextCursor;
   return cards;

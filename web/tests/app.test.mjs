@@ -124,6 +124,12 @@ const browser = await chromium.launch({
 try {
   const ada = await newUser(browser, `ada${run}`);
   const bob = await newUser(browser, `bob${run}`);
+  // Bob's WebSockets pass through the test, which can cut one as a network failure would.
+  const bobsSockets = [];
+  await bob.context.routeWebSocket(/\/v1\/ws/, (socket) => {
+    bobsSockets.push(socket);
+    socket.connectToServer();
+  });
 
   await step('account: sign-up shows the API\'s field errors beside their fields', async () => {
     const { page } = ada;
@@ -313,6 +319,15 @@ try {
       .getByRole('button', { name: 'Delete', exact: true }).click();
     await eventually('the deleted message gone on the other side', async () =>
       (await bob.page.locator('#message-list li', { hasText: 'hello from ada' }).count()) === 0);
+
+    await bobsSockets.at(-1).close({ code: 4000, reason: 'cut by the test' });
+    await bob.page.locator('#live-state', { hasText: 'Reconnecting' }).waitFor();
+    await ada.page.locator('#chat').getByLabel('Message', { exact: true }).fill('while you were away');
+    await ada.page.getByRole('button', { name: 'Send' }).click();
+    await ada.page.locator('#message-list li', { hasText: 'while you were away' }).waitFor();
+    await bob.page.locator('#live-state', { hasText: 'Live' }).waitFor();
+    await bob.page.locator('#message-list li', { hasText: 'while you were away' }).waitFor();
+    assert.equal(bobsSockets.length, 2, 'one reconnect');
     await screenshots(ada.page, 'chat');
     await screenshots(bob.page, 'chat-other-user');
   });
@@ -325,16 +340,15 @@ try {
     await page.getByRole('button', { name: 'Add member' }).click();
     await page.locator('#member-list li', { hasText: bob.name }).waitFor();
     const bobsView = bob.page.locator('#channel-list button', { hasText: secret });
-    await eventually('the private channel shown to its new member', async () => {
-      if ((await bobsView.count()) === 0) await bob.page.reload();
-      return (await bobsView.count()) === 1;
-    });
+    await eventually('the private channel pushed to its new member', async () => (await bobsView.count()) === 1);
     await page.getByLabel('New name', { exact: true }).fill(`${secret}-renamed`);
     await page.getByRole('button', { name: 'Rename' }).click();
     await page.locator('#channel-title', { hasText: `${secret}-renamed` }).waitFor();
     await bob.page.locator('#channel-list button', { hasText: `${secret}-renamed` }).waitFor();
     await page.locator('#member-list li', { hasText: bob.name }).getByRole('button', { name: 'Remove', exact: true }).click();
     await eventually('bob removed', async () => (await page.locator('#member-list li', { hasText: bob.name }).count()) === 0);
+    await eventually('the private channel gone for the removed member', async () =>
+      (await bob.page.locator('#channel-list button', { hasText: secret }).count()) === 0);
     await page.getByRole('button', { name: 'Delete channel' }).click();
     await eventually('the channel gone', async () => (await page.locator('#channel-list button', { hasText: secret }).count()) === 0);
 
@@ -373,7 +387,9 @@ try {
     await form.getByLabel('Video file', { exact: true })
       .setInputFiles({ name: 'huge.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(uploadLimit + 512 * 1024) });
     await form.getByRole('button', { name: 'Convert', exact: true }).click();
-    await page.getByText(/too large|cut off/).waitFor();
+    const refused = page.getByText(/too large|cut off/);
+    await refused.waitFor();
+    console.log(`     413 shown as: ${await textOf(refused)}`);
     await screenshots(page, 'conversions');
   });
 
