@@ -15,7 +15,10 @@ let uploading = false;
 const $ = (selector) => section.querySelector(selector);
 
 function explain(status, problem) {
-  if (status === 413) return `That video is too large for this server: ${problem.detail ?? 'above the upload limit'}.`;
+  if (status === 413) {
+    const limit = (problem.detail ?? 'it is above the upload limit').replace(/(\d{4,}) bytes/, (_, n) => formatBytes(Number(n)));
+    return `That video is too large for this server: ${limit}.`;
+  }
   if (status === 415) return 'That file is not a video: choose a video file (MP4, WebM, MOV, …).';
   if (status === 401) return 'Your session has ended: sign in again.';
   return problem.detail ?? `The upload failed (${status}).`;

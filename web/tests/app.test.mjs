@@ -361,7 +361,7 @@ try {
     await page.locator('#message-list li', { hasText: 'hi ada' }).waitFor();
   });
 
-  await step('conversions: upload with progress, the MP3 downloaded; 413 and 415 explained', async () => {
+  await step('conversions: upload with progress, the MP3 downloaded; a failed one, 413 and 415 explained', async () => {
     const { page } = ada;
     await page.getByRole('navigation').getByRole('link', { name: 'Conversions', exact: true }).click();
     assert.equal(await page.getByRole('link', { name: 'mail inbox' }).getAttribute('href'), 'http://127.0.0.1:1080');
@@ -379,6 +379,13 @@ try {
     await file.saveAs(saved);
     const head = readFileSync(saved).subarray(0, 3);
     assert.ok(statSync(saved).size > 1000 && (head.toString() === 'ID3' || head[0] === 0xff), 'an MP3 file');
+
+    const noise = Buffer.alloc(50000);
+    for (let i = 0; i < noise.length; i += 1) noise[i] = (i * 2654435761) >>> 13;
+    await form.getByLabel('Video file', { exact: true }).setInputFiles({ name: 'noise.mp4', mimeType: 'video/mp4', buffer: noise });
+    await form.getByRole('button', { name: 'Convert', exact: true }).click();
+    await page.locator('#conversion-list tr', { hasText: 'noise.mp4' }).getByText(/^failed: .+/).waitFor({ timeout: 30000 });
+    assert.equal(await page.locator('#conversion-list tr', { hasText: 'noise.mp4' }).getByRole('button').count(), 0, 'no download');
 
     await form.getByLabel('Video file', { exact: true })
       .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a video') });
