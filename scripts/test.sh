@@ -5,6 +5,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 scripts/deps.sh
+# The web app's browser test: Debian's chromium and a pinned playwright-core.
+scripts/browser-tools.sh
 
 # Databases left behind by test runs that were killed before they could drop their own.
 stale=$(psql -h 127.0.0.1 -U postgres -Atc \
@@ -24,6 +26,8 @@ cargo fmt --all -- --check
 
 say "validating the deployment files"
 scripts/validate-deploy.sh
+# After the validators: it shares their virtual environment and keeps their pins.
+scripts/contract-tools.sh
 
 say "building (debug, every target)"
 cargo build --workspace --all-targets --locked
