@@ -24,10 +24,11 @@ function route() {
   }
   const title = document.querySelector(`#${view} h2`)?.textContent ?? '';
   document.title = `${title} — Reprise`;
-  const changed = shown !== view;
+  // Moving between sections moves the focus to the new one's heading; the first load leaves it be.
+  const moved = shown !== null && shown !== view;
   shown = view;
   views[view].show?.(rest.map(decodeURIComponent));
-  if (changed) document.querySelector(`#${view} h2`)?.focus({ preventScroll: true });
+  if (moved) document.querySelector(`#${view} h2`)?.focus({ preventScroll: true });
 }
 
 function reflectSession() {
