@@ -59,8 +59,7 @@ cat <<URLS
 
 Reprise is up.
   front door (nginx)   http://127.0.0.1:8080
-  leaderboard page     http://127.0.0.1:8080/
-  meetups and chat     http://127.0.0.1:8080/chat.html
+  web app              http://127.0.0.1:8080/   (account, leaderboards, jobs, conversions, meetups and chat)
   API docs (Swagger)   http://127.0.0.1:8080/docs/
   OpenAPI              http://127.0.0.1:8080/openapi.json
   query-api            http://127.0.0.1:3000   (healthz, readyz, metrics)
@@ -74,4 +73,5 @@ Reprise is up.
   mail inbox (MailDev) http://127.0.0.1:1080   (SMTP on 127.0.0.1:1025)
 Copies of each service: ${REPLICAS:-${REPRISE_REPLICAS:-1}} (copy n listens 100 * (n - 1) ports above the first)
 Processes: make status   Logs: var/log/   Stop: make down
+An empty stack? Fill it with traffic like real clients: make datagen ARGS="--duration 10s --rate 200"
 URLS
