@@ -60,7 +60,7 @@ pub fn resolve(
         let outcome = match stored {
             Some(stored) => {
                 let kept = Entry {
-                    score: stored.score,
+                    score: stored.total(),
                     achieved_micros: stored.achieved_micros,
                     achieved_at: stored.achieved_at.clone(),
                 };
@@ -78,16 +78,12 @@ pub fn resolve(
             None => new,
         };
         let member = ranking_member(outcome.achieved_micros, &player);
-        let rank = rank_score(outcome.score, order);
+        let entry =
+            StoredEntry::new(outcome.score, outcome.achieved_micros, outcome.achieved_at, member.clone());
+        let rank = rank_score(entry.score, order);
         if best_added.is_none_or(|(best, at)| (rank, member.as_str()) < (best, write.added[at].1.as_str())) {
             best_added = Some((rank, write.added.len()));
         }
-        let entry = StoredEntry {
-            score: outcome.score,
-            achieved_micros: outcome.achieved_micros,
-            achieved_at: outcome.achieved_at,
-            member: member.clone(),
-        };
         write.entries.push((player, entry));
         write.added.push((rank, member));
     }
@@ -132,17 +128,12 @@ pub fn rank_score(score: i64, order: SortOrder) -> i64 {
 mod tests {
     use super::*;
 
-    fn entry(score: i64, micros: i64) -> Entry {
+    fn entry(score: i128, micros: i64) -> Entry {
         Entry { score, achieved_micros: micros, achieved_at: format!("t{micros}") }
     }
 
-    fn stored(player: &str, score: i64, micros: i64) -> StoredEntry {
-        StoredEntry {
-            score,
-            achieved_micros: micros,
-            achieved_at: format!("t{micros}"),
-            member: ranking_member(micros, player),
-        }
+    fn stored(player: &str, total: i128, micros: i64) -> StoredEntry {
+        StoredEntry::new(total, micros, format!("t{micros}"), ranking_member(micros, player))
     }
 
     fn one(operator: Operator, new: Entry, kept: Option<StoredEntry>) -> BoardWrite {
@@ -176,6 +167,18 @@ mod tests {
         let summed = one(Operator::Sum, entry(5, 1), Some(stored("ada", 40, 9)));
         assert_eq!(summed.added, [(-45, ranking_member(9, "ada"))]);
         assert_eq!(summed.removed, [ranking_member(9, "ada")], "the same member, moved to its new score");
+    }
+
+    #[test]
+    fn a_sum_beyond_two_to_the_53_ranks_at_the_limit_and_later_scores_add_to_its_exact_total() {
+        let limit = 1_i128 << 53;
+        let beyond = one(Operator::Sum, entry(limit, 2), Some(stored("ada", limit - 1, 1)));
+        assert_eq!(beyond.added, [(-(1 << 53), ranking_member(2, "ada"))]);
+        let (_, kept) = &beyond.entries[0];
+        assert_eq!((kept.score, kept.total_beyond), (1 << 53, Some(2 * limit - 1)));
+        let back = one(Operator::Sum, entry(-limit + 1, 3), Some(kept.clone()));
+        assert_eq!(back.entries, [("ada".into(), stored("ada", limit, 3))]);
+        assert_eq!(back.entries[0].1.total_beyond, None, "the limit itself is exact");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::names::{GameName, RegionName};
+use domain::scores::score::MAX_SCORE_MAGNITUDE;
 use domain::scores::{Period, Window};
 
 /// How many entries a board's stored document holds.
@@ -65,21 +66,26 @@ pub fn ranking_member(achieved_micros: i64, player: &str) -> String {
     format!("{}:{player}", ascending(achieved_micros))
 }
 
-/// A stored entry, `score|achievedMicros|achievedAt|member`, as its parts.
+/// A stored entry, `score|achievedMicros|achievedAt|member` then `|total` when the entry has a
+/// [`StoredEntry::total_beyond`], as its parts. (A member never holds `|`: a player's name cannot.)
 pub fn parse_entry(stored: &str) -> Option<StoredEntry> {
     let mut parts = stored.splitn(4, '|');
-    Some(StoredEntry {
-        score: parts.next()?.parse().ok()?,
-        achieved_micros: parts.next()?.parse().ok()?,
-        achieved_at: parts.next()?.to_owned(),
-        member: parts.next()?.to_owned(),
-    })
+    let score = parts.next()?.parse().ok()?;
+    let achieved_micros = parts.next()?.parse().ok()?;
+    let achieved_at = parts.next()?.to_owned();
+    let rest = parts.next()?;
+    let (member, total_beyond) = match rest.split_once('|') {
+        Some((member, total)) => (member, Some(total.parse().ok()?)),
+        None => (rest, None),
+    };
+    Some(StoredEntry { score, achieved_micros, achieved_at, member: member.to_owned(), total_beyond })
 }
 
 /// A player's entry on a board, as stored beside the ranking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {
-    /// The score.
+    /// The score as boards show and rank it: within ±2^53, where a double (a sorted set's score, a
+    /// JSON number) holds every integer exactly.
     pub score: i64,
     /// `achievedAt` in microseconds.
     pub achieved_micros: i64,
@@ -87,12 +93,34 @@ pub struct StoredEntry {
     pub achieved_at: String,
     /// The entry's member in the ranking set.
     pub member: String,
+    /// A `sum` total beyond ±2^53, which `score` shows clamped to the limit; `None` when `score` is the
+    /// total. Kept so that later scores add to the exact total: clamping once, when the total is shown,
+    /// makes it independent of the order of the scores and of how the projector batches them.
+    pub total_beyond: Option<i128>,
 }
 
 impl StoredEntry {
-    /// The entry as stored, `score|achievedMicros|achievedAt|member`: what [`parse_entry`] reads back.
+    /// The entry of a player whose exact score (or `sum` total) is `total`, shown clamped to ±2^53.
+    pub fn new(total: i128, achieved_micros: i64, achieved_at: String, member: String) -> Self {
+        let limit = i128::from(MAX_SCORE_MAGNITUDE);
+        let score = total.clamp(-limit, limit) as i64;
+        let total_beyond = (i128::from(score) != total).then_some(total);
+        Self { score, achieved_micros, achieved_at, member, total_beyond }
+    }
+
+    /// The exact score, or `sum` total, which `score` shows clamped.
+    pub fn total(&self) -> i128 {
+        self.total_beyond.unwrap_or(i128::from(self.score))
+    }
+
+    /// The entry as stored, `score|achievedMicros|achievedAt|member[|total]`: what [`parse_entry`] reads
+    /// back.
     pub fn text(&self) -> String {
-        format!("{}|{}|{}|{}", self.score, self.achieved_micros, self.achieved_at, self.member)
+        let text = format!("{}|{}|{}|{}", self.score, self.achieved_micros, self.achieved_at, self.member);
+        match self.total_beyond {
+            Some(total) => format!("{text}|{total}"),
+            None => text,
+        }
     }
 }
 
@@ -137,6 +165,16 @@ mod tests {
         assert_eq!((entry.score, entry.achieved_micros, entry.member.as_str()), (-5, 17, "1:ada"));
         assert_eq!(entry.text(), "-5|17|2026-11-23T00:00:00Z|1:ada");
         assert_eq!(player_of("10000000000000017:ada"), Some("ada"));
+    }
+
+    #[test]
+    fn an_entry_beyond_two_to_the_53_shows_the_limit_and_keeps_its_exact_total() {
+        let beyond = StoredEntry::new(-(1 << 60), 17, "t".into(), "1:ada".into());
+        assert_eq!((beyond.score, beyond.total()), (-(1 << 53), -(1 << 60)));
+        assert_eq!(beyond.text(), format!("{}|17|t|1:ada|{}", -(1_i64 << 53), -(1_i64 << 60)));
+        assert_eq!(parse_entry(&beyond.text()), Some(beyond));
+        let within = StoredEntry::new(1 << 53, 17, "t".into(), "1:ada".into());
+        assert_eq!((within.text(), within.total_beyond), (format!("{}|17|t|1:ada", 1_i64 << 53), None));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 
 local function key(prefix, relative) return prefix .. relative end
 
--- A stored entry: `score|achievedMicros|achievedAt|member`.
+-- A stored entry: `score|achievedMicros|achievedAt|member`, then `|total` for a `sum` total beyond
+-- ±2^53, which the score shows clamped (the member captured here takes it in; nothing here needs it).
 local function parse_entry(text)
   return string.match(text, '^(-?%d+)|(-?%d+)|([^|]*)|(.*)$')
 end

@@ -14,7 +14,8 @@ pub const LIBRARY: &str = include_str!("projection.lua");
 
 /// The layout of the documents this code writes. Change it whenever the layout changes: a projector
 /// finding another layout under its prefix rebuilds everything from the log instead of mixing the two.
-pub const FORMAT: &str = "6";
+/// 7: a `sum` entry keeps its exact total beyond ±2^53 (entries written by 6 saturated at every batch).
+pub const FORMAT: &str = "7";
 
 /// Why a batch was not applied.
 #[derive(Debug, thiserror::Error)]

@@ -40,6 +40,7 @@ fn scores(operator: Operator, order: SortOrder, entries: &[(&str, i64, i64)]) ->
     let entries = entries
         .iter()
         .map(|&(player, score, micros)| {
+            let score = score.into();
             (player.to_owned(), Entry { score, achieved_micros: micros, achieved_at: format!("t{micros}") })
         })
         .collect();
@@ -311,4 +312,21 @@ async fn a_batch_records_thousands_of_job_owners_and_lists_each_job_in_both_inde
     let newest: Vec<String> =
         redis.zrange(keys.jobs_of("bo"), -1, -1, None, false, None, false).await.unwrap();
     assert_eq!(newest, [projections::keys::job_index_member(3_495, "job-2495")]);
+}
+
+#[tokio::test]
+async fn a_sum_beyond_two_to_the_53_shows_the_limit_and_later_batches_add_to_its_exact_total() {
+    let (store, redis, keys) = store().await;
+    let big = 1_i64 << 53;
+    let batches = [vec![("ada", big, 1), ("bob", big - 1, 1)], vec![("ada", big, 2)], vec![("ada", -big, 3)]];
+    let mut from = None;
+    let mut shown = Vec::new();
+    for (n, entries) in (1..).zip(batches) {
+        let ops = vec![scores(Operator::Sum, SortOrder::Desc, &entries), render()];
+        store.apply(1, from, at(n), now(), ops).await.unwrap();
+        from = Some(at(n));
+        shown.push(ranking(&document(&redis, &keys).await));
+    }
+    assert_eq!(shown[1], [("ada".into(), big), ("bob".into(), big - 1)], "2^54, shown at the limit");
+    assert_eq!(shown[2], [("ada".into(), big), ("bob".into(), big - 1)], "2^54 - 2^53, exactly");
 }

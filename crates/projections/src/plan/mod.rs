@@ -20,9 +20,6 @@ use crate::documents::JobDocument;
 use crate::keys::{job_index_member, relative};
 use crate::users::{SessionRecord, UserDocument};
 
-/// The largest magnitude a `sum` entry reaches; sums beyond it stay there.
-const SUM_LIMIT: i64 = 1 << 53;
-
 /// Every game's settings, as the log has set them so far. The projector keeps it beside its
 /// checkpoint: a score is ranked by the settings its game had when the score was accepted.
 pub type GameBook = HashMap<GameName, GameSettings>;
@@ -101,8 +98,10 @@ pub struct OwnedJob {
 /// A board entry: a score and when it was achieved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// The score.
-    pub score: i64,
+    /// The score; under `sum`, the exact total, which may lie beyond the ±2^53 a board shows (see
+    /// [`crate::boards::StoredEntry::new`]). Scores are within ±2^53, so no count of them that a log
+    /// can hold takes an `i128` total anywhere near overflowing.
+    pub score: i128,
     /// `achievedAt` in microseconds since the epoch: the tie-breaker.
     pub achieved_micros: i64,
     /// `achievedAt` as documents show it.
@@ -138,7 +137,7 @@ pub fn plan_batch(
                 let SubmissionEvent::ScoreSubmitted(score) = decode(event)?;
                 let settings = games.get(&score.game).cloned().unwrap_or_default();
                 let entry = Entry {
-                    score: score.score.get(),
+                    score: score.score.get().into(),
                     achieved_micros: score.achieved_at.timestamp_micros(),
                     achieved_at: timestamp(score.achieved_at),
                 };
@@ -391,8 +390,11 @@ pub fn combine(kept: &Entry, new: Entry, operator: Operator, order: SortOrder) -
                 kept.clone()
             }
         }
+        // The exact total, clamped to ±2^53 only where it is shown: an addition that saturated at every
+        // step would not be associative, so a player's total would depend on where the projector's
+        // batches happen to cut the log (and on the order of the scores). The exact sum does not.
         Operator::Sum => {
-            let total = (kept.score + new.score).clamp(-SUM_LIMIT, SUM_LIMIT);
+            let total = kept.score + new.score;
             let latest = if new.achieved_micros >= kept.achieved_micros { new } else { kept.clone() };
             Entry { score: total, ..latest }
         }

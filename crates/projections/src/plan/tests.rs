@@ -36,7 +36,7 @@ fn book(operator: Operator, order: SortOrder, periods: Vec<Period>) -> GameBook 
     GameBook::from([(GameName::parse("tetris").unwrap(), settings)])
 }
 
-fn score_ops(ops: &[Op]) -> Vec<(String, String, i64)> {
+fn score_ops(ops: &[Op]) -> Vec<(String, String, i128)> {
     ops.iter()
         .filter_map(|op| match op {
             Op::Board { board, entries, .. } => Some(
@@ -142,7 +142,7 @@ fn an_unreadable_event_stops_the_plan_instead_of_being_skipped() {
     assert!(plan_batch(&[broken], &mut GameBook::new(), at(NOW)).is_err());
 }
 
-fn entry(score: i64, micros: i64) -> Entry {
+fn entry(score: i128, micros: i64) -> Entry {
     Entry { score, achieved_micros: micros, achieved_at: micros.to_string() }
 }
 
@@ -165,10 +165,22 @@ fn latest_keeps_the_score_achieved_last_even_when_it_arrives_first() {
 }
 
 #[test]
-fn sum_adds_up_and_stops_at_two_to_the_53() {
+fn sum_adds_up_exactly_beyond_two_to_the_53() {
     assert_eq!(combine(&entry(5, 1), entry(-7, 2), Operator::Sum, SortOrder::Desc), entry(-2, 2));
     let huge = 1 << 53;
-    assert_eq!(combine(&entry(huge, 1), entry(huge, 2), Operator::Sum, SortOrder::Desc).score, huge);
+    assert_eq!(combine(&entry(huge, 1), entry(huge, 2), Operator::Sum, SortOrder::Desc).score, 2 * huge);
+}
+
+/// A batch's scores are combined before they are added to what a board stores: however the log is
+/// cut, a player's total comes out the same.
+#[test]
+fn a_sum_does_not_depend_on_how_its_scores_are_grouped() {
+    let sum = |kept: Entry, new: Entry| combine(&kept, new, Operator::Sum, SortOrder::Desc);
+    let huge = 1 << 53;
+    let one_by_one = sum(sum(entry(1, 1), entry(-huge, 2)), entry(-huge, 3));
+    let in_two_batches = sum(entry(1, 1), sum(entry(-huge, 2), entry(-huge, 3)));
+    assert_eq!(one_by_one, in_two_batches);
+    assert_eq!(one_by_one.score, 1 - 2 * huge);
 }
 
 #[test]
