@@ -34,8 +34,16 @@ fn first_day() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 12, 27, 0, 0, 0).unwrap()
 }
 
+/// Scores: mostly small, so that ties are frequent; sometimes at or near ±2^53, the largest a client
+/// may send, so that `sum` totals go beyond it and come back.
+fn score() -> impl Strategy<Value = i64> {
+    const LIMIT: i64 = 1 << 53;
+    let extremes = vec![LIMIT, LIMIT - 1, LIMIT / 2, -LIMIT / 2, -LIMIT + 1, -LIMIT];
+    prop_oneof![4 => -2i64..=3, 1 => prop::sample::select(extremes)]
+}
+
 fn submission() -> impl Strategy<Value = Submission> {
-    (0..PLAYERS.len(), -2i64..=3, 0i64..7, 0..TIMES_OF_DAY_MICROS.len(), 0..REGIONS.len()).prop_map(
+    (0..PLAYERS.len(), score(), 0i64..7, 0..TIMES_OF_DAY_MICROS.len(), 0..REGIONS.len()).prop_map(
         |(player, score, day, time, region)| Submission {
             player: PLAYERS[player],
             score,

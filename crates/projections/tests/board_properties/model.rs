@@ -55,8 +55,8 @@ pub fn boards(
 }
 
 /// A player's one entry on a board: `best` their best score (the earlier of equal ones), `latest` the
-/// score achieved last (the later submission of two achieved at once), `sum` all of them added up,
-/// achieved when the last of them was.
+/// score achieved last (the later submission of two achieved at once), `sum` all of them added up
+/// exactly and shown within ±2^53, achieved when the last of them was.
 fn entry(operator: Operator, order: SortOrder, scores: &[(usize, &Submission)]) -> (i64, DateTime<Utc>) {
     let chosen = match operator {
         Operator::Best => scores
@@ -73,9 +73,14 @@ fn entry(operator: Operator, order: SortOrder, scores: &[(usize, &Submission)]) 
             .iter()
             .map(|(_, s)| s.achieved_at)
             .max()
-            .map(|latest| (scores.iter().map(|(_, s)| s.score).sum(), latest)),
+            .map(|latest| (clamped(scores.iter().map(|(_, s)| i128::from(s.score)).sum()), latest)),
     };
     chosen.expect("a player on a board has scored on it")
+}
+
+/// A total as a board shows it: clamped to ±2^53, the largest scores a JSON number holds exactly.
+fn clamped(total: i128) -> i64 {
+    total.clamp(-(1 << 53), 1 << 53) as i64
 }
 
 /// Whether score `a` ranks before, with or after score `b`.
