@@ -1,7 +1,7 @@
 // A leaderboard by game, period and region, page by page or around a player, kept up to date by
 // polling: query-api sends no ETag for boards, so each poll compares what it got with what is shown
 // and re-renders only on a change.
-import { ApiError, getJson, withQuery } from './api.js';
+import { ApiError, getJson, send, withQuery } from './api.js';
 import { el, every, formatDateTime, formatTime, say } from './dom.js';
 
 const POLL_MS = 2000;
@@ -82,6 +82,33 @@ async function load() {
   }
 }
 
+// Asks the projector to regenerate the board's documents (a `leaderboard.refresh` job) and follows
+// the job with long polls until it is final.
+async function refreshBoard() {
+  const { game, params } = query();
+  const refreshStatus = section.querySelector('#board-refresh-status');
+  if (!game) return;
+  const body = { period: params.period, ...(params.region ? { region: params.region } : {}) };
+  try {
+    say(refreshStatus, 'Refresh queued…', 'info');
+    const accepted = await send('POST', `/v1/leaderboards/${encodeURIComponent(game)}/refresh`, body);
+    for (let polls = 0; polls < 6; polls += 1) {
+      const job = await getJson(accepted.links.job, { headers: { Prefer: 'wait=10' } });
+      if (['succeeded', 'failed', 'cancelled'].includes(job.status)) {
+        say(refreshStatus, `Refresh ${job.status}.`, job.status === 'succeeded' ? 'info' : 'error');
+        shownSignature = null;
+        load();
+        return;
+      }
+      say(refreshStatus, `Refresh ${job.status}…`, 'info');
+    }
+    say(refreshStatus, 'The refresh is taking long; it goes on without this page.', 'info');
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    say(refreshStatus, error.message, 'error');
+  }
+}
+
 export function init(element) {
   section = element;
   form = section.querySelector('#board-form');
@@ -101,6 +128,7 @@ export function init(element) {
     cursors.push(event.currentTarget.dataset.cursor);
     load();
   });
+  section.querySelector('#board-refresh').addEventListener('click', refreshBoard);
   section.querySelector('#board-first').addEventListener('click', () => {
     cursors = [];
     load();

@@ -240,6 +240,8 @@ try {
     await page.getByLabel('Region', { exact: true }).fill('eu');
     await page.getByRole('button', { name: 'Show' }).click();
     await eventually('the weekly European board', async () => (await textOf(page.locator('#board caption'))).includes('region eu'));
+    await page.getByRole('button', { name: 'Refresh board' }).click();
+    await page.getByText('Refresh succeeded.').waitFor();
     await page.getByLabel('Region', { exact: true }).fill('nowhere');
     await page.getByRole('button', { name: 'Show' }).click();
     await page.getByText('make datagen ARGS="--duration 10s --rate 200"', { exact: false }).waitFor();
