@@ -214,18 +214,20 @@ impl Fleet {
 
     /// Signs user `name` up through nginx and returns the new session's token.
     pub async fn sign_up(&self, name: &str) -> String {
-        let body = serde_json::json!({
-            "email": format!("{name}@example.com"),
-            "password": "correct horse",
-            "passwordConf": "correct horse",
-            "userName": name,
-        });
+        let body = crate::stack::sign_up_body(name);
         let response = self.http().post(format!("{}/v1/users", self.url)).json(&body).send().await;
         let response = response.expect("sign up");
         assert_eq!(response.status(), 201, "sign-up failed");
         let header = response.headers().get("authorization").expect("a session with the new user");
         let token = header.to_str().expect("a token").trim_start_matches("Bearer ");
         token.to_owned()
+    }
+
+    /// POSTs `body` through nginx as the holder of `token` and returns the answer's JSON.
+    pub async fn post(&self, token: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let request = self.http().post(format!("{}{path}", self.url)).bearer_auth(token).json(&body);
+        let response = request.send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        response.json().await.unwrap_or_else(|e| panic!("POST {path} answered no JSON: {e}"))
     }
 
     /// A client for requests through nginx, with a deadline per request.

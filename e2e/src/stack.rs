@@ -154,12 +154,7 @@ impl Stack {
     /// Signs up user `name` (`{name}@example.com`, password `correct horse`), signs in as a client
     /// would, and returns the session's token.
     pub async fn sign_up(&self, name: &str) -> String {
-        let body = serde_json::json!({
-            "email": format!("{name}@example.com"),
-            "password": "correct horse",
-            "passwordConf": "correct horse",
-            "userName": name,
-        });
+        let body = sign_up_body(name);
         let response =
             self.http.post(format!("{}/v1/users", self.command)).json(&body).send().await.expect("sign up");
         assert_eq!(response.status(), 201, "sign-up failed");
@@ -284,6 +279,16 @@ impl Stack {
     pub fn stop(&self) {
         self.shutdown.cancel();
     }
+}
+
+/// The sign-up of user `name`: `{name}@example.com`, password `correct horse`.
+pub(crate) fn sign_up_body(name: &str) -> Value {
+    serde_json::json!({
+        "email": format!("{name}@example.com"),
+        "password": "correct horse",
+        "passwordConf": "correct horse",
+        "userName": name,
+    })
 }
 
 impl Drop for Stack {

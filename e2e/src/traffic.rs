@@ -60,16 +60,7 @@ impl<'a> Traffic<'a> {
     pub async fn new(fleet: &'a Fleet) -> Self {
         let token = fleet.sign_up("driver").await;
         let http = fleet.http();
-        let channel: Value = http
-            .post(format!("{}/v1/channels", fleet.url))
-            .bearer_auth(&token)
-            .json(&json!({ "name": "traffic" }))
-            .send()
-            .await
-            .expect("create the traffic's channel")
-            .json()
-            .await
-            .expect("a channel");
+        let channel = fleet.post(&token, "/v1/channels", json!({ "name": "traffic" })).await;
         let channel = channel["id"].as_str().expect("a channel id").to_owned();
         let video = std::fs::read(sample_video()).expect("the sample video");
         Self { fleet, http, token, channel, video, accepted: Mutex::default() }
@@ -177,12 +168,7 @@ impl<'a> Traffic<'a> {
 }
 
 fn sign_up(n: u64) -> Value {
-    json!({
-        "email": format!("u{n}@example.com"),
-        "password": "correct horse",
-        "passwordConf": "correct horse",
-        "userName": format!("u{n}"),
-    })
+    crate::stack::sign_up_body(&format!("u{n}"))
 }
 
 fn meetup(n: u64) -> Value {

@@ -62,28 +62,9 @@ async fn a_message_posted_once_reaches_a_socket_on_each_of_two_live_instances_on
             tokio_tungstenite::connect_async(url).await.unwrap_or_else(|e| panic!("a socket on {live}: {e}"));
         sockets.push(socket);
     }
-    let http = fleet.http();
-    let channel: Value = http
-        .post(format!("{}/v1/channels", fleet.url))
-        .bearer_auth(&ada)
-        .json(&json!({ "name": "lobby" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let path = format!("{}/v1/channels/{}", fleet.url, channel["id"].as_str().unwrap());
-    let message: Value = http
-        .post(path)
-        .bearer_auth(&ada)
-        .json(&json!({ "body": "hello" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let channel = fleet.post(&ada, "/v1/channels", json!({ "name": "lobby" })).await;
+    let path = format!("/v1/channels/{}", channel["id"].as_str().unwrap());
+    let message = fleet.post(&ada, &path, json!({ "body": "hello" })).await;
 
     for socket in &mut sockets {
         let frames = new_messages(socket, Duration::from_secs(5)).await;
