@@ -29,6 +29,10 @@ scripts/validate-deploy.sh
 # After the validators: it shares their virtual environment and keeps their pins.
 scripts/contract-tools.sh
 
+say "checking the dependencies' licenses, bans and sources (cargo-deny)"
+scripts/edge-tools.sh
+cargo deny --locked check licenses bans sources
+
 say "building (debug, every target)"
 cargo build --workspace --all-targets --locked
 

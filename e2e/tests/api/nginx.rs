@@ -104,6 +104,11 @@ async fn operations_docs_and_the_web_page_are_served() {
         let text = response.text().await.unwrap();
         assert!(text.to_lowercase().contains(&needle.to_lowercase()), "{path} lacks {needle}");
     }
+    // The browser test and its npm manifest live in web/tests/ but are not part of the site.
+    for path in ["/tests/app.test.mjs", "/tests/package.json"] {
+        let response = stack.http.get(format!("{}{path}", nginx.url)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
 }
 
 #[tokio::test]
