@@ -37,9 +37,14 @@ where
 }
 
 /// Parses JSON bytes: 400 when they are not JSON at all, 422 naming the field that has the wrong shape.
+/// Every body is an object: serde would also read a struct from an array of its fields, in order,
+/// which no document describes.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|error| ApiError::BadRequest(format!("the body is not well-formed JSON: {error}")))?;
+    if !value.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
     serde_path_to_error::deserialize(value).map_err(|error| {
         let field = match error.path().to_string() {
             path if path == "." => "body".to_owned(),

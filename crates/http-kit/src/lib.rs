@@ -1,6 +1,6 @@
 //! The HTTP shell every Reprise service shares.
 //!
-//! Handlers stay thin: they parse with [`JsonBody`], call the domain, and answer with [`ApiError`]
+//! Handlers stay thin: they parse with [`JsonBody`] and [`QueryParams`], call the domain, and answer with [`ApiError`]
 //! when something went wrong; [`middleware`] adds request ids, logs and metrics; [`drain`] keeps a
 //! refused upload's unread body from resetting the connection under the answer; [`operations`] answers
 //! `/healthz`, `/readyz` and `/metrics`; [`serve`] runs a router until shutdown.
@@ -12,9 +12,11 @@ pub mod json;
 pub mod middleware;
 pub mod operations;
 pub mod problem;
+pub mod query;
 pub mod serve;
 
 pub use clock::Clock;
 pub use json::JsonBody;
 pub use problem::ApiError;
+pub use query::QueryParams;
 pub use serve::serve;
