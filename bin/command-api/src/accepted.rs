@@ -11,7 +11,7 @@ use http_kit::auth::AuthenticatedUser;
 use projections::documents::JobDocument;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
@@ -147,6 +147,23 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         return Err(ApiError::invalid("Idempotency-Key", "must be 1–255 characters"));
     }
     Ok(Some(key.to_owned()))
+}
+
+/// The `Idempotency-Key` header, as the document describes it.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // describes the header in the document; `NewJob::mint` reads it
+pub struct IdempotencyKey {
+    /// A replay with the same key from the same user gets the first answer (the same job or
+    /// resource) without running the command again; the same key with another request is a 422.
+    /// 1–255 visible ASCII characters (spaces and tabs inside).
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[\x21-\x7e]([\t\x20-\x7e]*[\x21-\x7e])?$"
+    )]
+    key: Option<String>,
 }
 
 /// The body of a 202.

@@ -6,6 +6,7 @@ mod accepted;
 mod claims;
 mod consistency;
 mod created;
+mod fields;
 pub mod openapi;
 mod passwords;
 mod rate_limit;

@@ -68,7 +68,11 @@ async fn open_socket(
     }
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
+        // A request that is not a WebSocket handshake gets a problem like every other refusal.
+        Err(rejection) => {
+            return ApiError::BadRequest(format!("{}: open a WebSocket here", rejection.body_text()))
+                .into_response();
+        }
     };
     upgrade.max_message_size(MAX_INCOMING_BYTES).on_upgrade(move |mut websocket| async move {
         let Some(registration) = sockets.registry.register(&caller.user_id, &caller.session_id) else {

@@ -3,8 +3,12 @@
 //! `cargo run -p query-api --bin write-openapi` writes it to `openapi/openapi.json`; a test fails when
 //! that file is stale.
 
+mod conventions;
+
 use utoipa::OpenApi;
 use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
+
+pub use conventions::Conventions;
 
 /// query-api's routes.
 #[derive(OpenApi)]
@@ -27,15 +31,19 @@ use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
 struct QueryApi;
 
 /// `GET /v1/ws`, served by the live service (port 3020, through nginx), described here so the
-/// document holds the whole contract.
+/// document holds the whole contract. It is a WebSocket handshake (`Upgrade: websocket`,
+/// `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`), which no plain HTTP request completes.
 #[utoipa::path(
     get, path = "/v1/ws", tag = "meetups",
-    params(("auth" = Option<String>, Query, description = "The token, for clients that cannot set `Authorization`")),
+    params(
+        ("auth" = Option<String>, Query, nullable = false, description = "The token, for clients that cannot set `Authorization` (browsers' WebSockets)"),
+    ),
     security(("bearer" = [])),
     responses(
         (status = 101, description = "A WebSocket of JSON text frames `{ type, channel?, message?, channelId?, messageId? }`, `type` one of `channel-new`, `channel-update`, `channel-delete`, `message-new`, `message-update`, `message-delete`, for every channel the caller may see"),
+        (status = 400, description = "Not a WebSocket handshake (`Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`)", body = http_kit::problem::Problem),
         (status = 401, description = "No valid token of an open session", body = http_kit::problem::Problem),
-        (status = 503, description = "The session store is unavailable", body = http_kit::problem::Problem),
+        (status = 503, description = "The session store or the live service is unavailable", body = http_kit::problem::Problem),
     )
 )]
 #[allow(dead_code)]
@@ -49,7 +57,7 @@ impl utoipa::Modify for BearerAuth {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "bearer",
+            conventions::BEARER,
             SecurityScheme::Http(
                 HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
             ),
@@ -62,6 +70,7 @@ pub fn document() -> Document {
     let mut document = command_api::openapi::CommandApi::openapi();
     document.merge(QueryApi::openapi());
     utoipa::Modify::modify(&BearerAuth, &mut document);
+    utoipa::Modify::modify(&Conventions, &mut document);
     document.info = InfoBuilder::new()
         .title("Reprise")
         .version("1")

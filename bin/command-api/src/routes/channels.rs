@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::SubsecRound;
 use domain::errors::FieldErrors;
 use domain::identity::User;
-use domain::meetups::{Channel, ChannelCommand, ChannelInfo, ChannelName, ChannelRefusal, bounded_text};
+use domain::meetups::{Channel, ChannelCommand, ChannelInfo, ChannelName, ChannelRefusal};
 use eventlog::{CommandError, Metadata};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
@@ -16,10 +16,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::accepted::{command_failed, database_failed};
+use crate::accepted::{IdempotencyKey, command_failed, database_failed};
 use crate::claims::{Claim, ClaimError, claim_all, holder, release, take_over, take_over_from_ended};
 use crate::consistency::wait_until_projected;
 use crate::created::{mint, refused};
+use crate::fields;
 
 /// The longest channel description accepted, in characters.
 const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -27,9 +28,17 @@ const MAX_DESCRIPTION_CHARS: usize = 1000;
 /// A channel to create.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct NewChannel {
-    /// 1–80 characters, unique (compared without case).
+    /// 1–80 characters, not blank (trimmed); unique (compared without case).
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 80,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        example = "synths"
+    )]
     name: Option<String>,
-    /// Up to 1000 characters.
+    /// Up to 1000 characters (trimmed).
+    #[schema(max_length = 1000)]
     description: Option<String>,
     /// Only members may read and write it; default false.
     private: Option<bool>,
@@ -39,12 +48,12 @@ pub struct NewChannel {
 #[utoipa::path(
     post, path = "/v1/channels", tag = "meetups",
     request_body = NewChannel,
+    params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The channel", body = ChannelDocument),
-        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
         (status = 409, description = "The name is taken", body = http_kit::problem::Problem),
-        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields, or an Idempotency-Key used for another request", body = http_kit::problem::Problem),
     )
 )]
 pub async fn create(
@@ -58,10 +67,10 @@ pub async fn create(
     let id = new.id.to_string();
     let mut errors = FieldErrors::default();
     let name = errors.check("name", request.name.ok_or_else(|| "is required".to_owned()));
-    let name = name.and_then(|name| errors.check("name", ChannelName::parse(&name)));
+    let name = name.and_then(|name| errors.check("name", fields::channel_name(&name)));
     let description = errors.check(
         "description",
-        bounded_text(request.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS),
+        fields::bounded_text(request.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS),
     );
     errors.finish().map_err(ApiError::Invalid)?;
     let (Some(name), Some(description)) = (name, description) else {
@@ -98,9 +107,14 @@ pub async fn create(
 /// Changes to a channel; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChannelChange {
-    /// A new name: 1–80 characters, unique.
+    /// A new name: 1–80 characters, not blank (trimmed); unique.
+    #[schema(
+        max_length = 80,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     name: Option<String>,
-    /// A new description: up to 1000 characters.
+    /// A new description: up to 1000 characters (trimmed).
+    #[schema(max_length = 1000)]
     description: Option<String>,
 }
 
@@ -125,10 +139,10 @@ pub async fn update(
     JsonBody(change): JsonBody<ChannelChange>,
 ) -> Result<Json<ChannelDocument>, ApiError> {
     let mut errors = FieldErrors::default();
-    let name = change.name.and_then(|name| errors.check("name", ChannelName::parse(&name)));
+    let name = change.name.and_then(|name| errors.check("name", fields::channel_name(&name)));
     let description = change
         .description
-        .and_then(|text| errors.check("description", bounded_text(&text, MAX_DESCRIPTION_CHARS)));
+        .and_then(|text| errors.check("description", fields::bounded_text(&text, MAX_DESCRIPTION_CHARS)));
     errors.finish().map_err(ApiError::Invalid)?;
     let info = creators_channel(&state, &id, &caller).await?;
     let renamed = name.clone().filter(|name| name.folded() != info.name.folded() && info.meetup_id.is_none());
@@ -195,6 +209,11 @@ pub async fn delete(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MemberChange {
     /// The user's id.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     id: Option<String>,
 }
 

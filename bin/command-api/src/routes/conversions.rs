@@ -5,23 +5,23 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blobs::{BlobError, Stored};
 use chrono::SubsecRound;
 use domain::conversions::{ConversionCommand, ConversionRefusal, Upload};
 use futures::TryStreamExt;
-use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::drain::DrainBound;
+use http_kit::{ApiError, QueryParams};
 use projections::documents::JobDocument;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::accepted::{AcceptedLinks, NewJob, accepted_as, command_failed};
+use crate::accepted::{AcceptedLinks, IdempotencyKey, NewJob, accepted_as, command_failed};
 
 /// How much of an upload refused before its end (401, 413, 415, 422, 400) is read and discarded after
 /// the answer, so nginx, still sending it, reads the answer instead of a reset (issue 17). nginx stops
@@ -51,6 +51,16 @@ pub struct ConversionAccepted {
     pub links: AcceptedLinks,
 }
 
+/// The multipart form of an upload: the file part and nothing else.
+#[derive(ToSchema)]
+#[schema(max_properties = 1)]
+#[allow(dead_code)] // describes the form in the document; `receive_part` reads it
+pub struct VideoForm {
+    /// The video, with a `video/*` Content-Type of its own; its file name names the MP3.
+    #[schema(value_type = String, format = Binary, required = true)]
+    file: Vec<u8>,
+}
+
 /// A video as it arrived.
 struct Received {
     filename: String,
@@ -63,15 +73,21 @@ struct Received {
 #[utoipa::path(
     post, path = "/v1/conversions", tag = "conversions",
     security(("bearer" = [])),
-    params(UploadQuery, ("Idempotency-Key" = Option<String>, Header, description = "Replays with the same key get the same job")),
-    request_body(content_type = "multipart/form-data", description = "One file part `file` (a video); or a raw body with `Content-Type: video/*` and `?filename=`"),
+    params(UploadQuery, IdempotencyKey),
+    request_body(
+        description = "One file part `file` of a `video/*` type; or a raw body with `Content-Type: video/*` and `?filename=`",
+        content(
+            (VideoForm = "multipart/form-data", encoding(("file" = (content_type = "video/*")))),
+            (Vec<u8> = "video/*"),
+        ),
+    ),
     responses(
         (status = 202, description = "Accepted; poll the job", body = ConversionAccepted,
             headers(("Location" = String, description = "/v1/jobs/{id}"))),
-        (status = 400, description = "No file part, or more than one", body = http_kit::problem::Problem),
-        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
-        (status = 413, description = "Larger than the upload limit", body = http_kit::problem::Problem),
-        (status = 415, description = "Not a video", body = http_kit::problem::Problem),
+        (status = 400, description = "No file part, more than one, a part other than `file`, or a malformed multipart body", body = http_kit::problem::Problem),
+        (status = 413, description = "Larger than the upload limit (`conversions.max_upload_bytes`, 1 GiB by default)", body = http_kit::problem::Problem),
+        (status = 415, description = "Neither multipart/form-data nor video/*, or a file part that is not video/*", body = http_kit::problem::Problem),
+        (status = 422, description = "An Idempotency-Key used for another upload, or not 1–255 visible ASCII characters", body = http_kit::problem::Problem),
         (status = 503, description = "The event log or the blob store is unavailable", body = http_kit::problem::Problem),
     )
 )]
@@ -79,7 +95,7 @@ pub async fn upload(
     State(state): State<AppState>,
     caller: AuthenticatedUser,
     headers: HeaderMap,
-    Query(query): Query<UploadQuery>,
+    QueryParams(query): QueryParams<UploadQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now().trunc_subsecs(6);
@@ -184,9 +200,7 @@ async fn receive_part(state: &AppState, mut multipart: Multipart, key: String) -
                 )));
             }
         };
-        if field.file_name().is_none() && field.name() != Some("file") {
-            continue; // an ordinary form field
-        }
+        // The form is the one file part and nothing else, as the document states it.
         if received.is_some() || field.name() != Some("file") {
             remove(state, received.as_ref()).await;
             return Err(ApiError::BadRequest("send exactly one file part, named `file`".to_owned()));

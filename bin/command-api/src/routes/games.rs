@@ -20,16 +20,59 @@ use crate::accepted::command_failed;
 #[serde(rename_all = "camelCase")]
 pub struct GameRequest {
     /// A human title (at most 200 characters).
+    #[schema(max_length = 200)]
     title: Option<String>,
     /// `desc` (highest first) or `asc`.
-    #[schema(value_type = String, example = "desc")]
+    #[schema(value_type = SortOrderName, required = true, nullable = false)]
     sort_order: Option<SortOrder>,
     /// `best`, `latest` or `sum`.
-    #[schema(value_type = String, example = "best")]
+    #[schema(value_type = OperatorName, required = true, nullable = false)]
     operator: Option<Operator>,
-    /// The periods whose boards are kept: any of `all`, `day`, `week`, `month`.
-    #[schema(value_type = Vec<String>, example = json!(["all", "week"]))]
+    /// The periods whose boards are kept: one or more of `all`, `day`, `week`, `month`.
+    #[schema(value_type = Vec<PeriodName>, required = true, nullable = false, min_items = 1,
+        example = json!(["all", "week"]))]
     periods: Option<Vec<Period>>,
+}
+
+/// How a board ranks.
+#[derive(ToSchema)]
+#[schema(example = "desc")]
+#[allow(dead_code)] // describes `SortOrder` in the document
+#[schema(rename_all = "lowercase")]
+enum SortOrderName {
+    /// Highest first.
+    Desc,
+    /// Lowest first.
+    Asc,
+}
+
+/// How a player's scores make one entry.
+#[derive(ToSchema)]
+#[schema(example = "best")]
+#[allow(dead_code)] // describes `Operator` in the document
+#[schema(rename_all = "lowercase")]
+enum OperatorName {
+    /// The best score.
+    Best,
+    /// The score with the latest `achievedAt`.
+    Latest,
+    /// The sum of the scores.
+    Sum,
+}
+
+/// A leaderboard period.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes `Period` in the document
+#[schema(rename_all = "lowercase")]
+pub enum PeriodName {
+    /// All time.
+    All,
+    /// A UTC calendar day.
+    Day,
+    /// An ISO week, from Monday.
+    Week,
+    /// A calendar month.
+    Month,
 }
 
 /// A game's settings, as answered.
@@ -41,20 +84,20 @@ pub struct GameResponse {
     /// Its title, if any.
     title: Option<String>,
     /// `desc` or `asc`.
-    #[schema(value_type = String)]
+    #[schema(value_type = SortOrderName)]
     sort_order: SortOrder,
     /// `best`, `latest` or `sum`.
-    #[schema(value_type = String)]
+    #[schema(value_type = OperatorName)]
     operator: Operator,
     /// The periods whose boards are kept.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<PeriodName>)]
     periods: Vec<Period>,
 }
 
 /// Creates a game or changes its settings; sort order and operator are frozen once it has scores.
 #[utoipa::path(
     put, path = "/v1/games/{game}", tag = "scores",
-    params(("game" = String, Path, description = "1–64 characters of [A-Za-z0-9_.-]")),
+    params(("game" = String, Path, description = "1–64 characters of [A-Za-z0-9_.-]", pattern = "^[A-Za-z0-9_.-]{1,64}$")),
     request_body = GameRequest,
     security(("bearer" = [])),
     responses(

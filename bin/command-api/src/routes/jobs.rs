@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::accepted::{Accepted, AcceptedLinks, NewJob, accepted_as, command_failed};
+use crate::accepted::{Accepted, AcceptedLinks, IdempotencyKey, NewJob, accepted_as, command_failed};
 
 /// The priority of a job that does not say.
 const DEFAULT_PRIORITY: u8 = 5;
@@ -29,20 +29,43 @@ const MOST_ATTEMPTS: u32 = 25;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobRequest {
-    /// What the job is about; not empty.
-    #[schema(example = "resize the avatar of user 42")]
+    /// What the job is about: not blank, at most 65,536 bytes of UTF-8 (`jobs.max_message_bytes`).
+    #[schema(
+        example = "resize the avatar of user 42",
+        required = true,
+        nullable = false,
+        max_length = 65536,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     message: Option<String>,
     /// `message` (default) or `webhook`.
+    #[schema(value_type = Option<JobKindName>)]
     kind: Option<String>,
     /// 0–9, default 5; 9 runs first.
+    #[schema(minimum = 0, maximum = 9)]
     priority: Option<i64>,
     /// Not before this time (RFC 3339).
+    #[schema(format = DateTime,
+        pattern = r"^[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-9]))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")]
     run_at: Option<String>,
     /// 1–25, default 3: how many runs before the job fails for good.
+    #[schema(minimum = 1, maximum = 25)]
     max_attempts: Option<i64>,
-    /// The kind's input; a `webhook` needs `url`.
+    /// The kind's input. A `webhook` needs `{ "url": … }` with a host on the settings' allow-list
+    /// (`jobs.webhook_allowed_hosts`, loopback by default).
     #[schema(value_type = Option<Object>)]
     payload: Option<serde_json::Value>,
+}
+
+/// The kinds of job `POST /v1/jobs` queues.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // describes `kind` in the document
+enum JobKindName {
+    /// Records its message.
+    Message,
+    /// POSTs `payload` to `payload.url`, signed.
+    Webhook,
 }
 
 /// Queues a job; a worker runs it, newest first within its priority.
@@ -50,7 +73,7 @@ pub struct JobRequest {
     post, path = "/v1/jobs", tag = "jobs",
     request_body = JobRequest,
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays with the same key get the same job")),
+    params(IdempotencyKey),
     responses(
         (status = 202, description = "Accepted; poll the job", body = Accepted,
             headers(("Location" = String, description = "/v1/jobs/{id}"))),

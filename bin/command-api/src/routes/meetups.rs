@@ -9,7 +9,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use domain::errors::FieldErrors;
 use domain::meetups::{
     ChannelCommand, ChannelInfo, ChannelName, ChannelRefusal, MeetupCommand, MeetupInfo, MeetupRefusal,
-    MembershipCommand, bounded_text, membership_id, required_text,
+    MembershipCommand, membership_id,
 };
 use fred::prelude::KeysInterface as _;
 use http_kit::auth::AuthenticatedUser;
@@ -20,9 +20,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::accepted::{append_failed, command_failed};
+use crate::accepted::{IdempotencyKey, append_failed, command_failed};
 use crate::consistency::wait_until_projected;
 use crate::created::mint;
+use crate::fields;
 
 /// The longest title or location accepted, in characters.
 const MAX_TITLE_CHARS: usize = 200;
@@ -35,13 +36,30 @@ const MEETUP_CHANNELS: Uuid = Uuid::from_u128(0x3b9d_52c1_8e47_4f16_a0d2_6c5e_91
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewMeetup {
-    /// 1–200 characters.
+    /// 1–200 characters, not blank (trimmed).
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 200,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        example = "Jam night"
+    )]
     title: Option<String>,
     /// When it takes place (RFC 3339).
+    #[schema(required = true, nullable = false, format = DateTime,
+        pattern = r"^[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-9]))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$", example = "2026-12-01T19:00:00Z")]
     date_time: Option<String>,
-    /// Where: 1–200 characters.
+    /// Where: 1–200 characters, not blank (trimmed).
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 200,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        example = "The cellar"
+    )]
     location: Option<String>,
-    /// Up to 4000 characters.
+    /// Up to 4000 characters (trimmed).
+    #[schema(max_length = 4000)]
     description: Option<String>,
 }
 
@@ -49,12 +67,11 @@ pub struct NewMeetup {
 #[utoipa::path(
     post, path = "/v1/events", tag = "meetups",
     request_body = NewMeetup,
+    params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The meetup", body = MeetupDocument),
-        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
-        (status = 415, description = "Not JSON", body = http_kit::problem::Problem),
-        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields, or an Idempotency-Key used for another request", body = http_kit::problem::Problem),
     )
 )]
 pub async fn create(
@@ -112,6 +129,11 @@ pub async fn create(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct JoinMeetup {
     /// The meetup's id.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     id: Option<String>,
 }
 
@@ -187,8 +209,8 @@ fn parse(
 ) -> Result<MeetupInfo, Vec<domain::FieldError>> {
     let mut errors = FieldErrors::default();
     let required = |value: Option<String>| value.ok_or_else(|| "is required".to_owned());
-    let title =
-        errors.check("title", required(request.title).and_then(|t| required_text(&t, MAX_TITLE_CHARS)));
+    let title = errors
+        .check("title", required(request.title).and_then(|t| fields::required_text(&t, MAX_TITLE_CHARS)));
     let date_time = errors.check(
         "dateTime",
         required(request.date_time).and_then(|at| {
@@ -197,11 +219,13 @@ fn parse(
                 .map_err(|_| "must be an RFC 3339 time, e.g. 2026-12-01T19:00:00Z".to_owned())
         }),
     );
-    let location =
-        errors.check("location", required(request.location).and_then(|l| required_text(&l, MAX_TITLE_CHARS)));
+    let location = errors.check(
+        "location",
+        required(request.location).and_then(|l| fields::required_text(&l, MAX_TITLE_CHARS)),
+    );
     let description = errors.check(
         "description",
-        bounded_text(request.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS),
+        fields::bounded_text(request.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS),
     );
     errors.finish()?;
     match (title, date_time, location, description) {

@@ -15,14 +15,21 @@ use utoipa::ToSchema;
 
 use super::channels::load;
 use crate::AppState;
-use crate::accepted::command_failed;
+use crate::accepted::{IdempotencyKey, command_failed};
 use crate::consistency::wait_until_projected;
 use crate::created::{mint, refused};
 
 /// A message to post, or a message's new text.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct MessageText {
-    /// 1–4000 characters.
+    /// 1–4000 characters, not blank.
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 4000,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        example = "patch cables?"
+    )]
     body: Option<String>,
 }
 
@@ -31,10 +38,10 @@ pub struct MessageText {
     post, path = "/v1/channels/{id}", tag = "meetups",
     params(("id" = String, Path, description = "The channel")),
     request_body = MessageText,
+    params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The message", body = MessageDocument),
-        (status = 401, description = "No valid token", body = http_kit::problem::Problem),
         (status = 403, description = "A private channel the caller is not a member of", body = http_kit::problem::Problem),
         (status = 404, description = "Unknown channel", body = http_kit::problem::Problem),
         (status = 422, description = "Invalid body", body = http_kit::problem::Problem),

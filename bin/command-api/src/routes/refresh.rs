@@ -15,26 +15,32 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::accepted::{Accepted, NewJob, accepted, database_failed};
+use crate::accepted::{Accepted, IdempotencyKey, NewJob, accepted, database_failed};
 
 /// What to regenerate; an empty body means every board of the game.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshRequest {
     /// Only boards of this period: `all`, `day`, `week` or `month`.
+    #[schema(value_type = Option<super::games::PeriodName>)]
     period: Option<String>,
-    /// Only boards of this region.
+    /// Only boards of this region: 1–64 characters of `[A-Za-z0-9_.-]`.
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     region: Option<String>,
 }
 
 /// Regenerates the cached documents of a game's boards; the projector carries it out from the log.
 #[utoipa::path(
     post, path = "/v1/leaderboards/{game}/refresh", tag = "scores",
-    params(("game" = String, Path, description = "The game")),
+    params(
+        ("game" = String, Path, description = "The game: 1–64 characters of [A-Za-z0-9_.-]", pattern = "^[A-Za-z0-9_.-]{1,64}$"),
+        IdempotencyKey,
+    ),
     security(("bearer" = [])),
-    request_body(content = RefreshRequest, description = "Optional; empty refreshes every board"),
+    request_body(content = Option<RefreshRequest>, description = "Optional: no body (or an empty one) refreshes every board of the game"),
     responses(
-        (status = 202, description = "Accepted; poll the job", body = Accepted),
+        (status = 202, description = "Accepted; poll the job", body = Accepted,
+            headers(("Location" = String, description = "/v1/jobs/{id}"))),
         (status = 404, description = "Unknown game", body = http_kit::problem::Problem),
         (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
     )
@@ -46,7 +52,11 @@ pub async fn request(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    // No body, an empty one and JSON's `null` all mean "every board": the body is optional.
+    let absent = body.iter().all(u8::is_ascii_whitespace)
+        || (is_json(&headers)
+            && serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_null()));
+    let request: RefreshRequest = if absent {
         RefreshRequest::default()
     } else if is_json(&headers) {
         http_kit::json::parse(&body)?

@@ -14,24 +14,29 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::accepted::{Accepted, NewJob, accepted, command_failed};
+use crate::accepted::{Accepted, IdempotencyKey, NewJob, accepted, command_failed};
 
 /// A score, as sent.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScoreRequest {
     /// The game: 1–64 characters of `[A-Za-z0-9_.-]`.
-    #[schema(example = "tetris")]
+    #[schema(example = "tetris", required = true, nullable = false, pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     game: Option<String>,
     /// The player: 1–64 characters of `[A-Za-z0-9_.-]`.
-    #[schema(example = "ada")]
+    #[schema(example = "ada", required = true, nullable = false, pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     player: Option<String>,
     /// An integer within ±2^53.
-    #[schema(example = 4200)]
+    #[schema(example = 4200, required = true, nullable = false,
+        minimum = -9_007_199_254_740_992_i64, maximum = 9_007_199_254_740_992_i64)]
     score: Option<i64>,
     /// A region whose board the score also counts on: 1–64 characters of `[A-Za-z0-9_.-]`.
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     region: Option<String>,
-    /// When the score was achieved (RFC 3339; not in the future). Default: when it is accepted.
+    /// When the score was achieved (RFC 3339, from 1970 on, not in the future). Default: when it is
+    /// accepted.
+    #[schema(format = DateTime,
+        pattern = r"^[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-9]))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")]
     achieved_at: Option<String>,
 }
 
@@ -40,7 +45,7 @@ pub struct ScoreRequest {
     post, path = "/v1/scores", tag = "scores",
     request_body = ScoreRequest,
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays with the same key get the same job")),
+    params(IdempotencyKey),
     responses(
         (status = 202, description = "Accepted; poll the job", body = Accepted,
             headers(("Location" = String, description = "/v1/jobs/{id}"))),

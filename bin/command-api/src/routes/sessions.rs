@@ -50,7 +50,8 @@ pub struct SessionCreated {
     responses(
         (status = 201, description = "Signed in; the token is also in `Authorization`", body = SessionCreated),
         (status = 401, description = "Invalid credentials", body = http_kit::problem::Problem),
-        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = http_kit::problem::Problem),
+        (status = 422, description = "`email` or `password` missing or not a string", body = http_kit::problem::Problem),
+        (status = 429, description = "Too many failed sign-ins for this e-mail or client; see Retry-After", body = http_kit::problem::Problem),
     )
 )]
 pub async fn sign_in(

@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::accepted::{command_failed, database_failed, with_bearer};
 use crate::claims::{Claim, ClaimError, claim_all};
 use crate::consistency::wait_until_projected;
-use crate::passwords;
+use crate::{fields, passwords};
 
 /// The longest first or last name accepted.
 const MAX_NAME_CHARS: usize = 255;
@@ -29,17 +29,43 @@ const MAX_NAME_CHARS: usize = 255;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignUp {
-    /// An e-mail address (compared trimmed and lower-cased).
+    /// An e-mail address, at most 254 characters: one `@`, a dot inside the domain, no white space
+    /// but around it (compared trimmed and lower-cased); unique.
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 254,
+        example = "ada@example.com",
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\.[^@\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@.\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     email: Option<String>,
-    /// At least 8 characters.
+    /// 8–1024 characters.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 8,
+        max_length = 1024,
+        example = "correct horse"
+    )]
     password: Option<String>,
     /// The same password again.
+    #[schema(required = true, nullable = false, example = "correct horse")]
     password_conf: Option<String>,
-    /// 1–255 characters, no spaces; unique.
+    /// 1–255 characters without white space; unique.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        example = "ada",
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$"
+    )]
     user_name: Option<String>,
-    /// Optional.
+    /// Up to 255 characters (trimmed).
+    #[schema(max_length = 255)]
     first_name: Option<String>,
-    /// Optional.
+    /// Up to 255 characters (trimmed).
+    #[schema(max_length = 255)]
     last_name: Option<String>,
 }
 
@@ -51,8 +77,7 @@ pub struct SignUp {
     responses(
         (status = 201, description = "The new user; `Authorization: Bearer …` carries a session token", body = UserDocument),
         (status = 409, description = "E-mail or user name taken", body = http_kit::problem::Problem),
-        (status = 415, description = "Not JSON", body = http_kit::problem::Problem),
-        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields (also `passwordConf` not equal to `password`)", body = http_kit::problem::Problem),
     )
 )]
 pub async fn sign_up(
@@ -94,9 +119,11 @@ pub async fn sign_up(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileChange {
-    /// A new first name.
+    /// A new first name: up to 255 characters (trimmed).
+    #[schema(max_length = 255)]
     first_name: Option<String>,
-    /// A new last name.
+    /// A new last name: up to 255 characters (trimmed).
+    #[schema(max_length = 255)]
     last_name: Option<String>,
 }
 
@@ -134,7 +161,7 @@ type SignUpParts = (Email, UserName, String, String, String);
 fn parse(request: SignUp) -> Result<SignUpParts, Vec<domain::FieldError>> {
     let mut errors = FieldErrors::default();
     let required = |value: Option<String>| value.ok_or_else(|| "is required".to_owned());
-    let email = errors.check("email", required(request.email).and_then(|e| Email::parse(&e)));
+    let email = errors.check("email", required(request.email).and_then(|e| fields::email(&e)));
     let user_name = errors.check("userName", required(request.user_name).and_then(|n| UserName::parse(&n)));
     let password = errors.check(
         "password",

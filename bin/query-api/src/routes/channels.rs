@@ -2,11 +2,11 @@
 //! recent messages).
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use fred::prelude::*;
-use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
+use http_kit::{ApiError, QueryParams};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -32,7 +32,7 @@ const MESSAGES_PER_PAGE: usize = 100;
 pub async fn channels(
     State(state): State<AppState>,
     caller: AuthenticatedUser,
-    Query(paging): Query<Paging>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Response, ApiError> {
     let (limit, after) = paging.parse()?;
     let public = newest_first(&state, &state.keys.public_channels(), after.as_ref(), limit + 1).await?;
@@ -48,10 +48,12 @@ pub async fn channels(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Before {
-    /// Only messages older than this one (a message of the channel, by id).
+    /// Only messages older than this one (a message of the channel, by its id: a lowercase UUID).
+    #[param(nullable = false, pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
     before: Option<String>,
     /// Only messages older than the previous page's (its `nextCursor`; unlike `before`, it still
-    /// works when that message was deleted meanwhile).
+    /// works when that message was deleted meanwhile). Takes precedence over `before`.
+    #[param(nullable = false, pattern = "^[0-9]{1,15}:[0-9a-f-]{1,36}$")]
     cursor: Option<String>,
 }
 
@@ -64,15 +66,15 @@ pub struct Before {
         (status = 200, description = "`{ items: [message], nextCursor }`: pass `nextCursor` as `cursor` for older ones", body = Object),
         (status = 401, description = "No valid token", body = http_kit::problem::Problem),
         (status = 403, description = "A private channel the caller is not a member of", body = http_kit::problem::Problem),
-        (status = 404, description = "Unknown channel", body = http_kit::problem::Problem),
-        (status = 422, description = "`before` is not a message of this channel, or a bad `cursor`", body = http_kit::problem::Problem),
+        (status = 404, description = "Unknown channel, or `before` names no message of this channel", body = http_kit::problem::Problem),
+        (status = 422, description = "`before` is not a message id, or `cursor` is not a cursor", body = http_kit::problem::Problem),
     )
 )]
 pub async fn messages(
     State(state): State<AppState>,
     caller: AuthenticatedUser,
     Path(id): Path<String>,
-    Query(before): Query<Before>,
+    QueryParams(before): QueryParams<Before>,
 ) -> Result<Response, ApiError> {
     let pipeline = state.redis.pipeline();
     let () = pipeline.get(state.keys.channel(&id)).await.map_err(redis_failed)?;
@@ -93,9 +95,12 @@ pub async fn messages(
             Some(Entry::from_cursor(cursor).map_err(|message| ApiError::invalid("cursor", message))?)
         }
         (None, Some(message)) => {
+            if !is_message_id(message) {
+                return Err(ApiError::invalid("before", "is not a message id"));
+            }
             let score: Option<f64> = state.redis.zscore(&index, message).await.map_err(redis_failed)?;
             let score =
-                score.ok_or_else(|| ApiError::invalid("before", "is not a message of this channel"))?;
+                score.ok_or_else(|| ApiError::NotFound(format!("this channel has no message {message}")))?;
             Some(Entry { score: score as i64, id: message.clone() })
         }
         (None, None) => None,
@@ -104,6 +109,15 @@ pub async fn messages(
     let keys: Vec<String> =
         entries.iter().take(MESSAGES_PER_PAGE).map(|entry| state.keys.message(&entry.id)).collect();
     documents_page(&state, keys, &entries, MESSAGES_PER_PAGE).await
+}
+
+/// Whether `id` has the shape of the ids the server gives messages: a lowercase UUID.
+fn is_message_id(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
 }
 
 /// Whether the channel document says it is public; one it cannot read counts as private.

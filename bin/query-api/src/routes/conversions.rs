@@ -1,14 +1,14 @@
 //! `GET /v1/conversions`, `GET /v1/conversions/{id}` and the MP3 download, owner-only.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blobs::BlobError;
 use fred::prelude::*;
 use futures::TryStreamExt;
-use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
+use http_kit::{ApiError, QueryParams};
 use projections::documents::ConversionDocument;
 use projections::plan::conversions::{StoredMp3, hidden};
 use serde::Deserialize;
@@ -24,8 +24,10 @@ use crate::state::redis_failed;
 #[into_params(parameter_in = Query)]
 pub struct Paging {
     /// 1–100, default 20.
+    #[param(value_type = Option<u8>, nullable = false, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `nextCursor` of the previous page.
+    #[param(nullable = false, pattern = "^[0-9]{15}:[0-9a-f-]{1,36}$")]
     cursor: Option<String>,
 }
 
@@ -43,7 +45,7 @@ pub struct Paging {
 pub async fn conversions(
     State(state): State<AppState>,
     caller: AuthenticatedUser,
-    Query(paging): Query<Paging>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Response, ApiError> {
     let mut errors = domain::errors::FieldErrors::default();
     let limit = errors.check("limit", parse_limit(paging.limit.as_deref()));

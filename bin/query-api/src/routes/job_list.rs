@@ -2,16 +2,14 @@
 //! status and kind, a page at a time.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::jobs::JobStatus;
 use fred::prelude::*;
 use fred::types::sorted_sets::{ZRange, ZRangeBound, ZRangeKind, ZSort};
-use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
+use http_kit::{ApiError, QueryParams};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -29,14 +27,38 @@ const SCAN_BUDGET: usize = 1_000;
 #[into_params(parameter_in = Query)]
 pub struct JobFilter {
     /// Only jobs in this status (`queued`, `scheduled`, `running`, `retrying`, `succeeded`, `failed`,
-    /// `cancelled`; also `created`, `published`, `unacked`, `rejected`, `processed`).
+    /// `cancelled`; also the Job Processing API's `created`, `published`, `unacked`, `rejected`,
+    /// `processed`).
+    #[param(inline, value_type = Option<StatusName>, nullable = false)]
     status: Option<String>,
     /// Only jobs of this kind (`message`, `webhook`, `score.submit`, …).
+    #[param(nullable = false)]
     kind: Option<String>,
     /// 1–100, default 20.
+    #[param(value_type = Option<u8>, nullable = false, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `nextCursor` of the previous page.
+    #[param(nullable = false, pattern = "^[0-9]{15}:[0-9a-f-]{1,36}$")]
     cursor: Option<String>,
+}
+
+/// A job status, or one of its aliases.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // describes `status` in the document
+enum StatusName {
+    Queued,
+    Scheduled,
+    Running,
+    Retrying,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Created,
+    Published,
+    Unacked,
+    Rejected,
+    Processed,
 }
 
 /// A page of the caller's jobs, newest first.
@@ -54,7 +76,7 @@ pub struct JobFilter {
 pub async fn jobs(
     State(state): State<AppState>,
     caller: AuthenticatedUser,
-    Query(filter): Query<JobFilter>,
+    QueryParams(filter): QueryParams<JobFilter>,
 ) -> Result<Response, ApiError> {
     let wanted = Wanted::parse(&filter)?;
     let index = if caller.is_admin() { state.keys.all_jobs() } else { state.keys.jobs_of(&caller.user_id) };
@@ -161,19 +183,22 @@ pub(crate) fn parse_limit(limit: Option<&str>) -> Result<usize, String> {
     }
 }
 
-/// The cursor handed out after an index member.
+/// The cursor handed out after an index member: the member itself, `<15 digits>:<id>`. Any text of
+/// that shape (the pattern the document states) is a place in the index, so every cursor the
+/// document allows is one the server takes.
 pub(crate) fn encode_cursor(member: &str) -> String {
-    URL_SAFE_NO_PAD.encode(member)
+    member.to_owned()
 }
 
 /// The index member a cursor continues after.
 pub(crate) fn decode_cursor(cursor: &str) -> Result<String, String> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|member| member.contains(':'))
-        .ok_or_else(|| "is not a cursor this server handed out".to_owned())
+    let well_formed = cursor.split_once(':').is_some_and(|(millis, id)| {
+        millis.len() == 15
+            && millis.bytes().all(|b| b.is_ascii_digit())
+            && (1..=36).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')
+    });
+    well_formed.then(|| cursor.to_owned()).ok_or_else(|| "is not a cursor this server handed out".to_owned())
 }
 
 fn upper_bound(after: Option<&str>) -> ZRange {

@@ -1,11 +1,11 @@
 //! `GET /v1/events` (every meetup, no token needed) and `GET /v1/events/join` (the caller's).
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use fred::prelude::*;
-use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
+use http_kit::{ApiError, QueryParams};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -19,8 +19,10 @@ use crate::state::redis_failed;
 #[into_params(parameter_in = Query)]
 pub struct Paging {
     /// 1–100, default 20.
+    #[param(value_type = Option<u8>, nullable = false, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `nextCursor` of the previous page.
+    #[param(nullable = false, pattern = "^[0-9]{1,15}:[0-9a-f-]{1,36}$")]
     cursor: Option<String>,
 }
 
@@ -49,7 +51,7 @@ impl Paging {
 )]
 pub async fn meetups(
     State(state): State<AppState>,
-    Query(paging): Query<Paging>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Response, ApiError> {
     page_of(&state, &state.keys.all_meetups(), &paging).await
 }
@@ -68,7 +70,7 @@ pub async fn meetups(
 pub async fn joined(
     State(state): State<AppState>,
     caller: AuthenticatedUser,
-    Query(paging): Query<Paging>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Response, ApiError> {
     page_of(&state, &state.keys.meetups_of(&caller.user_id), &paging).await
 }

@@ -1,8 +1,6 @@
 //! Pages of sorted sets whose members are ids scored by time: newest first, with a cursor that holds
 //! the last entry's score and id, so entries that share a millisecond page correctly too.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fred::prelude::*;
 use fred::types::sorted_sets::{ZRange, ZRangeBound, ZRangeKind, ZSort};
 use http_kit::ApiError;
@@ -26,21 +24,23 @@ impl Entry {
         self.score < other.score || (self.score == other.score && self.id < other.id)
     }
 
-    /// The cursor that continues after this entry.
+    /// The cursor that continues after this entry: `<time>:<id>`. Any text of that shape (the
+    /// pattern the document states) is a place in the index.
     pub fn cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}:{}", self.score, self.id))
+        format!("{}:{}", self.score, self.id)
     }
 
     /// The entry a cursor continues after.
     pub fn from_cursor(cursor: &str) -> Result<Self, String> {
-        URL_SAFE_NO_PAD
-            .decode(cursor)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|text| {
-                let (score, id) = text.split_once(':')?;
-                Some(Entry { score: score.parse().ok()?, id: id.to_owned() })
+        cursor
+            .split_once(':')
+            .filter(|(score, id)| {
+                (1..=15).contains(&score.len())
+                    && score.bytes().all(|b| b.is_ascii_digit())
+                    && (1..=36).contains(&id.len())
+                    && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')
             })
+            .and_then(|(score, id)| Some(Entry { score: score.parse().ok()?, id: id.to_owned() }))
             .ok_or_else(|| "is not a cursor this server handed out".to_owned())
     }
 }
@@ -102,6 +102,8 @@ mod tests {
         let entry = entry(1_700_000_000_123, "0192-ab");
         assert_eq!(Entry::from_cursor(&entry.cursor()).unwrap(), entry);
         assert!(Entry::from_cursor("nonsense").is_err());
+        assert!(Entry::from_cursor("+1:ab").is_err());
+        assert!(Entry::from_cursor("1:").is_err());
     }
 
     #[test]
