@@ -53,7 +53,7 @@ pub struct Before {
     before: Option<String>,
     /// Only messages older than the previous page's (its `nextCursor`; unlike `before`, it still
     /// works when that message was deleted meanwhile). Takes precedence over `before`.
-    #[param(nullable = false, pattern = "^[0-9]{1,15}:[0-9a-f-]{1,36}$")]
+    #[param(nullable = false, pattern = "^[0-9]{1,18}:[0-9a-f-]{1,36}$")]
     cursor: Option<String>,
 }
 

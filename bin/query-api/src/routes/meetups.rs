@@ -22,7 +22,7 @@ pub struct Paging {
     #[param(value_type = Option<u8>, nullable = false, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `nextCursor` of the previous page.
-    #[param(nullable = false, pattern = "^[0-9]{1,15}:[0-9a-f-]{1,36}$")]
+    #[param(nullable = false, pattern = "^[0-9]{1,18}:[0-9a-f-]{1,36}$")]
     cursor: Option<String>,
 }
 

@@ -35,7 +35,7 @@ impl Entry {
         cursor
             .split_once(':')
             .filter(|(score, id)| {
-                (1..=15).contains(&score.len())
+                (1..=18).contains(&score.len())
                     && score.bytes().all(|b| b.is_ascii_digit())
                     && (1..=36).contains(&id.len())
                     && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')
