@@ -2,6 +2,7 @@
 
 mod browser;
 mod chaos;
+mod contract;
 mod conversions;
 mod early_refusal;
 mod edge;

@@ -1,0 +1,47 @@
+"""schemathesis hooks for e2e/tests/api/contract.rs.
+
+The same Idempotency-Key with a different request is a 422 (API.md, "Idempotency"): an answer that
+depends on the requests before it, which no schema can state. Generated keys repeat (hypothesis
+likes short strings such as "0"), so a valid key is made unique before each call; an invalid key
+(a negative case) is left as it is, for the server to refuse. Replays are tested in
+e2e/tests/api/idempotency.rs.
+"""
+
+import re
+import uuid
+
+import schemathesis
+
+VALID_KEY = re.compile(r"^[\x21-\x7e]([\t\x20-\x7e]*[\x21-\x7e])?$")
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    # A case that leaves out the token is left alone: editing it would bring the token back.
+    data = getattr(getattr(case.meta, "phase", None), "data", None)
+    if str(getattr(data, "parameter", "") or "").lower() == "authorization":
+        return
+    headers = case.headers or {}
+    for name in list(headers):
+        value = headers[name]
+        if name.lower() == "idempotency-key" and isinstance(value, str):
+            if len(value) <= 255 and VALID_KEY.match(value):
+                headers[name] = uuid.uuid4().hex
+
+
+# CPython 3.11.7's ast.parse can fail with "AST constructor recursion depth mismatch" (a CPython
+# bug) when hypothesis describes a lambda of schemathesis's for a strategy's repr; a description is
+# only cosmetic, so a failure to make one falls back to a plain name instead of ending the run.
+from hypothesis.internal import lambda_sources  # noqa: E402
+
+_describe_lambda = lambda_sources.lambda_description
+
+
+def _describe_lambda_or_not(function):
+    try:
+        return _describe_lambda(function)
+    except SystemError:
+        return "lambda"
+
+
+lambda_sources.lambda_description = _describe_lambda_or_not
