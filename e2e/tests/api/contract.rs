@@ -28,6 +28,9 @@ const RUN_SECONDS: u64 = 200;
 async fn schemathesis_finds_no_answer_that_differs_from_the_openapi_document() {
     let tool = schemathesis();
     assert!(tool.exists(), "{} is missing: run scripts/contract-tools.sh to install it", tool.display());
+    // The services' errors go to this test's output, shown when it fails: a 5xx that schemathesis
+    // reports is then found with its cause.
+    let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
     let stack = Stack::start_with(StackOptions {
         // Fuzzing signs in with wrong passwords and posts many messages in a minute: the limits are
         // for people, not for a run of generated requests.
