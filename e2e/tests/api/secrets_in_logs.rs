@@ -54,7 +54,7 @@ async fn no_log_holds_the_jwt_secret_a_password_or_a_bearer_token() {
         assert_eq!(finished(&fleet, &token, id).await["status"], "succeeded", "{job}");
     }
     assert_eq!(signatures.lock().unwrap().len(), 1, "the webhook was called");
-    let video_path = sample_video();
+    let video_path = e2e::traffic::sample_video();
     let video = std::fs::read(&video_path).unwrap();
     let _ = std::fs::remove_file(video_path);
     let upload = http
@@ -178,27 +178,4 @@ async fn webhook_receiver() -> (String, Signatures) {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, signatures)
-}
-
-/// A one-second video with sound, made by ffmpeg's test sources.
-fn sample_video() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("reprise-secrets-{}.mp4", uuid::Uuid::new_v4().simple()));
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=160x120:rate=10"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=1",
-            "-shortest",
-            "-c:v",
-            "mpeg4",
-            "-c:a",
-            "aac",
-        ])
-        .arg(&path)
-        .status()
-        .expect("ffmpeg (make deps installs it)");
-    assert!(status.success(), "ffmpeg made the sample video");
-    path
 }
