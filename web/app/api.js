@@ -52,6 +52,24 @@ export async function request(method, path, { body, headers = {}, signal } = {})
   throw new ApiError(response.status, problem);
 }
 
+/**
+ * A conditional GET: `{ unchanged: true }` while the resource still has `etag` (the server answered
+ * 304), otherwise `{ body, etag }` with its new validator.
+ */
+export async function getJsonUnlessUnchanged(path, etag) {
+  const token = session.token;
+  const headers = { ...(etag ? { 'If-None-Match': etag } : {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+  let response;
+  try {
+    response = await fetch(path, { headers });
+  } catch {
+    throw new ApiError(0, { detail: 'the server cannot be reached; check your connection' });
+  }
+  if (response.status === 304) return { unchanged: true };
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response.status, await response.text()));
+  return { body: await response.json(), etag: response.headers.get('ETag') };
+}
+
 export async function getJson(path, options) {
   return (await request('GET', path, options)).json();
 }

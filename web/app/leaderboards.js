@@ -1,7 +1,7 @@
 // A leaderboard by game, period and region, page by page or around a player, kept up to date by
-// polling: query-api sends no ETag for boards, so each poll compares what it got with what is shown
-// and re-renders only on a change.
-import { ApiError, getJson, send, withQuery } from './api.js';
+// polling with conditional requests: each poll sends the board's ETag, and the server answers 304
+// (no body) until the board changes.
+import { ApiError, getJson, getJsonUnlessUnchanged, send, withQuery } from './api.js';
 import { el, every, formatDateTime, formatTime, say } from './dom.js';
 
 const POLL_MS = 2000;
@@ -12,6 +12,7 @@ let table;
 let status;
 let cursors = [];
 let shownSignature = null;
+let shownEtag = null;
 let stopPolling = null;
 
 function query() {
@@ -66,16 +67,23 @@ function showMissing(game, error) {
 async function load() {
   const { game, params } = query();
   if (!game) return;
+  const path = withQuery(`/v1/leaderboards/${encodeURIComponent(game)}`, params);
   try {
-    const board = await getJson(withQuery(`/v1/leaderboards/${encodeURIComponent(game)}`, params));
-    const signature = JSON.stringify([game, params, board.entries, board.total, board.nextCursor]);
+    // The ETag only stands for the board shown, and only while the same board is asked for.
+    const held = shownSignature?.startsWith(JSON.stringify([game, params])) ? shownEtag : null;
+    const answer = await getJsonUnlessUnchanged(path, held);
     section.querySelector('#board-updated').textContent = `Checked at ${formatTime()}; it refreshes by itself.`;
+    if (answer.unchanged) return;
+    const board = answer.body;
+    const signature = JSON.stringify([game, params]) + JSON.stringify([board.entries, board.total, board.nextCursor]);
+    shownEtag = answer.etag;
     if (signature === shownSignature) return;
     shownSignature = signature;
     render(board);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    const signature = JSON.stringify([game, params, error.status]);
+    const signature = JSON.stringify([game, params]) + JSON.stringify([error.status]);
+    shownEtag = null;
     if (signature === shownSignature) return;
     shownSignature = signature;
     showMissing(game, error);

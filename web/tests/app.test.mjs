@@ -222,6 +222,8 @@ try {
     assert.equal(await textOf(rows.first().locator('th')), 'p30');
     await post('p00', 5000);
     await eventually('p00 climbing to the top, without a reload', async () => (await textOf(rows.first().locator('th'))) === 'p00');
+    // While nothing changes, a poll is a conditional request the server answers 304, without a body.
+    await page.waitForResponse((r) => r.url().includes(`/v1/leaderboards/${game}`) && r.status() === 304, { timeout: 10000 });
     await screenshots(page, 'leaderboard');
   });
 

@@ -212,3 +212,34 @@ async fn a_board_read_again_after_each_new_score_never_shows_a_stale_copy() {
         }
     }
 }
+
+/// GETs `path` from query-api with `If-None-Match: etag` (when given); the status and the `ETag`.
+async fn conditional_read(stack: &Stack, path: &str, etag: Option<&str>) -> (u16, String) {
+    let mut request = stack.http.get(format!("{}{path}", stack.query));
+    if let Some(etag) = etag {
+        request = request.header("if-none-match", etag);
+    }
+    let response = request.send().await.unwrap();
+    let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (response.status().as_u16(), etag)
+}
+
+#[tokio::test]
+async fn a_board_read_again_with_its_etag_is_304_until_a_score_changes_it() {
+    let stack = Stack::start().await;
+    let job = stack.submit(json!({ "game": "tetris", "player": "ada", "score": 1 })).await;
+    stack.finished(&job).await;
+    // The stored top 100 (served as stored bytes) and a page rendered for the read.
+    for path in ["/v1/leaderboards/tetris", "/v1/leaderboards/tetris?limit=25"] {
+        let (status, etag) = conditional_read(&stack, path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(etag.starts_with("W/\""), "{path}: a weak ETag, not {etag:?}");
+        assert_eq!(conditional_read(&stack, path, Some(&etag)).await, (304, etag.clone()), "{path}");
+        let job =
+            stack.submit(json!({ "game": "tetris", "player": format!("p{}", path.len()), "score": 2 })).await;
+        stack.finished(&job).await;
+        let (status, changed) = conditional_read(&stack, path, Some(&etag)).await;
+        assert_eq!(status, 200, "{path}: a new score changes the board");
+        assert_ne!(changed, etag, "{path}");
+    }
+}

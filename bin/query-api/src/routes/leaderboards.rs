@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use domain::errors::FieldErrors;
 use domain::names::{GameName, PlayerName, RegionName};
@@ -14,6 +15,7 @@ use projections::documents::{LeaderboardDocument, LeaderboardEntry, PlayerStandi
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::conditional::{etag_of, unless_unchanged};
 use super::stored_json;
 use crate::AppState;
 use crate::state::redis_failed;
@@ -77,9 +79,16 @@ enum Page {
 /// A board of the current window of a period, best first.
 #[utoipa::path(
     get, path = "/v1/leaderboards/{game}", tag = "scores",
-    params(("game" = String, Path, description = "The game (a name that is not 1–64 characters of `[A-Za-z0-9_.-]` is no game: 404)"), BoardQuery),
+    params(
+        ("game" = String, Path, description = "The game (a name that is not 1–64 characters of `[A-Za-z0-9_.-]` is no game: 404)"),
+        BoardQuery,
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the board the client holds: 304 while it is unchanged"),
+    ),
     responses(
-        (status = 200, description = "The board", body = LeaderboardDocument),
+        (status = 200, description = "The board", body = LeaderboardDocument,
+            headers(("ETag" = String, description = "A weak validator of the standings; send it back as `If-None-Match`"))),
+        (status = 304, description = "Unchanged since the `If-None-Match` the client sent",
+            headers(("ETag" = String, description = "The board's validator"))),
         (status = 404, description = "Unknown game, or `around` a player not on the board", body = http_kit::problem::Problem),
         (status = 422, description = "Invalid query", body = http_kit::problem::Problem),
         (status = 503, description = "The query side is unavailable or rebuilding", body = http_kit::problem::Problem),
@@ -87,6 +96,7 @@ enum Page {
 )]
 pub async fn board(
     State(state): State<AppState>,
+    request: HeaderMap,
     Path(game): Path<String>,
     QueryParams(query): QueryParams<BoardQuery>,
 ) -> Result<Response, ApiError> {
@@ -98,14 +108,14 @@ pub async fn board(
         let key = state.keys.board_document(&id);
         if let Some(cached) = state.documents.get(&key) {
             metrics::counter!("leaderboard_reads_total", "source" => "memory").increment(1);
-            return Ok(stored_json(cached));
+            return Ok(unless_unchanged(&request, &etag_of(&cached), || stored_json(cached)));
         }
         let ticket = state.documents.ticket();
         let stored: Option<Bytes> = state.redis.get(&key).await.map_err(redis_failed)?;
         if let Some(stored) = stored {
             metrics::counter!("leaderboard_reads_total", "source" => "stored").increment(1);
             state.documents.keep(ticket, key, stored.clone());
-            return Ok(stored_json(stored));
+            return Ok(unless_unchanged(&request, &etag_of(&stored), || stored_json(stored)));
         }
     }
     ensure_game_exists(&state, &game).await?;
@@ -121,7 +131,7 @@ pub async fn board(
     let entries = entries(&state, &id, start, limit).await?;
     let end = start + entries.len();
     metrics::counter!("leaderboard_reads_total", "source" => "rendered").increment(1);
-    Ok(Json(LeaderboardDocument {
+    let mut document = LeaderboardDocument {
         game: game.to_string(),
         period: period.to_string(),
         window: WindowDocument {
@@ -131,10 +141,15 @@ pub async fn board(
         region: region.map(|r| r.to_string()),
         entries,
         total,
-        generated_at: timestamp(state.clock.now()),
+        generated_at: String::new(),
         next_cursor: (end < total as usize).then(|| cursor_at(end)),
-    })
-    .into_response())
+    };
+    // A page is rendered for each read: its validator covers what it says, not when it was rendered.
+    let etag = etag_of(&serde_json::to_vec(&document).map_err(ApiError::internal)?);
+    Ok(unless_unchanged(&request, &etag, move || {
+        document.generated_at = timestamp(state.clock.now());
+        Json(document).into_response()
+    }))
 }
 
 /// One player's rank and score on a board of the current window.

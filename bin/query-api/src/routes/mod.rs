@@ -1,6 +1,7 @@
 //! query-api's routes, one module per resource.
 
 pub mod channels;
+pub mod conditional;
 pub mod conversions;
 pub mod job_list;
 pub mod jobs;

@@ -1,0 +1,74 @@
+//! Conditional reads of boards: a weak `ETag` of what a board says, and `304 Not Modified` for a
+//! client that already holds it (`If-None-Match`), so a page that polls a board downloads it again
+//! only when it changed.
+
+use std::hash::BuildHasher;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// A weak validator of `content`: weak, because a board re-rendered with the same standings (only
+/// its `generatedAt` moved) is the same board to a reader. Every copy of query-api runs the same
+/// fixed-seed hash, so all copies name one board alike.
+pub fn etag_of(content: &[u8]) -> String {
+    let hash = foldhash::fast::FixedState::with_seed(0x5e_9715e).hash_one(content);
+    format!("W/\"{hash:016x}\"")
+}
+
+/// `304 Not Modified` when the request's `If-None-Match` names `etag` (or is `*`), otherwise
+/// `answer()` with the `ETag` added.
+pub fn unless_unchanged(request: &HeaderMap, etag: &str, answer: impl FnOnce() -> Response) -> Response {
+    let held = request.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok());
+    let unchanged = held
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || weakly(tag) == weakly(etag));
+    let mut response = if unchanged { StatusCode::NOT_MODIFIED.into_response() } else { answer() };
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// A tag without its weakness marker: `If-None-Match` compares weakly (RFC 9110, 13.1.2).
+fn weakly(tag: &str) -> &str {
+    tag.strip_prefix("W/").unwrap_or(tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asking(tags: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(tags).unwrap());
+        headers
+    }
+
+    #[test]
+    fn a_client_holding_the_board_gets_304_with_its_etag_and_no_body() {
+        let etag = etag_of(b"{\"entries\":[]}");
+        let response = unless_unchanged(&asking(&format!("\"x\", {etag}")), &etag, || "body".into_response());
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(response.headers()[header::ETAG], etag.as_str());
+    }
+
+    #[test]
+    fn a_changed_board_or_no_condition_gets_the_answer_with_the_new_etag() {
+        let (old, new) = (etag_of(b"1"), etag_of(b"2"));
+        assert_ne!(old, new);
+        for request in [asking(&old), HeaderMap::new()] {
+            let response = unless_unchanged(&request, &new, || "body".into_response());
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(response.headers()[header::ETAG], new.as_str());
+        }
+    }
+
+    #[test]
+    fn a_strong_form_of_the_tag_matches_weakly() {
+        let etag = etag_of(b"board");
+        let strong = etag.trim_start_matches("W/");
+        let response = unless_unchanged(&asking(strong), &etag, || "body".into_response());
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+    }
+}
