@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod drain;
 pub mod json;
+pub mod methods;
 pub mod middleware;
 pub mod operations;
 pub mod problem;

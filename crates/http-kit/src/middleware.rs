@@ -24,6 +24,7 @@ const MAX_PROBLEM_BYTES: usize = 64 * 1024;
 pub fn around(router: Router, body_limit: usize) -> Router {
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
     router
+        .layer(middleware::from_fn(crate::methods::refuse_undocumented_methods))
         .layer(middleware::from_fn(stamp_problems))
         .layer(middleware::from_fn(observe))
         .layer(DefaultBodyLimit::max(body_limit))

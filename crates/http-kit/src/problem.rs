@@ -27,6 +27,9 @@ pub enum ApiError {
     /// 404: nothing there (or nothing the caller may know of).
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path has no such method; the `Allow` header names the ones it has.
+    #[error("this path answers only {}", .0.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", "))]
+    MethodNotAllowed(Vec<axum::http::Method>),
     /// 409: the request contradicts the resource's state.
     #[error("{0}")]
     Conflict(String),
@@ -84,6 +87,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -159,6 +163,12 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Self::Unavailable { retry_after, .. } | Self::TooManyRequests(retry_after) = self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
+        }
+        if let Self::MethodNotAllowed(allowed) = &self {
+            let allowed = allowed.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+            if let Ok(value) = HeaderValue::from_str(&allowed) {
+                headers.insert(header::ALLOW, value);
+            }
         }
         response
     }

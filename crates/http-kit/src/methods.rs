@@ -1,0 +1,125 @@
+//! A method a path does not have is a 405 naming every method the path does have, as the contract
+//! (`openapi/openapi.json`) documents them. nginx sends a path's reads to query-api and its other
+//! methods to command-api, so each service's router knows only its own half of a path: without this,
+//! `PATCH /v1/jobs` would name only `POST` and `GET /v1/sessions` would be a 404.
+
+use std::sync::LazyLock;
+
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::ApiError;
+
+/// The committed contract; a test in query-api fails when it differs from the code's.
+const CONTRACT: &str = include_str!("../../../openapi/openapi.json");
+
+static DOCUMENTED: LazyLock<PathMethods> = LazyLock::new(|| PathMethods::of_openapi(CONTRACT));
+
+/// Each documented path template with its methods.
+#[derive(Debug, Default)]
+pub struct PathMethods {
+    templates: Vec<(Vec<Segment>, Vec<Method>)>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Segment {
+    Literal(String),
+    Parameter,
+}
+
+impl PathMethods {
+    /// The paths and methods of an OpenAPI document (none when it cannot be read).
+    pub fn of_openapi(document: &str) -> Self {
+        let Ok(document) = serde_json::from_str::<serde_json::Value>(document) else {
+            return Self::default();
+        };
+        let Some(paths) = document["paths"].as_object() else { return Self::default() };
+        let templates = paths
+            .iter()
+            .map(|(path, operations)| {
+                let methods = operations
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|o| o.keys())
+                    .filter_map(|name| Method::from_bytes(name.to_ascii_uppercase().as_bytes()).ok())
+                    .collect();
+                (segments(path), methods)
+            })
+            .collect();
+        Self { templates }
+    }
+
+    /// The methods of the template `path` matches, preferring literal segments (`/v1/users/me` over
+    /// `/v1/users/{id}`); `None` for a path the contract does not have.
+    pub fn of(&self, path: &str) -> Option<&[Method]> {
+        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        self.templates
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == parts.len()
+                    && template.iter().zip(&parts).all(|(segment, part)| match segment {
+                        Segment::Literal(literal) => literal == part,
+                        Segment::Parameter => !part.is_empty(),
+                    })
+            })
+            .max_by_key(|(template, _)| template.iter().filter(|s| matches!(s, Segment::Literal(_))).count())
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+fn segments(template: &str) -> Vec<Segment> {
+    template
+        .split('/')
+        .map(|part| {
+            if part.starts_with('{') && part.ends_with('}') {
+                Segment::Parameter
+            } else {
+                Segment::Literal(part.to_owned())
+            }
+        })
+        .collect()
+}
+
+/// Middleware: a documented path asked with a method it does not have is answered 405, with an
+/// `Allow` header of the path's documented methods, before any route sees it. `HEAD` goes where
+/// `GET` does.
+pub async fn refuse_undocumented_methods(request: Request, next: Next) -> Response {
+    let method = request.method();
+    if let Some(allowed) = DOCUMENTED.of(request.uri().path()) {
+        let head_of_get = method == Method::HEAD && allowed.contains(&Method::GET);
+        if !allowed.contains(method) && !head_of_get {
+            return ApiError::MethodNotAllowed(allowed.to_vec()).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCUMENT: &str = r#"{"paths": {
+        "/v1/jobs": {"get": {}, "post": {}},
+        "/v1/users/{id}": {"get": {}},
+        "/v1/users/me": {"get": {}, "patch": {}},
+        "/v1/sessions": {"post": {}}
+    }}"#;
+
+    #[test]
+    fn a_path_is_matched_to_its_template_literal_segments_first() {
+        let paths = PathMethods::of_openapi(DOCUMENT);
+        assert_eq!(paths.of("/v1/jobs"), Some(&[Method::GET, Method::POST][..]));
+        assert_eq!(paths.of("/v1/users/0193"), Some(&[Method::GET][..]));
+        assert_eq!(paths.of("/v1/users/me"), Some(&[Method::GET, Method::PATCH][..]));
+        assert_eq!(paths.of("/v1/nothing"), None);
+        assert_eq!(paths.of("/v1/users/0193/extra"), None);
+    }
+
+    #[test]
+    fn the_committed_contract_knows_the_api_s_paths() {
+        assert_eq!(DOCUMENTED.of("/v1/sessions"), Some(&[Method::POST][..]));
+        assert!(DOCUMENTED.of("/v1/jobs/0193").is_some_and(|m| m.contains(&Method::DELETE)));
+    }
+}
