@@ -23,7 +23,8 @@ fn spawn_projector(stack: &Stack, prefix: &str) -> Child {
         .env("REPRISE_PROJECTOR__HEALTH_ADDR", "127.0.0.1:0")
         .env("REPRISE_PROJECTOR__POLL_INTERVAL_MS", "100")
         .env("APP_CONFIG_PATH", "/nonexistent")
-        .env("RUST_LOG", "warn")
+        // Its leadership and progress lines land in the test's output, shown when it fails.
+        .env("RUST_LOG", "info")
         .spawn()
         .expect("start the projector binary (built by `cargo build --workspace`)")
 }
