@@ -1,5 +1,6 @@
 //! query-api's routes, one module per resource.
 
+mod board_query;
 pub mod channels;
 pub mod conditional;
 pub mod conversions;

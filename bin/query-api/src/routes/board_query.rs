@@ -1,0 +1,123 @@
+//! The query strings of the leaderboard reads, as the document states them, and their parsing.
+
+use domain::errors::FieldErrors;
+use domain::names::{PlayerName, RegionName};
+use domain::scores::Period;
+use projections::boards::{TOP, offset_of};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// Which board, and which part of it.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    /// `all` (default), `day`, `week` or `month`: the current window of that period.
+    #[param(inline, value_type = Option<PeriodName>, nullable = false)]
+    period: Option<String>,
+    /// A region's board instead of the global one: 1–64 characters of `[A-Za-z0-9_.-]`.
+    #[param(nullable = false, pattern = "^[A-Za-z0-9_.-]{1,64}$")]
+    region: Option<String>,
+    /// 1–100 entries (default 100).
+    #[param(value_type = Option<u8>, nullable = false, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// Continue where a previous page's `nextCursor` left off (`r` and an offset).
+    #[param(nullable = false, pattern = "^r[0-9]{1,12}$")]
+    cursor: Option<String>,
+    /// Center the page on this player (1–64 characters of `[A-Za-z0-9_.-]`); ignored with `cursor`,
+    /// which continues a page already placed.
+    #[param(nullable = false, pattern = "^[A-Za-z0-9_.-]{1,64}$")]
+    around: Option<String>,
+}
+
+/// Which board of a player.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StandingQuery {
+    /// `all` (default), `day`, `week` or `month`: the current window of that period.
+    #[param(inline, value_type = Option<PeriodName>, nullable = false)]
+    period: Option<String>,
+    /// A region's board instead of the global one: 1–64 characters of `[A-Za-z0-9_.-]`.
+    #[param(nullable = false, pattern = "^[A-Za-z0-9_.-]{1,64}$")]
+    region: Option<String>,
+}
+
+/// A leaderboard period.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // describes `period` in the document
+enum PeriodName {
+    /// All time.
+    All,
+    /// The current UTC calendar day.
+    Day,
+    /// The current ISO week, from Monday.
+    Week,
+    /// The current calendar month.
+    Month,
+}
+
+/// Where a page starts.
+pub enum Page {
+    Top,
+    At(usize),
+    Around(PlayerName),
+}
+
+/// A board read's period, region, page size and page, or the fields that are wrong.
+pub fn parse(
+    query: BoardQuery,
+) -> Result<(Period, Option<RegionName>, usize, Page), Vec<domain::FieldError>> {
+    let mut errors = FieldErrors::default();
+    let period = errors.check("period", parse_period(query.period.as_deref()));
+    let region = errors.check("region", parse_region(query.region.as_deref()));
+    let limit = errors.check(
+        "limit",
+        query.limit.as_deref().map_or(Ok(TOP), |raw| match raw.parse::<usize>() {
+            Ok(limit) if (1..=TOP).contains(&limit) => Ok(limit),
+            _ => Err("must be a whole number from 1 to 100".to_owned()),
+        }),
+    );
+    let around = query.around.map(|player| errors.check("around", PlayerName::parse(&player)));
+    let page = match (query.cursor, around) {
+        (Some(cursor), _) => errors.check("cursor", board_offset(&cursor)).map(Page::At),
+        (None, Some(player)) => player.map(Page::Around),
+        (None, None) => Some(Page::Top),
+    };
+    errors.finish()?;
+    match (period, region, limit, page) {
+        (Some(period), Some(region), Some(limit), Some(page)) => Ok((period, region, limit, page)),
+        _ => Err(vec![]),
+    }
+}
+
+/// A standing read's period and region, or the fields that are wrong.
+pub fn parse_standing(query: StandingQuery) -> Result<(Period, Option<RegionName>), Vec<domain::FieldError>> {
+    let mut errors = FieldErrors::default();
+    let period = errors.check("period", parse_period(query.period.as_deref()));
+    let region = errors.check("region", parse_region(query.region.as_deref()));
+    errors.finish()?;
+    match (period, region) {
+        (Some(period), Some(region)) => Ok((period, region)),
+        _ => Err(vec![]),
+    }
+}
+
+/// `all` unless given.
+fn parse_period(period: Option<&str>) -> Result<Period, String> {
+    period.unwrap_or("all").parse::<Period>()
+}
+
+/// The global board unless a region is given.
+fn parse_region(region: Option<&str>) -> Result<Option<RegionName>, String> {
+    region.map(RegionName::parse).transpose()
+}
+
+/// The offset of a cursor `r<offset>` with 1–12 digits, as the document states it.
+fn board_offset(cursor: &str) -> Result<usize, String> {
+    let digits = cursor.strip_prefix('r').unwrap_or_default();
+    let well_formed = (1..=12).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    well_formed
+        .then(|| offset_of(cursor))
+        .flatten()
+        .ok_or_else(|| "is not a cursor this server gave".to_owned())
+}
