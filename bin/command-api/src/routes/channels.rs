@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::SubsecRound;
 use domain::errors::FieldErrors;
 use domain::identity::User;
-use domain::meetups::{Channel, ChannelCommand, ChannelInfo, ChannelName, ChannelRefusal};
+use domain::meetups::{Channel, ChannelCommand, ChannelInfo, ChannelRefusal};
 use eventlog::{CommandError, Metadata};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
@@ -15,9 +15,11 @@ use projections::meetups::ChannelDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::channel_lookup::{channel_refusal, creators_channel, document};
+use super::channel_names::claim_name;
 use crate::AppState;
-use crate::accepted::{IdempotencyKey, command_failed, database_failed};
-use crate::claims::{Claim, ClaimError, claim_all, holder, release, take_over, take_over_from_ended};
+use crate::accepted::{IdempotencyKey, database_failed};
+use crate::claims::{Claim, release};
 use crate::consistency::wait_until_projected;
 use crate::created::{mint, refused};
 use crate::fields;
@@ -282,86 +284,6 @@ pub async fn remove_member(
         .map_err(|e| refused(e, channel_refusal))?;
     wait_until_projected(&state, "channel", &id).await;
     Ok(Json(document(&state, &id).await?))
-}
-
-/// The answer to each refusal of a channel.
-pub fn channel_refusal(refusal: &ChannelRefusal) -> ApiError {
-    match refusal {
-        ChannelRefusal::NotCreator => ApiError::Forbidden(refusal.to_string()),
-        ChannelRefusal::Unknown => ApiError::NotFound(refusal.to_string()),
-        ChannelRefusal::AlreadyCreated { .. } => ApiError::Conflict(refusal.to_string()),
-    }
-}
-
-/// The channel `id` as the event log has it now: 404 when unknown or deleted.
-pub async fn load(state: &AppState, id: &str) -> Result<Channel, ApiError> {
-    let channel = state.channels.load(id).await.map_err(command_failed)?;
-    if channel.info().is_none() {
-        return Err(ApiError::NotFound("no such channel".to_owned()));
-    }
-    Ok(channel)
-}
-
-async fn document(state: &AppState, id: &str) -> Result<ChannelDocument, ApiError> {
-    ChannelDocument::of(id, &load(state, id).await?)
-        .ok_or_else(|| ApiError::NotFound("no such channel".to_owned()))
-}
-
-/// The channel, when the caller created it: 404 when unknown, 403 when someone else's.
-async fn creators_channel(
-    state: &AppState,
-    id: &str,
-    caller: &AuthenticatedUser,
-) -> Result<ChannelInfo, ApiError> {
-    let channel = load(state, id).await?;
-    let info = channel.info().cloned().ok_or_else(|| ApiError::NotFound("no such channel".to_owned()))?;
-    if info.creator != caller.user_id {
-        return Err(channel_refusal(&ChannelRefusal::NotCreator));
-    }
-    Ok(info)
-}
-
-/// How often a name is claimed again when its claim was released between two steps of [`claim_name`].
-const CLAIM_ATTEMPTS: usize = 3;
-
-/// Claims `name` for channel `id`: 409 when another channel is called so, or may be about to be. A
-/// claim held by a deleted channel is taken over at once; one held by a channel seen under another name
-/// (a release that never happened) once it is over a minute old. Nothing else is: the holder of a young
-/// claim may still be committing the create or rename it claimed the name for.
-async fn claim_name(state: &AppState, id: &str, name: &ChannelName) -> Result<(), ApiError> {
-    let folded = name.folded();
-    let taken = || ApiError::Conflict(format!("a channel is already called {name}"));
-    for _ in 0..CLAIM_ATTEMPTS {
-        match claim_all(&state.pool, id, &[(Claim::ChannelName, &folded)]).await {
-            Ok(()) => return Ok(()),
-            Err(ClaimError::Taken(_)) => {}
-            Err(ClaimError::Database(error)) => return Err(database_failed(error)),
-        }
-        // Whether the holder was deleted is decided in Postgres, in the statement that moves the claim:
-        // a load that found no channel followed by a look-up that found events would take a create
-        // committing in between for a deletion.
-        if take_over_from_ended(&state.pool, Claim::ChannelName, &folded, id)
-            .await
-            .map_err(database_failed)?
-        {
-            return Ok(());
-        }
-        let Some(holder) = holder(&state.pool, Claim::ChannelName, &folded).await.map_err(database_failed)?
-        else {
-            continue;
-        };
-        let channel = state.channels.load(&holder).await.map_err(command_failed)?;
-        let renamed = channel.info().is_some_and(|info| info.name.folded() != folded);
-        if renamed
-            && take_over(&state.pool, Claim::ChannelName, &folded, &holder, id)
-                .await
-                .map_err(database_failed)?
-        {
-            return Ok(());
-        }
-        return Err(taken());
-    }
-    Err(taken())
 }
 
 fn member_of(change: MemberChange) -> Result<String, ApiError> {

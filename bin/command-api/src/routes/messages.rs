@@ -13,7 +13,7 @@ use projections::meetups::MessageDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::channels::load;
+use super::channel_lookup::load;
 use crate::AppState;
 use crate::accepted::{IdempotencyKey, command_failed};
 use crate::consistency::wait_until_projected;

@@ -1,5 +1,7 @@
 //! command-api's routes, one module per resource.
 
+mod channel_lookup;
+mod channel_names;
 pub mod channels;
 pub mod conversions;
 pub mod games;
