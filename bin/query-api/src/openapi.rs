@@ -4,6 +4,7 @@
 //! that file is stale.
 
 mod conventions;
+mod text;
 
 use utoipa::OpenApi;
 use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
@@ -71,6 +72,7 @@ pub fn document() -> Document {
     document.merge(QueryApi::openapi());
     utoipa::Modify::modify(&BearerAuth, &mut document);
     utoipa::Modify::modify(&Conventions, &mut document);
+    utoipa::Modify::modify(&text::TextWithoutNul, &mut document);
     document.info = InfoBuilder::new()
         .title("Reprise")
         .version("1")

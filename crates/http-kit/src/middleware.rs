@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tracing::Instrument;
 
@@ -25,6 +25,7 @@ pub fn around(router: Router, body_limit: usize) -> Router {
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
     router
         .layer(middleware::from_fn(crate::methods::refuse_undocumented_methods))
+        .layer(middleware::from_fn(refuse_nul_in_path))
         .layer(middleware::from_fn(stamp_problems))
         .layer(middleware::from_fn(observe))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -78,6 +79,19 @@ async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
+/// A path holding U+0000 (`%00`) names nothing that can exist: Postgres keeps no such character, so
+/// no id or name holds one. It is answered 404 here rather than failing inside a look-up.
+async fn refuse_nul_in_path(request: Request, next: Next) -> Response {
+    if holds_encoded_nul(request.uri().path()) {
+        return crate::ApiError::NotFound("no resource has U+0000 in its name".to_owned()).into_response();
+    }
+    next.run(request).await
+}
+
+fn holds_encoded_nul(path: &str) -> bool {
+    path.as_bytes().windows(3).any(|window| window[0] == b'%' && window[1] == b'0' && window[2] == b'0')
+}
+
 /// Puts the request id into problem bodies, so a user reporting an error quotes something we can find.
 async fn stamp_problems(request: Request, next: Next) -> Response {
     let request_id = request_id_of(&request);
@@ -97,4 +111,18 @@ async fn stamp_problems(request: Request, next: Next) -> Response {
     let stamped = serde_json::to_vec(&problem).unwrap_or_else(|_| bytes.to_vec());
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(stamped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_encoded_nul_in_the_path_is_spotted() {
+        assert!(holds_encoded_nul("/v1/jobs/ab%00cd"));
+        assert!(holds_encoded_nul("/v1/jobs/%000"));
+        assert!(!holds_encoded_nul("/v1/jobs/%0a"));
+        assert!(!holds_encoded_nul("/v1/users/a%20b"));
+        assert!(!holds_encoded_nul("/v1/jobs/100"));
+    }
 }

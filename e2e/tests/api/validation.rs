@@ -161,3 +161,28 @@ async fn an_unknown_job_is_a_404() {
     stack.finished(&stack.submit(json!({ "game": "tetris", "player": "ada", "score": 1 })).await).await;
     problem(stack.get(&format!("/v1/jobs/{}", uuid::Uuid::now_v7())).await, 404).await;
 }
+
+/// Postgres keeps no U+0000 in text nor in the event log's `jsonb`: text that holds one is refused
+/// up front, naming the field, instead of failing as a 500 deep in the write.
+#[tokio::test]
+async fn text_holding_u0000_is_a_422_naming_the_field_and_a_path_holding_it_a_404() {
+    let stack = Stack::start().await;
+    let post = |path: &str, body: Value| {
+        stack.http.post(format!("{}{path}", stack.command)).bearer_auth(&stack.token).json(&body).send()
+    };
+    let refused = [
+        ("/v1/jobs", json!({ "message": "a\u{0}b" }), "message"),
+        ("/v1/jobs", json!({ "message": "m", "payload": { "tags": ["x", "\u{0}"] } }), "payload.tags[1]"),
+        ("/v1/jobs", json!({ "message": "m", "payload": { "\u{0}": 1 } }), "payload.\\u0000"),
+        ("/v1/channels", json!({ "name": "synths\u{0}" }), "name"),
+    ];
+    for (path, body, field) in refused {
+        let response = post(path, body.clone()).await.unwrap();
+        assert_eq!(fields(&problem(response, 422).await), [field], "{body}");
+    }
+    let ignored = post("/v1/jobs", json!({ "message": "m", "unread": "\u{0}" })).await.unwrap();
+    assert_eq!(ignored.status(), 202, "a field the route does not read may hold anything");
+    let response =
+        stack.http.delete(format!("{}/v1/jobs/a%00b", stack.command)).bearer_auth(&stack.token).send().await;
+    problem(response.unwrap(), 404).await;
+}
