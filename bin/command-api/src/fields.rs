@@ -56,6 +56,33 @@ mod tests {
         assert_eq!(document.matches("u3000").count(), spelled, "a white-space class differs");
     }
 
+    /// RFC 3339 date-times as the document's pattern spells them: real calendar dates only, 29
+    /// February in leap years alone.
+    const DATE_TIME: &str = r"^([0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+
+    #[test]
+    fn every_date_time_pattern_of_the_document_is_the_one_tested_here() {
+        let document =
+            serde_json::to_string(&<crate::openapi::CommandApi as utoipa::OpenApi>::openapi()).unwrap();
+        let escaped = serde_json::to_string(DATE_TIME).unwrap();
+        let spelled = document.matches(escaped.as_str()).count();
+        assert_eq!(spelled, document.matches(r#""format":"date-time""#).count());
+        assert!(spelled > 0);
+    }
+
+    #[test]
+    fn the_date_time_pattern_accepts_exactly_the_dates_the_server_parses() {
+        let pattern = regex::Regex::new(DATE_TIME).unwrap();
+        let years = [0, 1900, 1999, 2000, 2023, 2024, 2100, 2400, 9999];
+        for (year, month, day) in
+            years.iter().flat_map(|&y| (1..=12).flat_map(move |m| (1..=31).map(move |d| (y, m, d))))
+        {
+            let text = format!("{year:04}-{month:02}-{day:02}T12:00:00Z");
+            let parses = chrono::DateTime::parse_from_rfc3339(&text).is_ok();
+            assert_eq!(pattern.is_match(&text), parses, "{text}");
+        }
+    }
+
     #[test]
     fn white_space_around_text_counts_towards_its_length() {
         assert!(required_text(&format!(" {} ", "a".repeat(80)), 80).is_err());

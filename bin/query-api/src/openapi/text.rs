@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 
 use utoipa::Modify;
-use utoipa::openapi::schema::{AdditionalProperties, AnyOf, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AnyOf, ArrayItems, ObjectBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::{OpenApi, Ref, RefOr};
 
 /// Any JSON value without U+0000 in its text: what a free-form object may hold.
@@ -23,7 +25,8 @@ impl Modify for TextWithoutNul {
         let mut names = BTreeSet::new();
         for item in openapi.paths.paths.values_mut() {
             let operations = [&mut item.put, &mut item.post, &mut item.patch, &mut item.delete];
-            let bodies = operations.into_iter().flatten().filter_map(|operation| operation.request_body.as_mut());
+            let bodies =
+                operations.into_iter().flatten().filter_map(|operation| operation.request_body.as_mut());
             for body in bodies {
                 let RefOr::T(body) = body else { continue };
                 for content in body.content.values_mut() {
@@ -54,13 +57,18 @@ fn visit(schema: &mut RefOr<Schema>, names: &mut BTreeSet<String>) {
             }
         }
         RefOr::T(Schema::Object(object)) => {
-            if is(&object.schema_type, Type::String) && object.format.is_none() && object.enum_values.is_none() {
-                object.pattern = Some(object.pattern.as_deref().map_or_else(|| NUL_FREE.to_owned(), without_nul));
+            if is(&object.schema_type, Type::String)
+                && object.format.is_none()
+                && object.enum_values.is_none()
+            {
+                object.pattern =
+                    Some(object.pattern.as_deref().map_or_else(|| NUL_FREE.to_owned(), without_nul));
             }
             let free_form = object.properties.is_empty() && object.additional_properties.is_none();
             if is(&object.schema_type, Type::Object) && free_form {
-                object.additional_properties =
-                    Some(Box::new(AdditionalProperties::RefOr(RefOr::Ref(Ref::from_schema_name(NUL_FREE_JSON)))));
+                object.additional_properties = Some(Box::new(AdditionalProperties::RefOr(RefOr::Ref(
+                    Ref::from_schema_name(NUL_FREE_JSON),
+                ))));
                 object.property_names = Some(Box::new(nul_free_text()));
             }
             object.properties.values_mut().for_each(|property| visit(property, names));
@@ -103,7 +111,8 @@ fn nul_free_text() -> Schema {
 /// A JSON value whose strings and keys hold no U+0000, at any depth.
 fn nul_free_json() -> Schema {
     let itself = || RefOr::Ref(Ref::from_schema_name(NUL_FREE_JSON));
-    let scalars = ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::Number, Type::Boolean, Type::Null]));
+    let scalars =
+        ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::Number, Type::Boolean, Type::Null]));
     let array = utoipa::openapi::schema::ArrayBuilder::new().items(itself());
     let object = ObjectBuilder::new()
         .schema_type(Type::Object)

@@ -4,8 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The longest address accepted (RFC 5321's path limit).
-const MAX_EMAIL_LEN: usize = 254;
+/// The longest address accepted, in characters (RFC 5321's path limit, counted as the document's
+/// `maxLength` counts).
+const MAX_EMAIL_CHARS: usize = 254;
 
 /// A plausible e-mail address, trimmed and lower-cased so `Ada@Example.com ` and `ada@example.com`
 /// are one account.
@@ -16,7 +17,8 @@ pub struct Email(String);
 impl Email {
     /// Normalizes and checks an address: one `@`, something before it, a dot in the domain, no spaces.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let normalized = raw.trim().to_lowercase();
+        let trimmed = raw.trim();
+        let normalized = trimmed.to_lowercase();
         let valid = match normalized.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()
@@ -27,7 +29,8 @@ impl Email {
             }
             None => false,
         };
-        if !valid || normalized.len() > MAX_EMAIL_LEN || normalized.chars().any(char::is_whitespace) {
+        if !valid || trimmed.chars().count() > MAX_EMAIL_CHARS || normalized.chars().any(char::is_whitespace)
+        {
             return Err("must be an e-mail address like ada@example.com".to_owned());
         }
         Ok(Self(normalized))
@@ -72,5 +75,13 @@ mod tests {
         for raw in ["ada", "ada@example", "@example.com", "ada@.com", "a da@example.com", "a@b@c.com"] {
             assert!(Email::parse(raw).is_err(), "{raw} was accepted");
         }
+    }
+
+    #[test]
+    fn the_length_limit_counts_characters_as_the_document_does() {
+        let domain = "@example.com";
+        let longest = format!("{}{domain}", "é".repeat(254 - domain.len()));
+        assert!(Email::parse(&longest).is_ok(), "254 characters, though more bytes");
+        assert!(Email::parse(&format!("é{longest}")).is_err());
     }
 }
