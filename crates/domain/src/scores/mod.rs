@@ -9,7 +9,7 @@ pub mod submission;
 
 pub use game::{Game, GameCommand, GameError, GameEvent, GameSettings, Operator, SortOrder};
 pub use periods::{Period, Window};
-pub use refresh::{LeaderboardRefresh, RefreshCommand, RefreshEvent};
+pub use refresh::{LeaderboardRefresh, RefreshCommand, RefreshEvent, RefreshScope};
 pub use score::ScoreValue;
 pub use submission::{NewScore, ScoreSubmission, SubmissionCommand, SubmissionEvent};
 
@@ -20,3 +20,6 @@ pub struct AlreadyAccepted {
     /// The hash of the request that was accepted, to tell a replay from a different request.
     pub request_hash: String,
 }
+
+#[cfg(test)]
+mod stored_events_tests;
