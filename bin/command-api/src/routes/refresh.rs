@@ -8,7 +8,7 @@ use domain::errors::FieldErrors;
 use domain::jobs::JobKind;
 use domain::names::{GameName, RegionName};
 use domain::scores::refresh::RefreshScope;
-use domain::scores::{Game, Period, RefreshCommand};
+use domain::scores::{Game, Period, Record};
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
 use serde::{Deserialize, Serialize};
@@ -73,8 +73,7 @@ pub async fn request(
     if !exists {
         return Err(ApiError::NotFound(format!("no game is called {}", scope.game)));
     }
-    let outcome =
-        state.refreshes.create(&job.id.to_string(), RefreshCommand::Request(scope), &job.metadata).await;
+    let outcome = state.refreshes.create(&job.id.to_string(), Record(scope), &job.metadata).await;
     job.settle(outcome, |existing| &existing.request_hash)?;
     Ok(accepted(&state, &job, &caller, JobKind::LeaderboardRefresh, now).await)
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use domain::errors::FieldErrors;
 use domain::jobs::JobKind;
 use domain::names::{GameName, PlayerName, RegionName};
-use domain::scores::{GameCommand, NewScore, ScoreValue, SubmissionCommand};
+use domain::scores::{GameCommand, NewScore, Record, ScoreValue};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 use serde::{Deserialize, Serialize};
@@ -69,8 +69,7 @@ pub async fn submit(
     let score =
         parse(request, now, now + state.clock_skew, job.request_hash.clone()).map_err(ApiError::Invalid)?;
     start_scoring(&state, &score.game).await?;
-    let outcome =
-        state.submissions.create(&job.id.to_string(), SubmissionCommand::Submit(score), &job.metadata).await;
+    let outcome = state.submissions.create(&job.id.to_string(), Record(score), &job.metadata).await;
     job.settle(outcome, |existing| &existing.request_hash)?;
     metrics::counter!("scores_accepted_total").increment(1);
     Ok(accepted(&state, &job, &caller, JobKind::ScoreSubmit, now).await)

@@ -33,7 +33,7 @@ fn scope() -> RefreshScope {
 
 #[test]
 fn a_submitted_score_is_stored_as_it_always_was() {
-    let event = SubmissionEvent::ScoreSubmitted(score());
+    let event: SubmissionEvent = Recorded(score());
     assert_eq!(serde_json::to_string(&event).unwrap(), SCORE_SUBMITTED);
     assert_eq!(serde_json::from_str::<SubmissionEvent>(SCORE_SUBMITTED).unwrap(), event);
     assert_eq!((event.event_type().as_str(), event.event_version().as_str()), ("ScoreSubmitted", "1"));
@@ -42,7 +42,7 @@ fn a_submitted_score_is_stored_as_it_always_was() {
 
 #[test]
 fn a_requested_refresh_is_stored_as_it_always_was() {
-    let event = RefreshEvent::LeaderboardRefreshRequested(scope());
+    let event: RefreshEvent = Recorded(scope());
     assert_eq!(serde_json::to_string(&event).unwrap(), REFRESH_REQUESTED);
     assert_eq!(serde_json::from_str::<RefreshEvent>(REFRESH_REQUESTED).unwrap(), event);
     assert_eq!(
