@@ -68,3 +68,7 @@ impl IntoResponse for Failure {
         self.0.into_response()
     }
 }
+
+#[cfg(test)]
+#[path = "failure_tests.rs"]
+mod tests;
