@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::AppState;
+use crate::failure::{Failure, Refusal};
+use crate::state::Shared;
 
 /// The longest idempotency key accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -70,11 +71,11 @@ impl NewJob {
 
     /// Whether this request replays one already committed: keyed, and its aggregate `A` exists. A
     /// fresh id is never looked up.
-    pub async fn replays<A: cqrs_es::Aggregate>(&self, pool: &sqlx::PgPool) -> Result<bool, ApiError> {
+    pub async fn replays<A: cqrs_es::Aggregate>(&self, pool: &sqlx::PgPool) -> Result<bool, Failure> {
         if !self.keyed() {
             return Ok(false);
         }
-        eventlog::aggregate_exists::<A>(pool, &self.id.to_string()).await.map_err(database_failed)
+        Ok(eventlog::aggregate_exists::<A>(pool, &self.id.to_string()).await?)
     }
 
     /// Maps the outcome of the job's command: committed, or already accepted under the same key (same
@@ -83,52 +84,19 @@ impl NewJob {
         &self,
         outcome: Result<(), CommandError<E>>,
         accepted_hash: impl Fn(&E) -> &str,
-    ) -> Result<(), ApiError>
+    ) -> Result<(), Failure>
     where
-        E: std::error::Error,
+        E: Refusal,
     {
         match outcome {
             Ok(()) => Ok(()),
             Err(CommandError::Rejected(existing)) if accepted_hash(&existing) == self.request_hash => Ok(()),
             Err(CommandError::Rejected(_)) => Err(ApiError::Unprocessable(
                 "this Idempotency-Key was already used for a different request".to_owned(),
-            )),
-            Err(error) => Err(command_failed(error)),
+            )
+            .into()),
+            Err(error) => Err(error.into()),
         }
-    }
-}
-
-/// The answer to a command that did not commit for a reason other than the aggregate's rules.
-pub fn command_failed<E: std::error::Error>(error: CommandError<E>) -> ApiError {
-    match error {
-        CommandError::Unavailable(cause) => {
-            tracing::warn!(%cause, "event log unavailable");
-            ApiError::unavailable("the event log")
-        }
-        CommandError::Conflict => ApiError::Conflict("the resource kept changing; try again".to_owned()),
-        CommandError::Rejected(rejection) => ApiError::Conflict(rejection.to_string()),
-        CommandError::Failed(cause) => ApiError::internal(cause),
-    }
-}
-
-/// The answer when new aggregates could not be appended.
-pub fn append_failed(error: eventlog::AppendError) -> ApiError {
-    match error {
-        eventlog::AppendError::Unavailable(cause) => {
-            tracing::warn!(%cause, "event log unavailable");
-            ApiError::unavailable("the event log")
-        }
-        eventlog::AppendError::Failed(cause) => ApiError::internal(cause),
-    }
-}
-
-/// The answer when a query on the event log's database failed: 503 when Postgres is unreachable.
-pub fn database_failed(error: sqlx::Error) -> ApiError {
-    if eventlog::is_unreachable(&error) {
-        tracing::warn!(%error, "event log unavailable");
-        ApiError::unavailable("the event log")
-    } else {
-        ApiError::internal(error)
     }
 }
 
@@ -187,7 +155,7 @@ pub struct AcceptedLinks {
 
 /// Writes the job's first document (unless the projector already wrote a later one) and answers 202.
 pub async fn accepted(
-    state: &AppState,
+    state: &Shared,
     job: &NewJob,
     owner: &AuthenticatedUser,
     kind: JobKind,
@@ -199,7 +167,7 @@ pub async fn accepted(
 
 /// [`accepted`] with the job's first document as given.
 pub async fn accepted_as(
-    state: &AppState,
+    state: &Shared,
     job: &NewJob,
     owner: &AuthenticatedUser,
     document: &JobDocument,

@@ -2,7 +2,10 @@
 //! when creations race.
 
 use domain::meetups::ChannelEvent;
+use http_kit::ApiError;
 use sqlx::PgPool;
+
+use crate::failure::Failure;
 
 /// What can be claimed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +63,18 @@ pub enum ClaimError {
     /// Postgres failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl From<ClaimError> for Failure {
+    /// 409 naming the field whose value is taken; a database failure as any other.
+    fn from(error: ClaimError) -> Self {
+        match error {
+            ClaimError::Taken(claim) => {
+                ApiError::Conflict(format!("that {} is already taken", claim.field())).into()
+            }
+            ClaimError::Database(error) => error.into(),
+        }
+    }
 }
 
 /// Claims every `(claim, value)` for `holder` (a user or channel id), all or none, in one transaction.

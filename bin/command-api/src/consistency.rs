@@ -5,14 +5,14 @@ use std::time::Duration;
 use eventlog::Checkpoint;
 use fred::prelude::*;
 
-use crate::AppState;
+use crate::state::Shared;
 
 /// How long a create waits for the projector before answering anyway.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(1);
 
 /// Waits, at most a second, until the projector's checkpoint has passed the last event of aggregate
 /// `id` of type `aggregate_type`.
-pub async fn wait_until_projected(state: &AppState, aggregate_type: &str, id: &str) {
+pub async fn wait_until_projected(state: &Shared, aggregate_type: &str, id: &str) {
     let last: Result<Option<(i64, i64)>, sqlx::Error> = sqlx::query_as(
         "SELECT transaction_id::text::bigint, position FROM events
          WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1",

@@ -6,10 +6,12 @@ mod accepted;
 mod claims;
 mod consistency;
 mod created;
+mod failure;
 mod fields;
 pub mod openapi;
 mod passwords;
 mod rate_limit;
+mod refusals;
 mod routes;
 mod state;
 

@@ -12,23 +12,23 @@ use chrono::{DateTime, Utc};
 use fred::prelude::*;
 use http_kit::ApiError;
 
-use crate::AppState;
+use crate::state::{IdentityState, MeetupsState, Shared};
 
 /// The limits of one sign-in attempt.
 pub struct SignInLimit<'a> {
-    state: &'a AppState,
+    state: &'a IdentityState,
     keys: [String; 2],
     retry_after: Duration,
 }
 
 impl<'a> SignInLimit<'a> {
     /// The counters of this minute for `email` and `address`.
-    pub fn new(state: &'a AppState, email: &str, address: &str, now: DateTime<Utc>) -> Self {
+    pub fn new(state: &'a IdentityState, email: &str, address: &str, now: DateTime<Utc>) -> Self {
         let minute = now.timestamp() / 60;
         let email = email.trim().to_lowercase();
         let keys = [
-            state.keys.full(&format!("ratelimit:signin:email:{email}:{minute}")),
-            state.keys.full(&format!("ratelimit:signin:address:{address}:{minute}")),
+            state.shared.keys.full(&format!("ratelimit:signin:email:{email}:{minute}")),
+            state.shared.keys.full(&format!("ratelimit:signin:address:{address}:{minute}")),
         ];
         let retry_after = Duration::from_secs((60 - now.timestamp() % 60).max(1) as u64);
         Self { state, keys, retry_after }
@@ -40,7 +40,7 @@ impl<'a> SignInLimit<'a> {
         let mut over = false;
         for key in &self.keys {
             // Failing open keeps sign-in working while Redis is away; the hash still costs ~50 ms.
-            let count = count_in_minute(self.state, key).await.unwrap_or(0);
+            let count = count_in_minute(&self.state.shared, key).await.unwrap_or(0);
             over |= count > self.state.sign_in_failures_per_minute;
         }
         if over { Err(ApiError::TooManyRequests(self.retry_after)) } else { Ok(()) }
@@ -49,17 +49,17 @@ impl<'a> SignInLimit<'a> {
     /// Takes back the count of an attempt that succeeded: only failures use up the limit.
     pub async fn forgive(&self) {
         for key in &self.keys {
-            let _: Result<i64, Error> = self.state.redis.decr(key).await;
+            let _: Result<i64, Error> = self.state.shared.redis.decr(key).await;
         }
     }
 }
 
 /// Counts a message `user` posts against their limit for this minute: 429 past it. While Redis is
 /// away, messages are not limited.
-pub async fn count_message(state: &AppState, user: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub async fn count_message(state: &MeetupsState, user: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let minute = now.timestamp() / 60;
-    let key = state.keys.full(&format!("ratelimit:messages:{user}:{minute}"));
-    match count_in_minute(state, &key).await {
+    let key = state.shared.keys.full(&format!("ratelimit:messages:{user}:{minute}"));
+    match count_in_minute(&state.shared, &key).await {
         Some(count) if count > state.messages_per_minute => {
             Err(ApiError::TooManyRequests(Duration::from_secs((60 - now.timestamp() % 60).max(1) as u64)))
         }
@@ -68,7 +68,7 @@ pub async fn count_message(state: &AppState, user: &str, now: DateTime<Utc>) -> 
 }
 
 /// Adds one to the counter `key` of the current minute (kept two minutes); `None` when Redis failed.
-async fn count_in_minute(state: &AppState, key: &str) -> Option<u32> {
+async fn count_in_minute(state: &Shared, key: &str) -> Option<u32> {
     let counted: Result<u32, Error> = state.redis.incr(key).await;
     match counted {
         Ok(count) => {

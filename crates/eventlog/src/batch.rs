@@ -14,7 +14,7 @@ use std::sync::Arc;
 use cqrs_es::Aggregate;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use crate::store::{AppendError, CommandError, EventStore, Metadata, append, decide};
+use crate::store::{CommandError, EventStore, Metadata, append, decide, is_unreachable};
 
 /// What a command expects of its aggregate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,10 @@ where
             commands.iter().filter(|b| b.expect == Expect::Existing).map(|b| b.id.as_str()).collect();
         let mut loaded = match self.load_many(&existing).await {
             Ok(loaded) => loaded,
-            Err(error) => return commands.iter().map(|_| Err(unavailable_or_failed(&error))).collect(),
+            Err(error) => {
+                let failure = SharedFailure::new(error);
+                return commands.iter().map(|_| Err(failure.outcome())).collect();
+            }
         };
         let mut outcomes = Vec::with_capacity(commands.len());
         let mut decided = Vec::new();
@@ -94,12 +97,8 @@ where
                 again
             }
             Err(error) => {
-                let error = match error {
-                    AppendError::Unavailable(cause) | AppendError::Failed(cause) => cause,
-                };
-                let failed =
-                    |outcome: Outcome<A>| outcome.and_then(|()| Err(unavailable_or_failed(error.as_ref())));
-                outcomes.into_iter().map(failed).collect()
+                let failure = SharedFailure::new(error);
+                outcomes.into_iter().map(|outcome| outcome.and_then(|()| Err(failure.outcome()))).collect()
             }
         }
     }
@@ -137,12 +136,21 @@ where
     }
 }
 
-fn unavailable_or_failed<E: std::error::Error>(error: &(dyn std::error::Error + 'static)) -> CommandError<E> {
-    let cause: Box<dyn std::error::Error + Send + Sync> = error.to_string().into();
-    if crate::store::is_unreachable(error) {
-        CommandError::Unavailable(cause)
-    } else {
-        CommandError::Failed(cause)
+/// One database failure as the outcome of every command of a batch: each outcome holds the same
+/// cause, whole, so its chain still reaches the log.
+struct SharedFailure {
+    unreachable: bool,
+    cause: Arc<sqlx::Error>,
+}
+
+impl SharedFailure {
+    fn new(error: sqlx::Error) -> Self {
+        Self { unreachable: is_unreachable(&error), cause: Arc::new(error) }
+    }
+
+    fn outcome<E: std::error::Error>(&self) -> CommandError<E> {
+        let cause = Box::new(self.cause.clone());
+        if self.unreachable { CommandError::Unavailable(cause) } else { CommandError::Failed(cause) }
     }
 }
 

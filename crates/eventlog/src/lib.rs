@@ -16,6 +16,5 @@ pub use leadership::{Leader, Leadership};
 pub use pool::{connect, migrate};
 pub use reader::{Checkpoint, EventLogReader, LoggedEvent, Wakeups};
 pub use store::{
-    AppendError, CommandError, EventStore, Metadata, NewAggregate, aggregate_exists, append_new,
-    is_unreachable,
+    CommandError, EventStore, Metadata, NewAggregate, aggregate_exists, append_new, is_unreachable,
 };

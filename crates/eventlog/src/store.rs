@@ -27,7 +27,7 @@ impl<A: Aggregate> Clone for EventStore<A> {
     }
 }
 
-/// Why a command did not commit.
+/// Why a command did not commit: the one error of every command and append on the log.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError<E: std::error::Error> {
     /// The aggregate refused the command.
@@ -42,6 +42,17 @@ pub enum CommandError<E: std::error::Error> {
     /// Anything else; a bug or a corrupt log.
     #[error("the event log failed: {0}")]
     Failed(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl<E: std::error::Error> From<sqlx::Error> for CommandError<E> {
+    /// Unavailable when Postgres could not be reached, failed otherwise.
+    fn from(error: sqlx::Error) -> Self {
+        if is_unreachable(&error) {
+            Self::Unavailable(Box::new(error))
+        } else {
+            Self::Failed(Box::new(error))
+        }
+    }
 }
 
 impl<A> EventStore<A>
@@ -101,11 +112,9 @@ where
         metadata: &Metadata,
     ) -> Result<(), CommandError<A::Error>> {
         let new = self.decide_new(id, command.clone(), metadata).await?;
-        match append_new(&self.pool, &[new]).await {
-            Ok(true) => Ok(()),
-            Ok(false) => self.execute(id, command, metadata).await,
-            Err(AppendError::Unavailable(cause)) => Err(CommandError::Unavailable(cause)),
-            Err(AppendError::Failed(cause)) => Err(CommandError::Failed(cause)),
+        match append(&self.pool, &[new]).await? {
+            true => Ok(()),
+            false => self.execute(id, command, metadata).await,
         }
     }
 
@@ -155,27 +164,19 @@ pub struct NewAggregate {
     metadata: serde_json::Value,
 }
 
-/// Why new aggregates were not appended.
-#[derive(Debug, thiserror::Error)]
-pub enum AppendError {
-    /// Postgres could not be reached in time.
-    #[error("the event log is unavailable: {0}")]
-    Unavailable(Box<dyn std::error::Error + Send + Sync>),
-    /// Anything else.
-    #[error("the event log failed: {0}")]
-    Failed(Box<dyn std::error::Error + Send + Sync>),
-}
-
 /// Appends the first events of new aggregates (of any types) in one INSERT, so they exist together or
 /// not at all; `Ok(false)` when one of them exists already (a replay or a racing duplicate), and then
-/// none was appended.
-pub async fn append_new(pool: &PgPool, aggregates: &[NewAggregate]) -> Result<bool, AppendError> {
-    append(pool, aggregates).await
+/// none was appended. Their commands were decided already, so nothing is refused here.
+pub async fn append_new(
+    pool: &PgPool,
+    aggregates: &[NewAggregate],
+) -> Result<bool, CommandError<std::convert::Infallible>> {
+    Ok(append(pool, aggregates).await?)
 }
 
 /// Appends decided events in one INSERT, all or none; `Ok(false)` when another command appended to one
 /// of the aggregates first (its next sequence is taken), and then none was appended.
-pub(crate) async fn append(pool: &PgPool, aggregates: &[NewAggregate]) -> Result<bool, AppendError> {
+pub(crate) async fn append(pool: &PgPool, aggregates: &[NewAggregate]) -> Result<bool, sqlx::Error> {
     let rows: Vec<_> = aggregates
         .iter()
         .flat_map(|new| {
@@ -202,8 +203,7 @@ pub(crate) async fn append(pool: &PgPool, aggregates: &[NewAggregate]) -> Result
     match insert.build().execute(pool).await {
         Ok(_) => Ok(true),
         Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("23505") => Ok(false),
-        Err(error) if is_unreachable(&error) => Err(AppendError::Unavailable(Box::new(error))),
-        Err(error) => Err(AppendError::Failed(Box::new(error))),
+        Err(error) => Err(error),
     }
 }
 

@@ -45,11 +45,11 @@ async fn a_leader_that_steps_down_releases_the_lock_for_the_next_one() {
 #[tokio::test]
 async fn new_aggregates_appended_together_exist_together_or_not_at_all() {
     use domain::scores::refresh::RefreshScope;
-    use domain::scores::{LeaderboardRefresh, RefreshCommand};
+    use domain::scores::{LeaderboardRefresh, Record};
     let (_database, pool, games) = common::game_store().await;
     let refreshes: EventStore<LeaderboardRefresh> = EventStore::new(pool.clone());
     let refresh = |hash: &str| {
-        RefreshCommand::Request(RefreshScope {
+        Record(RefreshScope {
             game: domain::names::GameName::parse("tetris").unwrap(),
             period: None,
             region: None,

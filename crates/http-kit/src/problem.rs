@@ -59,9 +59,10 @@ pub enum ApiError {
         /// When to try again.
         retry_after: Duration,
     },
-    /// 500: a bug or an unexpected failure; logged, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// 500: a bug or an unexpected failure. Its cause is logged with the whole chain where the
+    /// answer is made, once, and never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
@@ -75,9 +76,9 @@ impl ApiError {
         Self::Unavailable { what, retry_after: Duration::from_secs(1) }
     }
 
-    /// A 500 whose cause is logged here, once, and never sent.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+    /// A 500 whose cause is logged, with its chain, when it is answered, and never sent.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
     }
 
     /// The HTTP status of this error.
@@ -98,6 +99,26 @@ impl ApiError {
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
+}
+
+impl From<Vec<FieldError>> for ApiError {
+    /// A 422 naming the invalid fields.
+    fn from(fields: Vec<FieldError>) -> Self {
+        Self::Invalid(fields)
+    }
+}
+
+/// An error and each of its causes, outermost first, joined by `: ` — the line a log needs to tell
+/// one failure from another.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
 }
 
 /// A problem document.
@@ -134,7 +155,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let detail = match &self {
             Self::Internal(cause) => {
-                tracing::error!(%cause, "request failed");
+                tracing::error!(cause = %cause_chain(cause.as_ref()), "request failed");
                 "something went wrong on our side; the request id identifies it in our logs".to_owned()
             }
             Self::Unavailable { what, .. } => format!("{what} is unavailable; try again shortly"),
@@ -173,3 +194,7 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+#[path = "problem_tests.rs"]
+mod tests;

@@ -15,14 +15,15 @@ use projections::meetups::ChannelDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::channel_lookup::{channel_refusal, creators_channel, document};
+use super::channel_lookup::{creators_channel, document};
 use super::channel_names::claim_name;
-use crate::AppState;
-use crate::accepted::{IdempotencyKey, database_failed};
+use crate::accepted::IdempotencyKey;
 use crate::claims::{Claim, release};
 use crate::consistency::wait_until_projected;
-use crate::created::{mint, refused};
+use crate::created::mint;
+use crate::failure::Failure;
 use crate::fields;
+use crate::state::MeetupsState;
 
 /// The longest channel description accepted, in characters.
 const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -59,12 +60,12 @@ pub struct NewChannel {
     )
 )]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     caller: AuthenticatedUser,
     headers: HeaderMap,
     JsonBody(request): JsonBody<NewChannel>,
-) -> Result<Response, ApiError> {
-    let now = state.clock.now().trunc_subsecs(6);
+) -> Result<Response, Failure> {
+    let now = state.shared.clock.now().trunc_subsecs(6);
     let new = mint(&headers, &caller.user_id, "POST /v1/channels", &request)?;
     let id = new.id.to_string();
     let mut errors = FieldErrors::default();
@@ -74,12 +75,12 @@ pub async fn create(
         "description",
         fields::bounded_text(request.description.as_deref().unwrap_or_default(), MAX_DESCRIPTION_CHARS),
     );
-    errors.finish().map_err(ApiError::Invalid)?;
+    errors.finish()?;
     let (Some(name), Some(description)) = (name, description) else {
-        return Err(ApiError::Invalid(vec![]));
+        return Err(ApiError::Invalid(vec![]).into());
     };
     // A replay of a created channel keeps the name the channel has now, whatever it was called then.
-    let replay = new.replays::<Channel>(&state.pool).await?;
+    let replay = new.replays::<Channel>(&state.shared.pool).await?;
     if !replay {
         claim_name(&state, &id, &name).await?;
     }
@@ -100,7 +101,7 @@ pub async fn create(
         ChannelRefusal::AlreadyCreated { request_hash } => request_hash,
         _ => "",
     })?;
-    wait_until_projected(&state, "channel", &id).await;
+    wait_until_projected(&state.shared, "channel", &id).await;
     // A replay answers with the channel as it now is (renamed, say).
     let created = if new.keyed() { document(&state, &id).await? } else { created };
     Ok((StatusCode::CREATED, Json(created)).into_response())
@@ -135,17 +136,17 @@ pub struct ChannelChange {
     )
 )]
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     Path(id): Path<String>,
     caller: AuthenticatedUser,
     JsonBody(change): JsonBody<ChannelChange>,
-) -> Result<Json<ChannelDocument>, ApiError> {
+) -> Result<Json<ChannelDocument>, Failure> {
     let mut errors = FieldErrors::default();
     let name = change.name.and_then(|name| errors.check("name", fields::channel_name(&name)));
     let description = change
         .description
         .and_then(|text| errors.check("description", fields::bounded_text(&text, MAX_DESCRIPTION_CHARS)));
-    errors.finish().map_err(ApiError::Invalid)?;
+    errors.finish()?;
     let info = creators_channel(&state, &id, &caller).await?;
     let renamed = name.clone().filter(|name| name.folded() != info.name.folded() && info.meetup_id.is_none());
     if let Some(name) = &renamed {
@@ -155,7 +156,7 @@ pub async fn update(
         by: caller.user_id.clone(),
         name,
         description,
-        at: state.clock.now().trunc_subsecs(6),
+        at: state.shared.clock.now().trunc_subsecs(6),
     };
     let outcome = state.channels.execute(&id, command, &metadata(&caller)).await;
     if let Err(error) = outcome {
@@ -164,14 +165,14 @@ pub async fn update(
         // the channel is not called so.
         let certainly_not = matches!(error, CommandError::Rejected(_) | CommandError::Conflict);
         if let Some(name) = renamed.as_ref().filter(|_| certainly_not) {
-            release(&state.pool, Claim::ChannelName, &name.folded(), &id).await.map_err(database_failed)?;
+            release(&state.shared.pool, Claim::ChannelName, &name.folded(), &id).await?;
         }
-        return Err(refused(error, channel_refusal));
+        return Err(error.into());
     }
     if renamed.is_some() {
-        release(&state.pool, Claim::ChannelName, &info.name.folded(), &id).await.map_err(database_failed)?;
+        release(&state.shared.pool, Claim::ChannelName, &info.name.folded(), &id).await?;
     }
-    wait_until_projected(&state, "channel", &id).await;
+    wait_until_projected(&state.shared, "channel", &id).await;
     Ok(Json(document(&state, &id).await?))
 }
 
@@ -187,23 +188,19 @@ pub async fn update(
     )
 )]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     Path(id): Path<String>,
     caller: AuthenticatedUser,
-) -> Result<Json<ChannelDocument>, ApiError> {
+) -> Result<Json<ChannelDocument>, Failure> {
     let last = document(&state, &id).await?;
     let info = creators_channel(&state, &id, &caller).await?;
     let command =
-        ChannelCommand::Delete { by: caller.user_id.clone(), at: state.clock.now().trunc_subsecs(6) };
-    state
-        .channels
-        .execute(&id, command, &metadata(&caller))
-        .await
-        .map_err(|e| refused(e, channel_refusal))?;
+        ChannelCommand::Delete { by: caller.user_id.clone(), at: state.shared.clock.now().trunc_subsecs(6) };
+    state.channels.execute(&id, command, &metadata(&caller)).await?;
     if info.meetup_id.is_none() {
-        release(&state.pool, Claim::ChannelName, &info.name.folded(), &id).await.map_err(database_failed)?;
+        release(&state.shared.pool, Claim::ChannelName, &info.name.folded(), &id).await?;
     }
-    wait_until_projected(&state, "channel", &id).await;
+    wait_until_projected(&state.shared, "channel", &id).await;
     Ok(Json(last))
 }
 
@@ -233,24 +230,20 @@ pub struct MemberChange {
     )
 )]
 pub async fn add_member(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     Path(id): Path<String>,
     caller: AuthenticatedUser,
     JsonBody(change): JsonBody<MemberChange>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let user_id = member_of(change)?;
     creators_channel(&state, &id, &caller).await?;
-    if !eventlog::aggregate_exists::<User>(&state.pool, &user_id).await.map_err(database_failed)? {
-        return Err(ApiError::NotFound("no such user".to_owned()));
+    if !eventlog::aggregate_exists::<User>(&state.shared.pool, &user_id).await? {
+        return Err(ApiError::NotFound("no such user".to_owned()).into());
     }
-    let at = state.clock.now().trunc_subsecs(6);
+    let at = state.shared.clock.now().trunc_subsecs(6);
     let command = ChannelCommand::AddMember { by: Some(caller.user_id.clone()), user_id, at };
-    state
-        .channels
-        .execute(&id, command, &metadata(&caller))
-        .await
-        .map_err(|e| refused(e, channel_refusal))?;
-    wait_until_projected(&state, "channel", &id).await;
+    state.channels.execute(&id, command, &metadata(&caller)).await?;
+    wait_until_projected(&state.shared, "channel", &id).await;
     Ok((StatusCode::CREATED, Json(document(&state, &id).await?)).into_response())
 }
 
@@ -268,21 +261,17 @@ pub async fn add_member(
     )
 )]
 pub async fn remove_member(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     Path(id): Path<String>,
     caller: AuthenticatedUser,
     JsonBody(change): JsonBody<MemberChange>,
-) -> Result<Json<ChannelDocument>, ApiError> {
+) -> Result<Json<ChannelDocument>, Failure> {
     let user_id = member_of(change)?;
     creators_channel(&state, &id, &caller).await?;
-    let at = state.clock.now().trunc_subsecs(6);
+    let at = state.shared.clock.now().trunc_subsecs(6);
     let command = ChannelCommand::RemoveMember { by: caller.user_id.clone(), user_id, at };
-    state
-        .channels
-        .execute(&id, command, &metadata(&caller))
-        .await
-        .map_err(|e| refused(e, channel_refusal))?;
-    wait_until_projected(&state, "channel", &id).await;
+    state.channels.execute(&id, command, &metadata(&caller)).await?;
+    wait_until_projected(&state.shared, "channel", &id).await;
     Ok(Json(document(&state, &id).await?))
 }
 

@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
-use crate::accepted::{AcceptedLinks, IdempotencyKey, NewJob, accepted_as, command_failed};
+use crate::accepted::{AcceptedLinks, IdempotencyKey, NewJob, accepted_as};
+use crate::failure::Failure;
+use crate::state::ConversionsState;
 
 /// How much of an upload refused before its end (401, 413, 415, 422, 400) is read and discarded after
 /// the answer, so nginx, still sending it, reads the answer instead of a reset (issue 17). nginx stops
@@ -92,18 +93,18 @@ struct Received {
     )
 )]
 pub async fn upload(
-    State(state): State<AppState>,
+    State(state): State<ConversionsState>,
     caller: AuthenticatedUser,
     headers: HeaderMap,
     QueryParams(query): QueryParams<UploadQuery>,
     request: Request,
-) -> Result<Response, ApiError> {
-    let now = state.clock.now().trunc_subsecs(6);
+) -> Result<Response, Failure> {
+    let now = state.shared.clock.now().trunc_subsecs(6);
     let mut job = NewJob::mint(&headers, &caller.user_id, "POST /v1/conversions", &query)?;
     refuse_declared_oversize(&headers, state.max_upload_bytes)?;
     let received = receive(&state, &headers, query, request).await?;
     job.request_hash = request_hash(&received);
-    let email = match state.users.load(&caller.user_id).await.map_err(command_failed)?.profile() {
+    let email = match state.users.load(&caller.user_id).await?.profile() {
         Some(profile) => profile.email.to_string(),
         None => String::new(),
     };
@@ -135,7 +136,7 @@ pub async fn upload(
     let mut document = JobDocument::queued(&id, domain::jobs::JobKind::ScoreSubmit, now);
     document.kind = "conversion".to_owned();
     document.links.result = Some(format!("/v1/conversions/{id}"));
-    let mut response = accepted_as(&state, &job, &caller, &document).await;
+    let mut response = accepted_as(&state.shared, &job, &caller, &document).await;
     let body = ConversionAccepted {
         job_id: id.clone(),
         conversion_id: id.clone(),
@@ -160,7 +161,7 @@ fn refuse_declared_oversize(headers: &HeaderMap, limit: u64) -> Result<(), ApiEr
 }
 
 async fn receive(
-    state: &AppState,
+    state: &ConversionsState,
     headers: &HeaderMap,
     query: UploadQuery,
     request: Request,
@@ -186,7 +187,11 @@ async fn receive(
     Ok(Received { filename, content_type: essence, stored, key })
 }
 
-async fn receive_part(state: &AppState, mut multipart: Multipart, key: String) -> Result<Received, ApiError> {
+async fn receive_part(
+    state: &ConversionsState,
+    mut multipart: Multipart,
+    key: String,
+) -> Result<Received, ApiError> {
     let mut received: Option<Received> = None;
     loop {
         let field = match multipart.next_field().await {
@@ -219,7 +224,7 @@ async fn receive_part(state: &AppState, mut multipart: Multipart, key: String) -
     received.ok_or_else(|| ApiError::BadRequest("the body has no file part named `file`".to_owned()))
 }
 
-async fn store<S, E>(state: &AppState, key: &str, body: S) -> Result<Stored, ApiError>
+async fn store<S, E>(state: &ConversionsState, key: &str, body: S) -> Result<Stored, ApiError>
 where
     S: futures::Stream<Item = Result<bytes::Bytes, E>> + Send + Unpin,
     E: std::fmt::Display,
@@ -236,7 +241,7 @@ where
     }
 }
 
-async fn remove(state: &AppState, received: Option<&Received>) {
+async fn remove(state: &ConversionsState, received: Option<&Received>) {
     if let Some(received) = received {
         let _ = state.blobs.delete(&received.key).await;
     }

@@ -5,15 +5,15 @@ use axum::extract::{Path, State};
 use domain::errors::FieldErrors;
 use domain::names::GameName;
 use domain::scores::game::MAX_TITLE_CHARS;
-use domain::scores::{GameCommand, GameError, GameSettings, Operator, Period, SortOrder};
-use eventlog::{CommandError, Metadata};
+use domain::scores::{GameCommand, GameSettings, Operator, Period, SortOrder};
+use eventlog::Metadata;
+use http_kit::JsonBody;
 use http_kit::auth::AuthenticatedUser;
-use http_kit::{ApiError, JsonBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::accepted::command_failed;
+use crate::failure::Failure;
+use crate::state::ScoresState;
 
 /// A game's settings, as sent.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -107,23 +107,14 @@ pub struct GameResponse {
     )
 )]
 pub async fn configure(
-    State(state): State<AppState>,
+    State(state): State<ScoresState>,
     _caller: AuthenticatedUser,
     Path(game): Path<String>,
     JsonBody(request): JsonBody<GameRequest>,
-) -> Result<Json<GameResponse>, ApiError> {
-    let (game, settings) = parse(&game, request).map_err(ApiError::Invalid)?;
-    let outcome =
-        state.games.execute(game.as_str(), GameCommand::Configure(settings.clone()), &Metadata::new()).await;
-    match outcome {
-        Ok(()) => {}
-        Err(CommandError::Rejected(GameError::RankingFrozen { field })) => {
-            return Err(ApiError::Conflict(format!(
-                "the game already has scores, so its {field} cannot change"
-            )));
-        }
-        Err(error) => return Err(command_failed(error)),
-    }
+) -> Result<Json<GameResponse>, Failure> {
+    let (game, settings) = parse(&game, request)?;
+    // A game with scores refuses a new sort order or operator: 409, saying which.
+    state.games.execute(game.as_str(), GameCommand::Configure(settings.clone()), &Metadata::new()).await?;
     Ok(Json(GameResponse {
         game: game.to_string(),
         title: settings.title,

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SubsecRound, Utc};
 use domain::errors::FieldErrors;
 use domain::jobs::{JobCommand, JobRefusal, JobSpec, JobStatus};
-use eventlog::CommandError;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 use projections::boards::timestamp;
@@ -15,8 +14,9 @@ use projections::documents::JobDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::accepted::{Accepted, AcceptedLinks, IdempotencyKey, NewJob, accepted_as, command_failed};
+use crate::accepted::{Accepted, AcceptedLinks, IdempotencyKey, NewJob, accepted_as};
+use crate::failure::Failure;
+use crate::state::JobsState;
 
 /// The priority of a job that does not say.
 const DEFAULT_PRIORITY: u8 = 5;
@@ -86,15 +86,14 @@ enum JobKindName {
     )
 )]
 pub async fn queue(
-    State(state): State<AppState>,
+    State(state): State<JobsState>,
     caller: AuthenticatedUser,
     headers: HeaderMap,
     JsonBody(request): JsonBody<JobRequest>,
-) -> Result<Response, ApiError> {
-    let now = state.clock.now().trunc_subsecs(6);
+) -> Result<Response, Failure> {
+    let now = state.shared.clock.now().trunc_subsecs(6);
     let job = NewJob::mint(&headers, &caller.user_id, "POST /v1/jobs", &request)?;
-    let spec =
-        parse(&state, request, &caller.user_id, job.request_hash.clone()).map_err(ApiError::Invalid)?;
+    let spec = parse(&state, request, &caller.user_id, job.request_hash.clone())?;
     let document = first_document(&job.id.to_string(), &spec, now);
     let outcome =
         state.new_jobs.create(&job.id.to_string(), JobCommand::Queue { spec, at: now }, &job.metadata).await;
@@ -103,7 +102,7 @@ pub async fn queue(
         _ => "",
     })?;
     metrics::counter!("jobs_queued_total", "kind" => document.kind.clone()).increment(1);
-    Ok(accepted_as(&state, &job, &caller, &document).await)
+    Ok(accepted_as(&state.shared, &job, &caller, &document).await)
 }
 
 /// Cancels a job that is queued, scheduled or waiting for a retry.
@@ -120,16 +119,17 @@ pub async fn queue(
     )
 )]
 pub async fn cancel(
-    State(state): State<AppState>,
+    State(state): State<JobsState>,
     Path(id): Path<String>,
     caller: AuthenticatedUser,
-) -> Result<Response, ApiError> {
-    let not_found = || ApiError::NotFound(format!("you have no job {id}"));
-    let job = state.jobs.load(&id).await.map_err(command_failed)?;
+) -> Result<Response, Failure> {
+    let not_found = || Failure(ApiError::NotFound(format!("you have no job {id}")));
+    let job = state.jobs.load(&id).await?;
     let Some(spec) = job.spec() else {
         return match owner_of_other_job(&state, &id).await? {
             Some(owner) if owner == caller.user_id || caller.is_admin() => {
-                Err(ApiError::Conflict("only jobs queued through POST /v1/jobs can be cancelled".to_owned()))
+                Err(ApiError::Conflict("only jobs queued through POST /v1/jobs can be cancelled".to_owned())
+                    .into())
             }
             _ => Err(not_found()),
         };
@@ -138,12 +138,7 @@ pub async fn cancel(
         return Err(not_found());
     }
     let metadata = eventlog::Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
-    let cancelled = state.jobs.execute(&id, JobCommand::Cancel { at: state.clock.now() }, &metadata).await;
-    match cancelled {
-        Ok(()) => {}
-        Err(CommandError::Rejected(refusal)) => return Err(ApiError::Conflict(refusal.to_string())),
-        Err(error) => return Err(command_failed(error)),
-    }
+    state.jobs.execute(&id, JobCommand::Cancel { at: state.shared.clock.now() }, &metadata).await?;
     let location = format!("/v1/jobs/{id}");
     let body = Accepted {
         job_id: id,
@@ -154,18 +149,17 @@ pub async fn cancel(
 }
 
 /// The owner of a job that is not a worker job (a score submission, a refresh), from the log.
-async fn owner_of_other_job(state: &AppState, id: &str) -> Result<Option<String>, ApiError> {
+async fn owner_of_other_job(state: &JobsState, id: &str) -> Result<Option<String>, Failure> {
     // Those jobs share their aggregate's id; naming the types lets the primary key find it.
     let types = ["score", "leaderboard_refresh"];
-    sqlx::query_scalar(
+    let owner: Option<Option<String>> = sqlx::query_scalar(
         "SELECT metadata->>'user_id' FROM events WHERE aggregate_type = ANY($1) AND aggregate_id = $2 LIMIT 1",
     )
     .bind(&types[..])
     .bind(id)
-        .fetch_optional(&state.pool)
-        .await
-        .map(Option::flatten)
-        .map_err(crate::accepted::database_failed)
+    .fetch_optional(&state.shared.pool)
+    .await?;
+    Ok(owner.flatten())
 }
 
 fn first_document(id: &str, spec: &JobSpec, now: DateTime<Utc>) -> JobDocument {
@@ -181,7 +175,7 @@ fn first_document(id: &str, spec: &JobSpec, now: DateTime<Utc>) -> JobDocument {
 }
 
 fn parse(
-    state: &AppState,
+    state: &JobsState,
     request: JobRequest,
     owner: &str,
     request_hash: String,

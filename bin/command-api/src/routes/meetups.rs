@@ -19,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::accepted::{IdempotencyKey, append_failed, command_failed};
+use crate::accepted::IdempotencyKey;
 use crate::consistency::wait_until_projected;
 use crate::created::mint;
+use crate::failure::Failure;
 use crate::fields;
+use crate::state::MeetupsState;
 
 /// The longest title or location accepted, in characters.
 const MAX_TITLE_CHARS: usize = 200;
@@ -75,16 +76,16 @@ pub struct NewMeetup {
     )
 )]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     caller: AuthenticatedUser,
     headers: HeaderMap,
     JsonBody(request): JsonBody<NewMeetup>,
-) -> Result<Response, ApiError> {
-    let now = state.clock.now().trunc_subsecs(6);
+) -> Result<Response, Failure> {
+    let now = state.shared.clock.now().trunc_subsecs(6);
     let new = mint(&headers, &caller.user_id, "POST /v1/events", &request)?;
     let id = new.id.to_string();
     let channel_id = Uuid::new_v5(&MEETUP_CHANNELS, id.as_bytes()).to_string();
-    let meetup = parse(request, &caller, &channel_id, now, &new.request_hash).map_err(ApiError::Invalid)?;
+    let meetup = parse(request, &caller, &channel_id, now, &new.request_hash)?;
     let channel = ChannelInfo {
         name: channel_name(&meetup.title),
         description: format!("Chat of the meetup {}", meetup.title),
@@ -99,14 +100,10 @@ pub async fn create(
     let create_meetup = MeetupCommand::Create(meetup);
     // The meetup and its channel come into being in one INSERT, or neither does.
     let together = [
-        state
-            .channels
-            .decide_new(&channel_id, create_channel.clone(), &new.metadata)
-            .await
-            .map_err(command_failed)?,
-        state.meetups.decide_new(&id, create_meetup.clone(), &new.metadata).await.map_err(command_failed)?,
+        state.channels.decide_new(&channel_id, create_channel.clone(), &new.metadata).await?,
+        state.meetups.decide_new(&id, create_meetup.clone(), &new.metadata).await?,
     ];
-    let appended = eventlog::append_new(&state.pool, &together).await.map_err(append_failed)?;
+    let appended = eventlog::append_new(&state.shared.pool, &together).await?;
     if !appended {
         // A replay (same Idempotency-Key): the same request answers as the first did, another is a 422.
         let outcome = state.channels.create(&channel_id, create_channel, &new.metadata).await;
@@ -119,10 +116,10 @@ pub async fn create(
             MeetupRefusal::AlreadyCreated { request_hash } => request_hash,
         })?;
     }
-    wait_until_projected(&state, "meetup", &id).await;
+    wait_until_projected(&state.shared, "meetup", &id).await;
     // Unless the projector is over a second behind, this is the stored document. (A replay carried
     // the same fields, or it was refused above.)
-    answer(&state, &id, || Some(created)).await
+    Ok(answer(&state, &id, || Some(created)).await?)
 }
 
 /// The meetup to join.
@@ -151,38 +148,39 @@ pub struct JoinMeetup {
     )
 )]
 pub async fn join(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     caller: AuthenticatedUser,
     JsonBody(request): JsonBody<JoinMeetup>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let id = request
         .id
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| ApiError::invalid("id", "is required"))?;
-    let meetup = state.meetups.load(&id).await.map_err(command_failed)?;
+    let meetup = state.meetups.load(&id).await?;
     let info = meetup.info().ok_or_else(|| ApiError::NotFound("no such meetup".to_owned()))?;
     if info.creator != caller.user_id {
         let membership = membership_id(&id, &caller.user_id);
         let join = MembershipCommand::Join {
             meetup_id: id.clone(),
             user_id: caller.user_id.clone(),
-            at: state.clock.now().trunc_subsecs(6),
+            at: state.shared.clock.now().trunc_subsecs(6),
         };
         let metadata = eventlog::Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
-        state.memberships.create(&membership, join, &metadata).await.map_err(command_failed)?;
-        wait_until_projected(&state, "meetup_member", &membership).await;
+        state.memberships.create(&membership, join, &metadata).await?;
+        wait_until_projected(&state.shared, "meetup_member", &membership).await;
     }
-    answer(&state, &id, || None).await
+    Ok(answer(&state, &id, || None).await?)
 }
 
 /// 201 with the meetup's stored document, or with `fallback` when the projector has not written it
 /// yet; without one, 503 (the command is committed, and repeating it changes nothing).
 async fn answer(
-    state: &AppState,
+    state: &MeetupsState,
     id: &str,
     fallback: impl FnOnce() -> Option<MeetupDocument>,
 ) -> Result<Response, ApiError> {
-    let stored: Result<Option<String>, fred::error::Error> = state.redis.get(state.keys.meetup(id)).await;
+    let stored: Result<Option<String>, fred::error::Error> =
+        state.shared.redis.get(state.shared.keys.meetup(id)).await;
     if let Ok(Some(document)) = stored {
         let json = [(header::CONTENT_TYPE, "application/json")];
         return Ok((StatusCode::CREATED, json, document).into_response());

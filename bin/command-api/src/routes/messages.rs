@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::channel_lookup::load;
-use crate::AppState;
-use crate::accepted::{IdempotencyKey, command_failed};
+use crate::accepted::IdempotencyKey;
 use crate::consistency::wait_until_projected;
-use crate::created::{mint, refused};
+use crate::created::mint;
+use crate::failure::Failure;
+use crate::state::MeetupsState;
 
 /// A message to post, or a message's new text.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -49,22 +50,22 @@ pub struct MessageText {
     )
 )]
 pub async fn post(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     Path(channel_id): Path<String>,
     caller: AuthenticatedUser,
     headers: HeaderMap,
     JsonBody(request): JsonBody<MessageText>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let body = parse_body(request.body.as_deref())?;
     let channel = load(&state, &channel_id).await?;
     if !channel.admits(&caller.user_id) {
-        return Err(ApiError::Forbidden("this private channel is for its members only".to_owned()));
+        return Err(ApiError::Forbidden("this private channel is for its members only".to_owned()).into());
     }
-    let now = state.clock.now().trunc_subsecs(6);
+    let now = state.shared.clock.now().trunc_subsecs(6);
     let new = mint(&headers, &caller.user_id, &format!("POST /v1/channels/{channel_id}"), &request)?;
     let id = new.id.to_string();
     // A replay of a message already posted adds none, so it does not count against the limit.
-    let replay = new.replays::<Message>(&state.pool).await?;
+    let replay = new.replays::<Message>(&state.shared.pool).await?;
     if !replay {
         crate::rate_limit::count_message(&state, &caller.user_id, now).await?;
     }
@@ -81,7 +82,7 @@ pub async fn post(
         MessageRefusal::AlreadyPosted { request_hash } => request_hash,
         _ => "",
     })?;
-    wait_until_projected(&state, "message", &id).await;
+    wait_until_projected(&state.shared, "message", &id).await;
     // A replay answers with the message as it now reads (it may have been edited since).
     let posted = if new.keyed() { document(&state, &id).await? } else { posted };
     Ok((StatusCode::CREATED, Json(posted)).into_response())
@@ -101,20 +102,19 @@ pub async fn post(
     )
 )]
 pub async fn edit(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     Path(id): Path<String>,
     caller: AuthenticatedUser,
     JsonBody(request): JsonBody<MessageText>,
-) -> Result<Json<MessageDocument>, ApiError> {
+) -> Result<Json<MessageDocument>, Failure> {
     let body = parse_body(request.body.as_deref())?;
-    let command =
-        MessageCommand::Edit { by: caller.user_id.clone(), body, at: state.clock.now().trunc_subsecs(6) };
-    state
-        .messages
-        .execute(&id, command, &metadata(&caller))
-        .await
-        .map_err(|e| refused(e, message_refusal))?;
-    wait_until_projected(&state, "message", &id).await;
+    let command = MessageCommand::Edit {
+        by: caller.user_id.clone(),
+        body,
+        at: state.shared.clock.now().trunc_subsecs(6),
+    };
+    state.messages.execute(&id, command, &metadata(&caller)).await?;
+    wait_until_projected(&state.shared, "message", &id).await;
     Ok(Json(document(&state, &id).await?))
 }
 
@@ -130,19 +130,15 @@ pub async fn edit(
     )
 )]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<MeetupsState>,
     Path(id): Path<String>,
     caller: AuthenticatedUser,
-) -> Result<Json<MessageDocument>, ApiError> {
+) -> Result<Json<MessageDocument>, Failure> {
     let last = document(&state, &id).await?;
     let command =
-        MessageCommand::Delete { by: caller.user_id.clone(), at: state.clock.now().trunc_subsecs(6) };
-    state
-        .messages
-        .execute(&id, command, &metadata(&caller))
-        .await
-        .map_err(|e| refused(e, message_refusal))?;
-    wait_until_projected(&state, "message", &id).await;
+        MessageCommand::Delete { by: caller.user_id.clone(), at: state.shared.clock.now().trunc_subsecs(6) };
+    state.messages.execute(&id, command, &metadata(&caller)).await?;
+    wait_until_projected(&state.shared, "message", &id).await;
     Ok(Json(last))
 }
 
@@ -151,17 +147,9 @@ fn parse_body(body: Option<&str>) -> Result<MessageBody, ApiError> {
     MessageBody::parse(body).map_err(|message| ApiError::invalid("body", message))
 }
 
-fn message_refusal(refusal: &MessageRefusal) -> ApiError {
-    match refusal {
-        MessageRefusal::NotAuthor => ApiError::Forbidden(refusal.to_string()),
-        MessageRefusal::Unknown => ApiError::NotFound(refusal.to_string()),
-        MessageRefusal::AlreadyPosted { .. } => ApiError::Conflict(refusal.to_string()),
-    }
-}
-
-async fn document(state: &AppState, id: &str) -> Result<MessageDocument, ApiError> {
-    let message = state.messages.load(id).await.map_err(command_failed)?;
-    MessageDocument::of(id, &message).ok_or_else(|| ApiError::NotFound("no such message".to_owned()))
+async fn document(state: &MeetupsState, id: &str) -> Result<MessageDocument, Failure> {
+    let message = state.messages.load(id).await?;
+    MessageDocument::of(id, &message).ok_or_else(|| ApiError::NotFound("no such message".to_owned()).into())
 }
 
 fn metadata(caller: &AuthenticatedUser) -> Metadata {

@@ -8,14 +8,15 @@ use domain::errors::FieldErrors;
 use domain::jobs::JobKind;
 use domain::names::{GameName, RegionName};
 use domain::scores::refresh::RefreshScope;
-use domain::scores::{Game, Period, RefreshCommand};
+use domain::scores::{Game, Period, Record};
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::accepted::{Accepted, IdempotencyKey, NewJob, accepted, database_failed};
+use crate::accepted::{Accepted, IdempotencyKey, NewJob, accepted};
+use crate::failure::Failure;
+use crate::state::ScoresState;
 
 /// What to regenerate; an empty body means every board of the game.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -46,12 +47,12 @@ pub struct RefreshRequest {
     )
 )]
 pub async fn request(
-    State(state): State<AppState>,
+    State(state): State<ScoresState>,
     Path(game): Path<String>,
     caller: AuthenticatedUser,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     // No body, an empty one and JSON's `null` all mean "every board": the body is optional.
     let absent = body.iter().all(u8::is_ascii_whitespace)
         || (is_json(&headers)
@@ -61,22 +62,19 @@ pub async fn request(
     } else if is_json(&headers) {
         http_kit::json::parse(&body)?
     } else {
-        return Err(ApiError::UnsupportedMediaType("the body must be JSON".to_owned()));
+        return Err(ApiError::UnsupportedMediaType("the body must be JSON".to_owned()).into());
     };
-    let now = state.clock.now();
+    let now = state.shared.clock.now();
     let job =
         NewJob::mint(&headers, &caller.user_id, &format!("POST /v1/leaderboards/{game}/refresh"), &request)?;
-    let scope = parse(&game, request, job.request_hash.clone()).map_err(ApiError::Invalid)?;
-    let exists = eventlog::aggregate_exists::<Game>(&state.pool, scope.game.as_str())
-        .await
-        .map_err(database_failed)?;
+    let scope = parse(&game, request, job.request_hash.clone())?;
+    let exists = eventlog::aggregate_exists::<Game>(&state.shared.pool, scope.game.as_str()).await?;
     if !exists {
-        return Err(ApiError::NotFound(format!("no game is called {}", scope.game)));
+        return Err(ApiError::NotFound(format!("no game is called {}", scope.game)).into());
     }
-    let outcome =
-        state.refreshes.create(&job.id.to_string(), RefreshCommand::Request(scope), &job.metadata).await;
+    let outcome = state.refreshes.create(&job.id.to_string(), Record(scope), &job.metadata).await;
     job.settle(outcome, |existing| &existing.request_hash)?;
-    Ok(accepted(&state, &job, &caller, JobKind::LeaderboardRefresh, now).await)
+    Ok(accepted(&state.shared, &job, &caller, JobKind::LeaderboardRefresh, now).await)
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -7,14 +7,15 @@ use chrono::{DateTime, SubsecRound, Utc};
 use domain::errors::FieldErrors;
 use domain::jobs::JobKind;
 use domain::names::{GameName, PlayerName, RegionName};
-use domain::scores::{GameCommand, NewScore, ScoreValue, SubmissionCommand};
+use domain::scores::{GameCommand, NewScore, Record, ScoreValue};
+use http_kit::JsonBody;
 use http_kit::auth::AuthenticatedUser;
-use http_kit::{ApiError, JsonBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::accepted::{Accepted, IdempotencyKey, NewJob, accepted, command_failed};
+use crate::accepted::{Accepted, IdempotencyKey, NewJob, accepted};
+use crate::failure::Failure;
+use crate::state::ScoresState;
 
 /// A score, as sent.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -58,32 +59,30 @@ pub struct ScoreRequest {
     )
 )]
 pub async fn submit(
-    State(state): State<AppState>,
+    State(state): State<ScoresState>,
     caller: AuthenticatedUser,
     headers: HeaderMap,
     JsonBody(request): JsonBody<ScoreRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     // Microseconds are what ranks ties; finer digits would show in documents yet decide nothing.
-    let now = state.clock.now().trunc_subsecs(6);
+    let now = state.shared.clock.now().trunc_subsecs(6);
     let job = NewJob::mint(&headers, &caller.user_id, "POST /v1/scores", &request)?;
-    let score =
-        parse(request, now, now + state.clock_skew, job.request_hash.clone()).map_err(ApiError::Invalid)?;
+    let score = parse(request, now, now + state.clock_skew, job.request_hash.clone())?;
     start_scoring(&state, &score.game).await?;
-    let outcome =
-        state.submissions.create(&job.id.to_string(), SubmissionCommand::Submit(score), &job.metadata).await;
+    let outcome = state.submissions.create(&job.id.to_string(), Record(score), &job.metadata).await;
     job.settle(outcome, |existing| &existing.request_hash)?;
     metrics::counter!("scores_accepted_total").increment(1);
-    Ok(accepted(&state, &job, &caller, JobKind::ScoreSubmit, now).await)
+    Ok(accepted(&state.shared, &job, &caller, JobKind::ScoreSubmit, now).await)
 }
 
 /// Creates the game with default settings if it is new, and freezes its ranking, once per process.
-async fn start_scoring(state: &AppState, game: &GameName) -> Result<(), ApiError> {
+async fn start_scoring(state: &ScoresState, game: &GameName) -> Result<(), Failure> {
     let known = state.scoring_games.read().map(|games| games.contains(game)).unwrap_or(false);
     if known {
         return Ok(());
     }
     let metadata = eventlog::Metadata::new();
-    state.games.execute(game.as_str(), GameCommand::StartScoring, &metadata).await.map_err(command_failed)?;
+    state.games.execute(game.as_str(), GameCommand::StartScoring, &metadata).await?;
     if let Ok(mut games) = state.scoring_games.write() {
         games.insert(game.clone());
     }

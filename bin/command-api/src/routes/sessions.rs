@@ -16,11 +16,12 @@ use projections::users::{SessionRecord, UserDocument};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::accepted::{command_failed, database_failed, with_bearer};
+use crate::accepted::with_bearer;
 use crate::claims::{Claim, holder};
+use crate::failure::Failure;
 use crate::passwords;
 use crate::rate_limit::{SignInLimit, client_address};
+use crate::state::IdentityState;
 
 /// A sign-in.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -55,11 +56,11 @@ pub struct SessionCreated {
     )
 )]
 pub async fn sign_in(
-    State(state): State<AppState>,
+    State(state): State<IdentityState>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<SignIn>,
-) -> Result<Response, ApiError> {
-    let now = state.clock.now().trunc_subsecs(6);
+) -> Result<Response, Failure> {
+    let now = state.shared.clock.now().trunc_subsecs(6);
     let limit = SignInLimit::new(&state, &request.email, &client_address(&headers), now);
     limit.count_attempt().await?;
     let user = match Email::parse(&request.email) {
@@ -70,17 +71,13 @@ pub async fn sign_in(
     let matches = passwords::verify(request.password, stored_hash).await;
     let (user_id, user) = match user {
         Some(found) if matches => found,
-        _ => return Err(ApiError::Unauthorized("invalid credentials".to_owned())),
+        _ => return Err(ApiError::Unauthorized("invalid credentials".to_owned()).into()),
     };
     limit.forgive().await;
     let profile = user.profile().ok_or_else(|| ApiError::Unauthorized("invalid credentials".to_owned()))?;
     let session = state.new_session(&profile.email, now);
     let metadata = Metadata::from([("user_id".to_owned(), user_id.clone())]);
-    state
-        .users
-        .execute(&user_id, UserCommand::StartSession(session.clone()), &metadata)
-        .await
-        .map_err(command_failed)?;
+    state.users.execute(&user_id, UserCommand::StartSession(session.clone()), &metadata).await?;
     let token = open_session(&state, &user_id, &session, now).await;
     let body = SessionCreated {
         token: token.clone(),
@@ -100,17 +97,18 @@ pub async fn sign_in(
     )
 )]
 pub async fn sign_out(
-    State(state): State<AppState>,
+    State(state): State<IdentityState>,
     caller: AuthenticatedUser,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Failure> {
     let metadata = Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
     let command = UserCommand::RevokeSession { session_id: caller.session_id.clone() };
-    state.users.execute(&caller.user_id, command, &metadata).await.map_err(command_failed)?;
+    state.users.execute(&caller.user_id, command, &metadata).await?;
     // The projector marks it revoked too; marking it now makes the revocation immediate.
     let revoked: Result<(), Error> = state
+        .shared
         .redis
         .set(
-            state.keys.session(&caller.session_id),
+            state.shared.keys.session(&caller.session_id),
             projections::users::REVOKED,
             Some(Expiration::EX(state.tokens.ttl().num_seconds().max(1))),
             None,
@@ -123,24 +121,30 @@ pub async fn sign_out(
     Ok(Json(serde_json::json!({ "sessionId": caller.session_id, "revoked": true })).into_response())
 }
 
-async fn find_user(state: &AppState, email: &Email) -> Result<Option<(String, User)>, ApiError> {
-    let user_id = holder(&state.pool, Claim::Email, email.as_str()).await.map_err(database_failed)?;
+async fn find_user(state: &IdentityState, email: &Email) -> Result<Option<(String, User)>, Failure> {
+    let user_id = holder(&state.shared.pool, Claim::Email, email.as_str()).await?;
     let Some(user_id) = user_id else { return Ok(None) };
-    let user = state.users.load(&user_id).await.map_err(command_failed)?;
+    let user = state.users.load(&user_id).await?;
     Ok(user.profile().is_some().then_some((user_id, user)))
 }
 
 /// Writes the session's record at once (the projector writes the same from the log) and returns its token.
-pub async fn open_session(state: &AppState, user_id: &str, session: &Session, now: DateTime<Utc>) -> String {
+pub async fn open_session(
+    state: &IdentityState,
+    user_id: &str,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> String {
     let record = SessionRecord {
         user_id: user_id.to_owned(),
         scopes: session.scopes.clone(),
         expires_at: session.expires_at,
     };
     let written: Result<Option<String>, Error> = state
+        .shared
         .redis
         .set(
-            state.keys.session(&session.id),
+            state.shared.keys.session(&session.id),
             serde_json::to_string(&record).unwrap_or_default(),
             Some(Expiration::EXAT(session.expires_at.timestamp())),
             Some(SetOptions::NX),

@@ -16,10 +16,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::sessions::open_session;
-use crate::AppState;
-use crate::accepted::{command_failed, database_failed, with_bearer};
-use crate::claims::{Claim, ClaimError, claim_all};
+use crate::accepted::with_bearer;
+use crate::claims::{Claim, claim_all};
 use crate::consistency::wait_until_projected;
+use crate::failure::Failure;
+use crate::state::IdentityState;
 use crate::{fields, passwords};
 
 /// The longest first or last name accepted.
@@ -81,30 +82,26 @@ pub struct SignUp {
     )
 )]
 pub async fn sign_up(
-    State(state): State<AppState>,
+    State(state): State<IdentityState>,
     JsonBody(request): JsonBody<SignUp>,
-) -> Result<Response, ApiError> {
-    let now = state.clock.now().trunc_subsecs(6);
-    let (email, user_name, password, first_name, last_name) = parse(request).map_err(ApiError::Invalid)?;
+) -> Result<Response, Failure> {
+    let now = state.shared.clock.now().trunc_subsecs(6);
+    let (email, user_name, password, first_name, last_name) = parse(request)?;
     let user_id = Uuid::now_v7().to_string();
     claim_all(
-        &state.pool,
+        &state.shared.pool,
         &user_id,
         &[(Claim::Email, email.as_str()), (Claim::UserName, user_name.as_str())],
     )
-    .await
-    .map_err(|error| match error {
-        ClaimError::Taken(claim) => ApiError::Conflict(format!("that {} is already taken", claim.field())),
-        ClaimError::Database(error) => database_failed(error),
-    })?;
+    .await?;
     let password_hash = passwords::hash(password).await?;
     let profile = Profile { email, user_name, first_name, last_name, created_at: now };
     let session = state.new_session(&profile.email, now);
     let command = UserCommand::Register { profile: profile.clone(), password_hash, session: session.clone() };
     let metadata = Metadata::from([("user_id".to_owned(), user_id.clone())]);
-    state.users.create(&user_id, command, &metadata).await.map_err(command_failed)?;
+    state.users.create(&user_id, command, &metadata).await?;
     let token = open_session(&state, &user_id, &session, now).await;
-    wait_until_projected(&state, "user", &user_id).await;
+    wait_until_projected(&state.shared, "user", &user_id).await;
     let mut response = with_bearer(
         (StatusCode::CREATED, Json(UserDocument::new(&user_id, &profile))).into_response(),
         &token,
@@ -139,20 +136,20 @@ pub struct ProfileChange {
     )
 )]
 pub async fn update_me(
-    State(state): State<AppState>,
+    State(state): State<IdentityState>,
     caller: AuthenticatedUser,
     JsonBody(change): JsonBody<ProfileChange>,
-) -> Result<Json<UserDocument>, ApiError> {
+) -> Result<Json<UserDocument>, Failure> {
     let mut errors = FieldErrors::default();
     let first_name = change.first_name.map(|name| errors.check("firstName", name_of(name))).unwrap_or(None);
     let last_name = change.last_name.map(|name| errors.check("lastName", name_of(name))).unwrap_or(None);
-    errors.finish().map_err(ApiError::Invalid)?;
+    errors.finish()?;
     let metadata = Metadata::from([("user_id".to_owned(), caller.user_id.clone())]);
     let command = UserCommand::UpdateProfile { first_name, last_name };
-    state.users.execute(&caller.user_id, command, &metadata).await.map_err(command_failed)?;
-    let user: User = state.users.load(&caller.user_id).await.map_err(command_failed)?;
+    state.users.execute(&caller.user_id, command, &metadata).await?;
+    let user: User = state.users.load(&caller.user_id).await?;
     let profile = user.profile().ok_or_else(|| ApiError::NotFound("no such user".to_owned()))?;
-    wait_until_projected(&state, "user", &caller.user_id).await;
+    wait_until_projected(&state.shared, "user", &caller.user_id).await;
     Ok(Json(UserDocument::new(&caller.user_id, profile)))
 }
 

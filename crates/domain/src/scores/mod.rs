@@ -1,17 +1,19 @@
 //! Scores and leaderboards: games with their ranking rules, one aggregate per submitted score, and
-//! refresh requests.
+//! refresh requests (both [`one_shot`] aggregates).
 
 pub mod game;
+pub mod one_shot;
 pub mod periods;
 pub mod refresh;
 pub mod score;
 pub mod submission;
 
 pub use game::{Game, GameCommand, GameError, GameEvent, GameSettings, Operator, SortOrder};
+pub use one_shot::{OneShot, OneShotRecord, Record, Recorded};
 pub use periods::{Period, Window};
-pub use refresh::{LeaderboardRefresh, RefreshCommand, RefreshEvent};
+pub use refresh::{LeaderboardRefresh, RefreshEvent, RefreshScope};
 pub use score::ScoreValue;
-pub use submission::{NewScore, ScoreSubmission, SubmissionCommand, SubmissionEvent};
+pub use submission::{NewScore, ScoreSubmission, SubmissionEvent};
 
 /// A request that was accepted once already: a replay under the same idempotency key meets it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,3 +22,6 @@ pub struct AlreadyAccepted {
     /// The hash of the request that was accepted, to tell a replay from a different request.
     pub request_hash: String,
 }
+
+#[cfg(test)]
+mod stored_events_tests;

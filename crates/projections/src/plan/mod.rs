@@ -10,7 +10,7 @@ use domain::jobs::{JobEvent, JobKind};
 use domain::names::{GameName, PlayerName, RegionName};
 use domain::scores::refresh::RefreshScope;
 use domain::scores::{
-    GameEvent, GameSettings, NewScore, Operator, Period, RefreshEvent, SortOrder, SubmissionEvent,
+    GameEvent, GameSettings, NewScore, Operator, Period, Recorded, RefreshEvent, SortOrder, SubmissionEvent,
 };
 use eventlog::LoggedEvent;
 
@@ -134,7 +134,7 @@ pub fn plan_batch(
         match event.aggregate_type.as_str() {
             "game" => plan_game(event, decode(event)?, games, &mut ops),
             "score" => {
-                let SubmissionEvent::ScoreSubmitted(score) = decode(event)?;
+                let Recorded(score): SubmissionEvent = decode(event)?;
                 let settings = games.get(&score.game).cloned().unwrap_or_default();
                 let entry = Entry {
                     score: score.score.get().into(),
@@ -170,7 +170,7 @@ pub fn plan_batch(
             "channel" => meetups::plan_channel(event, decode(event)?, &mut after_renders),
             "message" => meetups::plan_message(event, decode(event)?, &mut after_renders),
             "leaderboard_refresh" => {
-                let RefreshEvent::LeaderboardRefreshRequested(scope) = decode(event)?;
+                let Recorded(scope): RefreshEvent = decode(event)?;
                 after_renders.push(Op::Refresh {
                     game: scope.game.clone(),
                     period: scope.period,

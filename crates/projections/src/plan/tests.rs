@@ -25,7 +25,7 @@ fn submitted(id: &str, player: &str, score: i64, region: Option<&str>, achieved_
         sequence: 1,
         event_type: "ScoreSubmitted".into(),
         event_version: "1".into(),
-        payload: serde_json::to_value(SubmissionEvent::ScoreSubmitted(score)).unwrap(),
+        payload: serde_json::to_value(domain::scores::Recorded(score)).unwrap(),
         metadata: serde_json::json!({ "job_id": id }),
         recorded_at: at(achieved_at),
     }

@@ -7,7 +7,7 @@ mod redis_twin;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::names::{GameName, PlayerName, RegionName};
-use domain::scores::{GameSettings, NewScore, Operator, Period, ScoreValue, SortOrder, SubmissionEvent};
+use domain::scores::{GameSettings, NewScore, Operator, Period, Recorded, ScoreValue, SortOrder};
 use eventlog::{Checkpoint, LoggedEvent};
 use projections::boards::ranking_member;
 use projections::plan::encode_batch;
@@ -85,7 +85,7 @@ fn logged(n: usize, submission: &Submission) -> LoggedEvent {
         sequence: 1,
         event_type: "ScoreSubmitted".into(),
         event_version: "1".into(),
-        payload: serde_json::to_value(SubmissionEvent::ScoreSubmitted(score)).unwrap(),
+        payload: serde_json::to_value(Recorded(score)).unwrap(),
         metadata: serde_json::json!({ "job_id": format!("s{n}") }),
         recorded_at: submission.achieved_at,
     }
