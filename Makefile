@@ -28,7 +28,7 @@ fmt:
 	cargo fmt --all
 
 openapi: ## regenerate openapi/openapi.json from the code
-	cargo run -q -p query-api --bin write-openapi
+	cargo run -q -p openapi
 
 rebuild: ## rebuild the query side from the event log, with a progress bar
 	target/release/projector rebuild

@@ -103,9 +103,7 @@ impl Stack {
         let command = format!("http://{}", command_api.address());
         tokio::spawn(command_api.run_until_stopped(shutdown.clone()));
         let query_api =
-            query_api::Application::build(settings.clone(), clock.clone(), query_api::openapi::document())
-                .await
-                .expect("build query-api");
+            query_api::Application::build(settings.clone(), clock.clone()).await.expect("build query-api");
         let query = format!("http://{}", query_api.address());
         tokio::spawn(query_api.run_until_stopped(shutdown.clone()));
         if !options.without_projector {

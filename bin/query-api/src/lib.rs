@@ -24,19 +24,18 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to Redis in the background and binds `settings.http.query_addr`; serves `openapi` at
-    /// `/openapi.json` and Swagger UI at `/docs`.
-    pub async fn build(
-        settings: settings::Settings,
-        clock: http_kit::Clock,
-        openapi: utoipa::openapi::OpenApi,
-    ) -> anyhow::Result<Self> {
+    /// Connects to Redis in the background and binds `settings.http.query_addr`; serves the contract
+    /// ([`http_kit::CONTRACT`]) at `/openapi.json` and Swagger UI at `/docs`.
+    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.http.query_addr)
             .await
             .with_context(|| format!("binding {}", settings.http.query_addr))?;
         let state = AppState::connect(&settings, clock)?;
         let readiness: Arc<dyn http_kit::operations::Readiness> = Arc::new(state.clone());
-        let docs: axum::Router = SwaggerUi::new("/docs").url("/openapi.json", openapi).into();
+        let contract =
+            serde_json::from_str(http_kit::CONTRACT).context("reading the committed OpenAPI document")?;
+        let docs: axum::Router =
+            SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", contract).into();
         let router = http_kit::middleware::around(
             routes::router(state).merge(docs).merge(http_kit::operations::routes(readiness)),
             settings.http.json_body_limit,

@@ -1,15 +1,8 @@
-//! The OpenAPI document of the whole contract as nginx exposes it: query-api's routes and command-api's.
-//! query-api serves it, so it assembles it (and depends on command-api's route descriptions for that).
-//! `cargo run -p query-api --bin write-openapi` writes it to `openapi/openapi.json`; a test fails when
-//! that file is stale.
-
-mod conventions;
-mod text;
+//! query-api's part of the OpenAPI document: its routes, and the live service's WebSocket. The whole
+//! document is assembled by `bin/openapi` and committed as `openapi/openapi.json`, which query-api
+//! serves as it is.
 
 use utoipa::OpenApi;
-use utoipa::openapi::{InfoBuilder, OpenApi as Document, ServerBuilder};
-
-pub use conventions::Conventions;
 
 /// query-api's routes.
 #[derive(OpenApi)]
@@ -29,7 +22,7 @@ pub use conventions::Conventions;
     crate::routes::channels::messages,
     live_socket
 ))]
-struct QueryApi;
+pub struct QueryApi;
 
 /// `GET /v1/ws`, served by the live service (port 3020, through nginx), described here so the
 /// document holds the whole contract. It is a WebSocket handshake (`Upgrade: websocket`,
@@ -49,59 +42,3 @@ struct QueryApi;
 )]
 #[allow(dead_code)]
 fn live_socket() {}
-
-/// Declares the bearer token scheme the secured operations name, so Swagger UI's "Authorize" works.
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut Document) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            conventions::BEARER,
-            SecurityScheme::Http(
-                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
-            ),
-        );
-    }
-}
-
-/// The whole contract.
-pub fn document() -> Document {
-    let mut document = command_api::openapi::CommandApi::openapi();
-    document.merge(QueryApi::openapi());
-    utoipa::Modify::modify(&BearerAuth, &mut document);
-    utoipa::Modify::modify(&Conventions, &mut document);
-    utoipa::Modify::modify(&text::TextWithoutNul, &mut document);
-    document.info = InfoBuilder::new()
-        .title("Reprise")
-        .version("1")
-        .description(Some("An event-sourced backend: scores and leaderboards, jobs, conversions, meetups."))
-        .build();
-    document.servers = Some(vec![ServerBuilder::new().url("http://127.0.0.1:8080").build()]);
-    document
-}
-
-/// The document as the committed file holds it.
-pub fn pretty_json() -> String {
-    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-/// Where the committed document lives.
-pub fn committed_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_committed_openapi_document_matches_the_code() {
-        let committed = std::fs::read_to_string(super::committed_path()).unwrap_or_default();
-        assert!(
-            committed == super::pretty_json(),
-            "openapi/openapi.json is stale: run `cargo run -p query-api --bin write-openapi` and commit it"
-        );
-    }
-}

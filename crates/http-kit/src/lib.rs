@@ -16,6 +16,11 @@ pub mod problem;
 pub mod query;
 pub mod serve;
 
+/// The contract: the committed OpenAPI document, `openapi/openapi.json`, which query-api serves and
+/// [`methods`] reads. `bin/openapi` assembles it from the routes' descriptions, and its test fails
+/// when the committed file differs from the code's.
+pub const CONTRACT: &str = include_str!("../../../openapi/openapi.json");
+
 pub use clock::Clock;
 pub use json::JsonBody;
 pub use problem::ApiError;
