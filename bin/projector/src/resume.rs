@@ -13,8 +13,11 @@ use crate::projection::Projection;
 impl Projection {
     /// Makes this lead's fencing token the one Redis accepts writes from.
     pub(crate) async fn claim_fence(&self) -> Result<(), Interrupt<anyhow::Error>> {
+        // No `wait_for_connect` first: fred 10 reads the client's state, then subscribes to the next
+        // connection's announcement, so a connection made in between is never announced and the wait
+        // never ends (the restarted projector that stalled in the crash test). The commands wait for
+        // the connection themselves, within the command timeout, and a timeout is retried.
         let claimed = async {
-            self.redis.wait_for_connect().await?;
             self.store.load_library().await?;
             self.store.claim_fence(self.fence).await
         };
