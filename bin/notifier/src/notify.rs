@@ -9,7 +9,7 @@ use crate::Status;
 use crate::email::{self, Notice, Reading};
 use crate::ledger::{Claim, LEASE, Ledger, Settled};
 use crate::mailer::{ATTEMPT_LIMIT, Mailer, SendError};
-use crate::retry::{self, Backoff, LAST_RETRY};
+use crate::retry::{self, LAST_RETRY};
 
 // A holder renews its claim before every attempt, so its lease must outlast a pause and an attempt.
 const _: () = assert!(LEASE.as_secs() > LAST_RETRY.as_secs() + ATTEMPT_LIMIT.as_secs());
@@ -79,7 +79,7 @@ impl Courier {
     /// Claims the notification, waiting while another attempt holds it; `None` when stopped first.
     /// Never [`Claim::Busy`].
     async fn claim(&self, id: &str, stop: &CancellationToken) -> Option<Claim> {
-        let mut backoff = Backoff::default();
+        let mut backoff = retry::backoff();
         loop {
             match retry::until_done("claiming the notification", stop, || self.ledger.claim(id)).await? {
                 Claim::Busy => {
@@ -98,7 +98,7 @@ impl Courier {
     /// Sends until the server takes the e-mail or refuses it for good; `None` when stopped first.
     async fn send(&self, notice: &Notice, stop: &CancellationToken) -> Option<Settled> {
         let id = notice.event_id.as_str();
-        let mut backoff = Backoff::default();
+        let mut backoff = retry::backoff();
         loop {
             match self.mailer.send(notice).await {
                 Ok(()) => {
@@ -113,8 +113,7 @@ impl Courier {
                     return Some(Settled::Failed);
                 }
                 Err(SendError::Transient(error)) => {
-                    let (error, retry_in_ms) =
-                        (format!("{error:#}"), backoff.next_delay().as_millis() as u64);
+                    let (error, retry_in_ms) = (format!("{error:#}"), backoff.upcoming().as_millis() as u64);
                     tracing::warn!(event_id = id, error, retry_in_ms, "the mail server failed; retrying");
                     self.status.record_retry();
                     backoff.wait(stop).await?;

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use backoff::Backoff;
 use tokio_util::sync::CancellationToken;
 
 /// The pause before the second attempt; it doubles per attempt.
@@ -12,38 +13,8 @@ const FIRST_RETRY: Duration = Duration::from_secs(1);
 pub const LAST_RETRY: Duration = Duration::from_secs(60);
 
 /// The pauses between attempts at one thing: 1 s, 2 s, 4 s, ... up to 60 s.
-#[derive(Debug)]
-pub struct Backoff {
-    next: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Self { next: FIRST_RETRY }
-    }
-}
-
-impl Backoff {
-    /// The pause the next [`wait`](Self::wait) takes.
-    pub fn next_delay(&self) -> Duration {
-        self.next
-    }
-
-    /// Waits the next pause; `None` when `stop` fires first.
-    pub async fn wait(&mut self, stop: &CancellationToken) -> Option<()> {
-        let delay = self.advance();
-        tokio::select! {
-            () = tokio::time::sleep(delay) => Some(()),
-            () = stop.cancelled() => None,
-        }
-    }
-
-    /// The next pause, moving on to the one after it.
-    fn advance(&mut self) -> Duration {
-        let delay = self.next;
-        self.next = (self.next * 2).min(LAST_RETRY);
-        delay
-    }
+pub fn backoff() -> Backoff {
+    Backoff::new(FIRST_RETRY, LAST_RETRY)
 }
 
 /// Runs `attempt` until it succeeds, logging each failure as `what` and backing off between
@@ -54,12 +25,12 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let mut backoff = Backoff::default();
+    let mut backoff = backoff();
     loop {
         match attempt().await {
             Ok(done) => return Some(done),
             Err(error) => {
-                let retry_in_ms = backoff.next_delay().as_millis() as u64;
+                let retry_in_ms = backoff.upcoming().as_millis() as u64;
                 tracing::warn!(%error, retry_in_ms, "{what} failed; retrying");
                 backoff.wait(stop).await?;
             }
@@ -69,25 +40,12 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use tokio_util::sync::CancellationToken;
-
-    use super::Backoff;
+    use super::backoff;
 
     #[test]
     fn the_pause_doubles_from_one_second_up_to_a_minute() {
-        let mut backoff = Backoff::default();
+        let mut backoff = backoff();
         let pauses: Vec<u64> = (0..9).map(|_| backoff.advance().as_secs()).collect();
         assert_eq!(pauses, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
-    }
-
-    #[tokio::test]
-    async fn a_stop_cuts_the_pause_short() {
-        let (mut backoff, stop) = (Backoff::default(), CancellationToken::new());
-        stop.cancel();
-        let started = std::time::Instant::now();
-        assert!(backoff.wait(&stop).await.is_none());
-        assert!(started.elapsed() < Duration::from_millis(500));
     }
 }

@@ -2,15 +2,19 @@
 //! with its checkpoint, as one fenced compare-and-set. Single-active: a Postgres advisory lock elects
 //! it, and the fencing token it then claims in Redis refuses writes from a deposed one.
 
-mod follow;
 mod health;
+mod pipeline;
+mod projection;
 pub mod rebuild;
+mod resume;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use eventlog::{EventLogReader, Leadership};
+use backoff::Backoff;
+use eventlog::{FollowSettings, Follower};
 use projections::redis::{Resend, client, start};
 use projections::{Keys, ProjectionStore};
 use tokio::net::TcpListener;
@@ -20,7 +24,8 @@ pub use health::Status;
 
 /// A projector, ready to run.
 pub struct Projector {
-    follower: follow::Follower,
+    follower: Follower,
+    projection: projection::Projection,
     health: TcpListener,
     status: Arc<Status>,
 }
@@ -35,19 +40,16 @@ impl Projector {
         let redis = client(&settings.redis, Resend::Never)?;
         start(&redis);
         let status = Arc::new(Status::new(settings.projector.ready_max_lag));
-        let follower = follow::Follower {
-            reader: EventLogReader::new(pool.clone()),
-            leadership: Leadership::new(pool.clone(), "projector"),
-            store: ProjectionStore::new(redis.clone(), Keys::new(settings.redis.key_prefix.clone())),
-            redis,
-            pool,
-            clock,
-            status: status.clone(),
+        let following = FollowSettings {
             batch_size: settings.projector.batch_size,
-            poll: std::time::Duration::from_millis(settings.projector.poll_interval_ms),
-            gather: std::time::Duration::from_millis(settings.projector.gather_ms),
+            poll: Duration::from_millis(settings.projector.poll_interval_ms),
+            gather: Duration::from_millis(settings.projector.gather_ms),
+            retry: Backoff::constant(projection::RETRY),
         };
-        Ok(Self { follower, health, status })
+        let store = ProjectionStore::new(redis.clone(), Keys::new(settings.redis.key_prefix.clone()));
+        let projection = projection::Projection::new(store, redis, clock, status.clone());
+        let follower = Follower::new(pool, "projector", following);
+        Ok(Self { follower, projection, health, status })
     }
 
     /// Where `/healthz`, `/readyz` and `/metrics` listen.
@@ -61,11 +63,13 @@ impl Projector {
     }
 
     /// Projects until `shutdown` is cancelled; a batch in flight finishes first.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let readiness: Arc<dyn http_kit::operations::Readiness> = self.status.clone();
         let router = http_kit::middleware::around(http_kit::operations::routes(readiness), 1024);
         let health = tokio::spawn(http_kit::serve(self.health, router, shutdown.clone()));
-        self.follower.run(shutdown.clone()).await;
+        // The projection has no link of its own to lose: following ends only at shutdown.
+        let followed = self.follower.run(&mut self.projection, &shutdown).await;
+        followed.context("following the log")?;
         health.await.context("health server")?.context("serving health")
     }
 }

@@ -19,9 +19,10 @@ pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> a
     let pool = eventlog::connect(&settings.database, "projector")?;
     let redis = client(&settings.redis, Resend::Allowed)?;
     start(&redis);
-    redis.wait_for_connect().await.context("connecting to Redis")?;
+    // Not `wait_for_connect`, which can miss the connection it waits for (see `resume.rs`): the first
+    // command waits for it, within the command timeout.
     let keys = Keys::new(settings.redis.key_prefix.clone());
-    let _: () = redis.set(keys.rebuilding(), "1", None, None, false).await?;
+    let _: () = redis.set(keys.rebuilding(), "1", None, None, false).await.context("connecting to Redis")?;
     let _: i64 = redis.del(keys.checkpoint()).await?;
 
     let mut projector_settings = settings.clone();

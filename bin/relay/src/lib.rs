@@ -8,13 +8,15 @@ mod checkpoints;
 mod follow;
 mod health;
 mod link;
+mod publishing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use eventlog::{EventLogReader, Leadership};
+use backoff::Backoff;
+use eventlog::{FollowSettings, Follower};
 use messaging::Topology;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +26,7 @@ pub use health::Status;
 
 /// A relay, ready to run.
 pub struct Relay {
-    follower: follow::Follower,
+    relaying: follow::Relaying,
     health: TcpListener,
     status: Arc<Status>,
 }
@@ -38,19 +40,20 @@ impl Relay {
             .with_context(|| format!("binding {}", settings.relay.health_addr))?;
         let pool = eventlog::connect(&settings.database, "relay").context("configuring the Postgres pool")?;
         let status = Arc::new(Status::default());
-        let follower = follow::Follower {
-            reader: EventLogReader::new(pool.clone()),
-            leadership: Leadership::new(pool.clone(), SUBSCRIPTION),
-            checkpoints: checkpoints::Checkpoints::new(pool.clone()),
-            topology: Topology::new(settings.rabbitmq.prefix.clone()),
-            rabbitmq: settings.rabbitmq,
-            pool,
-            status: status.clone(),
+        let following = FollowSettings {
             batch_size: settings.relay.batch_size,
             poll: Duration::from_millis(settings.relay.poll_interval_ms),
             gather: Duration::from_millis(settings.relay.gather_ms),
+            retry: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
         };
-        Ok(Self { follower, health, status })
+        let relaying = follow::Relaying {
+            follower: Follower::new(pool.clone(), SUBSCRIPTION, following),
+            checkpoints: checkpoints::Checkpoints::new(pool),
+            topology: Topology::new(settings.rabbitmq.prefix.clone()),
+            rabbitmq: settings.rabbitmq,
+            status: status.clone(),
+        };
+        Ok(Self { relaying, health, status })
     }
 
     /// Where `/healthz`, `/readyz` and `/metrics` listen.
@@ -64,11 +67,11 @@ impl Relay {
     }
 
     /// Relays until `shutdown` is cancelled; a batch in flight is published and checkpointed first.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let readiness: Arc<dyn http_kit::operations::Readiness> = self.status.clone();
         let router = http_kit::middleware::around(http_kit::operations::routes(readiness), 1024);
         let health = tokio::spawn(http_kit::serve(self.health, router, shutdown.clone()));
-        self.follower.run(shutdown.clone()).await;
+        self.relaying.run(shutdown.clone()).await;
         tracing::info!("relay stopped");
         health.await.context("health server")?.context("serving health")
     }

@@ -1,0 +1,101 @@
+//! The projector as a reader of the log: a [`Consumer`] that the event log's follower leads. Its
+//! checkpoint lives in Redis beside the documents and moves with them in one fenced Function call, so
+//! every batch applies exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventlog::{Checkpoint, Consumer, Interrupt, LoggedEvent};
+use fred::prelude::Client;
+use projections::ProjectionStore;
+
+use crate::Status;
+use crate::pipeline::{self, Pipeline, Planned, Planner, interrupted};
+
+/// How long to wait before trying again after Redis or Postgres failed.
+pub(crate) const RETRY: Duration = Duration::from_millis(500);
+
+/// Keeps the Redis documents of one key prefix.
+pub(crate) struct Projection {
+    pub(crate) store: ProjectionStore,
+    pub(crate) redis: Client,
+    pub(crate) clock: http_kit::Clock,
+    pub(crate) status: Arc<Status>,
+    /// The fencing token of the current lead.
+    pub(crate) fence: i64,
+    pipeline: Pipeline,
+}
+
+impl Projection {
+    /// A projection into `store`, not leading yet.
+    pub(crate) fn new(
+        store: ProjectionStore,
+        redis: Client,
+        clock: http_kit::Clock,
+        status: Arc<Status>,
+    ) -> Self {
+        let pipeline = Pipeline::new(store.clone(), 0);
+        Self { store, redis, clock, status, fence: 0, pipeline }
+    }
+}
+
+impl Consumer for Projection {
+    type Planner = Planner;
+    type Planned = Planned;
+    type Error = anyhow::Error;
+
+    async fn resume(
+        &mut self,
+        fencing_token: i64,
+    ) -> Result<(Checkpoint, Planner), Interrupt<anyhow::Error>> {
+        self.fence = fencing_token;
+        self.pipeline = Pipeline::new(self.store.clone(), fencing_token);
+        self.claim_fence().await?;
+        let checkpoint = self.stored_checkpoint().await?;
+        let games = self.game_book().await.map_err(|error| {
+            Interrupt::Failed(anyhow::Error::new(error).context("reading the games' settings"))
+        })?;
+        Ok((checkpoint, Planner { games, clock: self.clock.clone() }))
+    }
+
+    fn plan(planner: &mut Planner, batch: &[LoggedEvent]) -> Planned {
+        pipeline::plan(planner, batch)
+    }
+
+    async fn handle(
+        &mut self,
+        after: Checkpoint,
+        batch: &[LoggedEvent],
+        planned: Planned,
+    ) -> Result<Option<Checkpoint>, Interrupt<anyhow::Error>> {
+        self.pipeline.push(after, batch, planned).await
+    }
+
+    async fn flush(&mut self) -> Result<Option<Checkpoint>, Interrupt<anyhow::Error>> {
+        self.pipeline.flush().await
+    }
+
+    /// A rebuild asked for (`projector rebuild` deletes the checkpoint) is noticed here.
+    async fn check_idle(&mut self, checkpoint: Checkpoint) -> Result<(), Interrupt<anyhow::Error>> {
+        match self.store.checkpoint().await {
+            Ok(Some(stored)) if stored == checkpoint => Ok(()),
+            _ => Err(Interrupt::Resume),
+        }
+    }
+
+    async fn measured_lag(
+        &mut self,
+        lag: i64,
+        checkpoint: Checkpoint,
+    ) -> Result<(), Interrupt<anyhow::Error>> {
+        self.status.set_lag(lag);
+        if lag == 0 {
+            self.finish_rebuild(checkpoint).await.map_err(interrupted)?;
+        }
+        Ok(())
+    }
+
+    fn set_leading(&self, leading: bool) {
+        self.status.set_leading(leading);
+    }
+}

@@ -1,0 +1,97 @@
+//! What the relay does with the log: publish each batch, wait for the broker's confirms, and only
+//! then advance its checkpoint in Postgres (fenced, so a deposed relay cannot move it).
+
+use std::time::Duration;
+
+use eventlog::{Checkpoint, Consumer, Interrupt, LoggedEvent};
+use messaging::Envelope;
+
+use crate::Status;
+use crate::checkpoints::Checkpoints;
+use crate::link::Link;
+
+/// How long the broker may take to confirm a whole batch.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Publishing over one link to RabbitMQ.
+pub(crate) struct Publishing<'a> {
+    link: &'a Link,
+    checkpoints: &'a Checkpoints,
+    status: &'a Status,
+    /// The fencing token of the current lead.
+    fence: i64,
+}
+
+impl<'a> Publishing<'a> {
+    pub(crate) fn new(link: &'a Link, checkpoints: &'a Checkpoints, status: &'a Status) -> Self {
+        Self { link, checkpoints, status, fence: 0 }
+    }
+}
+
+impl Consumer for Publishing<'_> {
+    type Planner = ();
+    type Planned = Vec<Envelope>;
+    type Error = anyhow::Error;
+
+    async fn resume(&mut self, fencing_token: i64) -> Result<(Checkpoint, ()), Interrupt<anyhow::Error>> {
+        self.fence = fencing_token;
+        let loaded = self.checkpoints.load().await;
+        let checkpoint = loaded.map_err(|error| failed(error, "reading the checkpoint"))?;
+        Ok((checkpoint, ()))
+    }
+
+    fn plan((): &mut (), batch: &[LoggedEvent]) -> Vec<Envelope> {
+        batch.iter().map(Envelope::from).collect()
+    }
+
+    async fn handle(
+        &mut self,
+        _after: Checkpoint,
+        batch: &[LoggedEvent],
+        envelopes: Vec<Envelope>,
+    ) -> Result<Option<Checkpoint>, Interrupt<anyhow::Error>> {
+        let last = batch.last().expect("a batch holds events").checkpoint;
+        match tokio::time::timeout(CONFIRM_TIMEOUT, self.link.publisher.publish_all(&envelopes)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(Interrupt::Disconnected(error.into())),
+            Err(_elapsed) => {
+                let error = anyhow::anyhow!("no confirms within {CONFIRM_TIMEOUT:?}");
+                return Err(Interrupt::Disconnected(error));
+            }
+        }
+        match self.checkpoints.advance(self.fence, last).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Interrupt::Deposed),
+            Err(error) => return Err(failed(error, "advancing the checkpoint")),
+        }
+        self.status.add_published(batch.len());
+        tracing::debug!(checkpoint = %last, events = batch.len(), "published a batch");
+        Ok(Some(last))
+    }
+
+    fn connected(&self) -> Result<(), anyhow::Error> {
+        if self.link.is_connected() {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!("the connection to RabbitMQ closed"))
+        }
+    }
+
+    async fn measured_lag(
+        &mut self,
+        lag: i64,
+        _checkpoint: Checkpoint,
+    ) -> Result<(), Interrupt<anyhow::Error>> {
+        self.status.set_lag(lag);
+        Ok(())
+    }
+
+    fn set_leading(&self, leading: bool) {
+        self.status.set_leading(leading);
+    }
+}
+
+/// Postgres failed `doing` something: resume from the stored checkpoint after a pause.
+fn failed(error: sqlx::Error, doing: &'static str) -> Interrupt<anyhow::Error> {
+    Interrupt::Failed(anyhow::Error::new(error).context(doing))
+}
