@@ -84,7 +84,7 @@ impl AppState {
                 jobs: EventStore::new(pool.clone()),
                 new_jobs: CommandBatcher::start(EventStore::new(pool.clone()), group_commit),
                 job_kinds: job_kinds::Registry::standard(settings),
-                max_job_message_bytes: settings.jobs.max_message_bytes,
+                max_job_message_chars: settings.jobs.max_message_chars,
                 shared: shared.clone(),
             },
             conversions: ConversionsState {

@@ -186,3 +186,21 @@ async fn text_holding_u0000_is_a_422_naming_the_field_and_a_path_holding_it_a_40
         stack.http.delete(format!("{}/v1/jobs/a%00b", stack.command)).bearer_auth(&stack.token).send().await;
     problem(response.unwrap(), 404).await;
 }
+
+/// The document's `maxLength` counts characters, and so does the server: 65,536 two-byte characters
+/// are a message, one more is not.
+#[tokio::test]
+async fn a_job_message_is_at_most_65536_characters_whatever_their_bytes() {
+    let stack = Stack::start().await;
+    let queue = |message: String| {
+        stack
+            .http
+            .post(format!("{}/v1/jobs", stack.command))
+            .bearer_auth(&stack.token)
+            .json(&json!({ "message": message }))
+            .send()
+    };
+    assert_eq!(queue("é".repeat(65_536)).await.unwrap().status(), 202);
+    let response = queue("é".repeat(65_537)).await.unwrap();
+    assert_eq!(fields(&problem(response, 422).await), ["message"]);
+}

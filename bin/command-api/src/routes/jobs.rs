@@ -29,7 +29,7 @@ const MOST_ATTEMPTS: u32 = 25;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobRequest {
-    /// What the job is about: not blank, at most 65,536 bytes of UTF-8 (`jobs.max_message_bytes`).
+    /// What the job is about: not blank, at most 65,536 characters (`jobs.max_message_chars`).
     #[schema(
         example = "resize the avatar of user 42",
         required = true,
@@ -186,8 +186,8 @@ fn parse(
         match request.message {
             None => Err("is required".to_owned()),
             Some(message) if message.trim().is_empty() => Err("must not be empty".to_owned()),
-            Some(message) if message.len() > state.max_job_message_bytes => {
-                Err(format!("must be at most {} bytes", state.max_job_message_bytes))
+            Some(message) if message.chars().count() > state.max_job_message_chars => {
+                Err(format!("must be at most {} characters", state.max_job_message_chars))
             }
             Some(message) => Ok(message),
         },

@@ -40,8 +40,8 @@ pub struct JobsState {
     pub new_jobs: CommandBatcher<Job>,
     /// The kinds of job the worker runs.
     pub job_kinds: job_kinds::Registry,
-    /// The longest job message accepted, in bytes.
-    pub max_job_message_bytes: usize,
+    /// The longest job message accepted, in characters.
+    pub max_job_message_chars: usize,
     /// What every context uses.
     pub shared: Shared,
 }
