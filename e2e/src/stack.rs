@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use domain::Clock;
 use fred::prelude::*;
-use http_kit::Clock;
 use projections::{Keys, ProjectionStore};
 use serde_json::Value;
 use testkit::TestDatabase;

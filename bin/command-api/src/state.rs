@@ -68,7 +68,7 @@ pub struct AppState {
     /// The key layout.
     pub keys: Keys,
     /// The time.
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
     /// How far `achievedAt` may lie ahead of the clock.
     pub clock_skew: chrono::Duration,
     /// Games this process has seen accept a score: their ranking is frozen, so later scores need not
@@ -78,7 +78,7 @@ pub struct AppState {
 
 impl AppState {
     /// Connects to Postgres lazily and to Redis in the background.
-    pub fn connect(settings: &settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub fn connect(settings: &settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let pool = eventlog::connect(&settings.database, "command-api")?;
         let group_commit = BatchLimits::from_settings(&settings.database);
         let redis = client(&settings.redis, Resend::Allowed)?;

@@ -26,7 +26,7 @@ pub(crate) struct Follower {
     pub store: ProjectionStore,
     pub redis: Client,
     pub pool: PgPool,
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
     pub status: Arc<Status>,
     pub batch_size: i64,
     pub poll: Duration,
@@ -41,7 +41,7 @@ struct Planned {
 }
 
 impl Planned {
-    fn of(batch: &[eventlog::LoggedEvent], games: &mut GameBook, clock: &http_kit::Clock) -> Self {
+    fn of(batch: &[eventlog::LoggedEvent], games: &mut GameBook, clock: &domain::Clock) -> Self {
         let now = clock.now();
         Self { ops: plan_batch(batch, games, now), now }
     }

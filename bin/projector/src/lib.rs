@@ -27,7 +27,7 @@ pub struct Projector {
 
 impl Projector {
     /// Connects (lazily) to Postgres and Redis and binds the health port.
-    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub async fn build(settings: settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let health = TcpListener::bind(&settings.projector.health_addr)
             .await
             .with_context(|| format!("binding {}", settings.projector.health_addr))?;

@@ -26,7 +26,7 @@ pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> a
 
     let mut projector_settings = settings.clone();
     projector_settings.projector.health_addr = "127.0.0.1:0".to_owned();
-    let projector = crate::Projector::build(projector_settings, http_kit::Clock::system()).await?;
+    let projector = crate::Projector::build(projector_settings, domain::Clock::system()).await?;
     let own = shutdown.child_token();
     let helping = tokio::spawn(projector.run_until_stopped(own.clone()));
 

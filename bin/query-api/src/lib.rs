@@ -28,7 +28,7 @@ impl Application {
     /// `/openapi.json` and Swagger UI at `/docs`.
     pub async fn build(
         settings: settings::Settings,
-        clock: http_kit::Clock,
+        clock: domain::Clock,
         openapi: utoipa::openapi::OpenApi,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.http.query_addr)

@@ -10,7 +10,7 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init_logs("query-api");
     let settings = settings::load().context("loading settings")?;
     let application =
-        Application::build(settings, http_kit::Clock::system(), query_api::openapi::document()).await?;
+        Application::build(settings, domain::Clock::system(), query_api::openapi::document()).await?;
     tracing::info!(address = %application.address(), "query-api listening");
     application.run_until_stopped(http_kit::serve::shutdown_on_signals()).await
 }

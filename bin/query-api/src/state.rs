@@ -20,7 +20,7 @@ pub struct AppState {
     /// The key layout.
     pub keys: Keys,
     /// The time.
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
     /// Announcements of changed job documents, for long polls.
     pub job_updates: JobUpdates,
     /// Verifies session tokens.
@@ -33,7 +33,7 @@ pub struct AppState {
 
 impl AppState {
     /// Connects to Redis in the background.
-    pub fn connect(settings: &settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub fn connect(settings: &settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let redis = client(&settings.redis, Resend::Allowed)?;
         start(&redis);
         let keys = Keys::new(settings.redis.key_prefix.clone());

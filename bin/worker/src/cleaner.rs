@@ -19,7 +19,7 @@ pub struct Cleaner {
     /// The jobs' aggregates.
     pub jobs: EventStore<Job>,
     /// The time.
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
 }
 
 impl Cleaner {

@@ -45,7 +45,7 @@ pub struct Worker {
 
 impl Worker {
     /// Connects (lazily) to Postgres and Redis, subscribes to work announcements and binds the health port.
-    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub async fn build(settings: settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let kinds = job_kinds::Registry::standard(&settings);
         Self::build_with_kinds(settings, clock, kinds).await
     }
@@ -53,7 +53,7 @@ impl Worker {
     /// [`Worker::build`] with the kinds given instead of the standard ones.
     pub async fn build_with_kinds(
         settings: settings::Settings,
-        clock: http_kit::Clock,
+        clock: domain::Clock,
         kinds: job_kinds::Registry,
     ) -> anyhow::Result<Self> {
         let cadence = Cadence::parse(&settings.worker.schedule).map_err(anyhow::Error::msg)?;

@@ -21,7 +21,7 @@ pub struct Runner {
     /// This worker's queue handle.
     pub queue: WorkQueue,
     /// The time.
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
     /// Runs longer than this record their start.
     pub record_start_after: Duration,
     /// The first retry's delay.

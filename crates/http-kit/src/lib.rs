@@ -6,7 +6,6 @@
 //! `/healthz`, `/readyz` and `/metrics`; [`serve`] runs a router until shutdown.
 
 pub mod auth;
-pub mod clock;
 pub mod drain;
 pub mod json;
 pub mod methods;
@@ -16,7 +15,6 @@ pub mod problem;
 pub mod query;
 pub mod serve;
 
-pub use clock::Clock;
 pub use json::JsonBody;
 pub use problem::ApiError;
 pub use query::QueryParams;

@@ -1,4 +1,7 @@
 //! The time, injectable so tests cross day, week and month boundaries on purpose.
+//!
+//! Deciding never reads it: shells (handlers, the projector, workers) tell the time with a [`Clock`] and
+//! pass it in commands and plans.
 
 use std::fmt;
 use std::sync::Arc;
