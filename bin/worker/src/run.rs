@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use domain::jobs::WorkOrder;
 use domain::jobs::{Backoff, Job, JobCommand, RunOutcome};
 use eventlog::{CommandBatcher, CommandError, Metadata};
 use job_kinds::{Failure, Registry};
-use projections::plan::jobs::WorkOrder;
 use projections::queue::WorkQueue;
 use rand::Rng as _;
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use fred::prelude::*;
 
 use crate::Keys;
-use crate::plan::jobs::WorkOrder;
+use domain::jobs::WorkOrder;
 
 /// The Redis Function library of the queue.
 pub const LIBRARY: &str = include_str!("queue.lua");

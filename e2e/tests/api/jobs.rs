@@ -5,10 +5,10 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::jobs::WorkOrder;
 use e2e::Stack;
 use fred::prelude::*;
 use job_kinds::{Failure, JobHandler};
-use projections::plan::jobs::WorkOrder;
 use serde_json::{Value, json};
 
 async fn queue(stack: &Stack, body: Value) -> String {

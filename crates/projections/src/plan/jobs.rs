@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use domain::jobs::{JobEvent, JobSpec, JobStatus};
+use domain::jobs::{JobEvent, JobSpec, JobStatus, WorkOrder};
 use eventlog::LoggedEvent;
 use serde::Serialize;
 use serde_json::Value;
@@ -13,22 +13,6 @@ use serde_json::Value;
 use super::Op;
 use crate::boards::timestamp;
 use crate::documents::{JobFailure, JobHistoryEntry, JobLinks};
-
-/// What a worker needs to run a job, stored beside its document and handed out by `claim_next`.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkOrder {
-    /// The job's id.
-    pub id: String,
-    /// The handler that runs it.
-    pub kind: String,
-    /// The job's message.
-    pub message: String,
-    /// The kind's input.
-    pub payload: Option<Value>,
-    /// 0–9.
-    pub priority: u8,
-}
 
 /// A change to a document kept as fields (a job's, a conversion's): fields to set as JSON fragments
 /// (JSON `null` removes one) and, with [`Patch::status`], a history entry.
