@@ -16,8 +16,8 @@ use eventlog::{BatchLimits, CommandBatcher, EventStore};
 use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::{AuthState, SessionStatus, Tokens};
-use projections::Keys;
-use projections::redis::{Resend, client, start};
+use read_model::Keys;
+use redis_store::{Resend, client, start};
 use sqlx::PgPool;
 
 /// Shared by every handler.
@@ -133,7 +133,7 @@ impl AuthState for AppState {
     /// Open or closed as the projected session records say; while they are rebuilt, as the user's
     /// aggregate in the event log says, so writes go on during a rebuild and a revocation still holds.
     async fn session_status(&self, user_id: &str, session_id: &str) -> Result<SessionStatus, ApiError> {
-        use projections::users::{SessionLookup, look_up_session};
+        use redis_store::sessions::{SessionLookup, look_up_session};
         match look_up_session(&self.redis, &self.keys, session_id).await {
             Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
             Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),

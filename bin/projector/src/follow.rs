@@ -5,10 +5,11 @@ use std::time::{Duration, Instant};
 
 use eventlog::{Checkpoint, EventLogReader, Leader, Leadership, Wakeups};
 use fred::prelude::*;
-use projections::board_write::Landing;
-use projections::keys::relative;
-use projections::store::FunctionArgs;
-use projections::{ApplyError, GameBook, Op, ProjectionStore, plan_batch};
+use read_model::board_write::Landing;
+use read_model::keys::relative;
+use read_model::{GameBook, Op, PlanError};
+use redis_store::store::{FORMAT, FunctionArgs};
+use redis_store::{ApplyError, ProjectionStore};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
@@ -36,14 +37,14 @@ pub(crate) struct Follower {
 
 /// A batch's operations, planned at `now`.
 struct Planned {
-    ops: Result<Vec<Op>, projections::PlanError>,
+    ops: Result<Vec<Op>, PlanError>,
     now: chrono::DateTime<chrono::Utc>,
 }
 
 impl Planned {
     fn of(batch: &[eventlog::LoggedEvent], games: &mut GameBook, clock: &domain::Clock) -> Self {
         let now = clock.now();
-        Self { ops: plan_batch(batch, games, now), now }
+        Self { ops: crate::planning::plan(batch, games, now), now }
     }
 }
 
@@ -249,7 +250,7 @@ impl Follower {
     async fn resume(&self, fence: i64) -> Result<Checkpoint, Stop> {
         let stored = async { Ok::<_, Error>((self.store.checkpoint().await?, self.store.format().await?)) };
         match stored.await {
-            Ok((Some(checkpoint), Some(format))) if format == projections::store::FORMAT => Ok(checkpoint),
+            Ok((Some(checkpoint), Some(format))) if format == FORMAT => Ok(checkpoint),
             Ok((checkpoint, format)) => {
                 if checkpoint.is_some() {
                     tracing::info!(
@@ -270,10 +271,7 @@ impl Follower {
                 }
                 let mark = vec![
                     Op::Set { key: relative::REBUILDING.to_owned(), value: "1".to_owned() },
-                    Op::Set {
-                        key: relative::FORMAT.to_owned(),
-                        value: projections::store::FORMAT.to_owned(),
-                    },
+                    Op::Set { key: relative::FORMAT.to_owned(), value: FORMAT.to_owned() },
                 ];
                 match self.store.apply(fence, None, Checkpoint::START, self.clock.now(), mark).await {
                     Ok(()) => Ok(Checkpoint::START),
@@ -329,7 +327,7 @@ impl Follower {
         if !leader.still_leads().await {
             return false;
         }
-        if !matches!(self.store.checkpoint().await, Ok(Some(stored)) if stored == checkpoint) {
+        if !matches!(self.store.checkpoint::<Checkpoint>().await, Ok(Some(stored)) if stored == checkpoint) {
             return false;
         }
         tokio::select! {

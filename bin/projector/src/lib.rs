@@ -4,6 +4,7 @@
 
 mod follow;
 mod health;
+mod planning;
 pub mod rebuild;
 
 use std::net::SocketAddr;
@@ -11,8 +12,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use eventlog::{EventLogReader, Leadership};
-use projections::redis::{Resend, client, start};
-use projections::{Keys, ProjectionStore};
+use read_model::Keys;
+use redis_store::{ProjectionStore, Resend, client, start};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

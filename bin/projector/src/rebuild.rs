@@ -10,8 +10,8 @@ use anyhow::Context;
 use eventlog::{Checkpoint, EventLogReader};
 use fred::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
-use projections::Keys;
-use projections::redis::{Resend, client, start};
+use read_model::Keys;
+use redis_store::{Resend, client, start};
 use tokio_util::sync::CancellationToken;
 
 /// Asks for a rebuild and shows its progress until the projection has caught up with the log.

@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use fred::prelude::*;
-use projections::Keys;
-use projections::queue::WorkQueue;
-use projections::redis::{Resend, client, start};
+use read_model::Keys;
+use redis_store::queue::WorkQueue;
+use redis_store::{Resend, client, start};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -191,7 +191,7 @@ impl Worker {
 /// that some were lost) lets a waiting claim loop look again (a permit is kept when nobody waits, so
 /// none is lost).
 fn announcements(settings: &settings::RedisSettings, channel: String) -> anyhow::Result<Arc<Notify>> {
-    let mut announced = projections::redis::subscribe(settings, channel)?.subscribe();
+    let mut announced = redis_store::subscribe(settings, channel)?.subscribe();
     let work = Arc::new(Notify::new());
     let notify = work.clone();
     tokio::spawn(async move {

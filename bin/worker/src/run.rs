@@ -9,8 +9,8 @@ use domain::jobs::WorkOrder;
 use domain::jobs::{Backoff, Job, JobCommand, RunOutcome};
 use eventlog::{CommandBatcher, CommandError, Metadata};
 use job_kinds::{Failure, Registry};
-use projections::queue::WorkQueue;
 use rand::Rng as _;
+use redis_store::queue::WorkQueue;
 
 /// What every run needs.
 pub struct Runner {
