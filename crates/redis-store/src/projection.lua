@@ -163,7 +163,7 @@ local function refresh(prefix, game, period, region, now)
 end
 
 -- A worker job's document is rendered from its fields (JSON fragments) in the order the query side's
--- type declares them (projections::documents::JOB_FIELDS); a field holding null is left out.
+-- type declares them (read_model::documents::JOB_FIELDS); a field holding null is left out.
 local JOB_FIELDS = { 'id', 'kind', 'status', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt',
   'runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'history', 'links' }
 
