@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
+use domain::Clock;
 use fred::prelude::*;
-use http_kit::Clock;
-use projections::{Keys, ProjectionStore};
+use read_model::Keys;
+use redis_store::ProjectionStore;
 use serde_json::Value;
 use testkit::TestDatabase;
 use tokio_util::sync::CancellationToken;
@@ -127,12 +128,9 @@ impl Stack {
             tokio::spawn(notifier.run_until_stopped(shutdown.clone()));
         }
 
-        let redis = projections::redis::client(
-            &settings::RedisSettings::default(),
-            projections::redis::Resend::Allowed,
-        )
-        .expect("redis client");
-        projections::redis::start(&redis);
+        let redis = redis_store::client(&settings::RedisSettings::default(), redis_store::Resend::Allowed)
+            .expect("redis client");
+        redis_store::start(&redis);
         redis.wait_for_connect().await.expect("connect to Redis");
         if !options.without_projector {
             let keys = Keys::new(settings.redis.key_prefix.clone());
@@ -305,10 +303,10 @@ pub(crate) fn remove_keys_exchanges_and_blobs(settings: &settings::Settings) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
         runtime.block_on(async move {
             let settings = settings::RedisSettings::default();
-            let redis = projections::redis::client(&settings, projections::redis::Resend::Allowed).ok()?;
-            projections::redis::start(&redis);
+            let redis = redis_store::client(&settings, redis_store::Resend::Allowed).ok()?;
+            redis_store::start(&redis);
             redis.wait_for_connect().await.ok()?;
-            let fence = keys.full(projections::keys::relative::FENCE);
+            let fence = keys.full(read_model::keys::relative::FENCE);
             ProjectionStore::new(redis.clone(), keys).clear().await.ok()?;
             redis.del::<i64, _>(fence).await.ok()
         })

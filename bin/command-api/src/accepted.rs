@@ -8,7 +8,7 @@ use eventlog::{CommandError, Metadata};
 use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
-use projections::documents::JobDocument;
+use read_model::documents::JobDocument;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};

@@ -32,7 +32,7 @@ pub struct Application {
 
 impl Application {
     /// Connects to Postgres (lazily) and Redis, and binds `settings.http.command_addr` (port 0 for a free one).
-    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub async fn build(settings: settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.http.command_addr)
             .await
             .with_context(|| format!("binding {}", settings.http.command_addr))?;

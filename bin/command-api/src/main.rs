@@ -12,7 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     telemetry::init_logs("command-api");
     let settings = settings::load().context("loading settings")?;
-    let application = Application::build(settings, http_kit::Clock::system()).await?;
+    let application = Application::build(settings, domain::Clock::system()).await?;
     tracing::info!(address = %application.address(), "command-api listening");
     application.run_until_stopped(http_kit::serve::shutdown_on_signals()).await
 }

@@ -14,8 +14,8 @@ use eventlog::{BatchLimits, CommandBatcher, EventStore};
 use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::{AuthState, SessionStatus, Tokens};
-use projections::Keys;
-use projections::redis::{Resend, client, start};
+use read_model::Keys;
+use redis_store::{Resend, client, start};
 use sqlx::PgPool;
 
 pub use contexts::{ConversionsState, JobsState, MeetupsState, ScoresState};
@@ -32,7 +32,7 @@ pub struct Shared {
     /// The key layout.
     pub keys: Keys,
     /// The time.
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
 }
 
 /// Every context's state; each handler takes the one it needs.
@@ -54,7 +54,7 @@ pub struct AppState {
 
 impl AppState {
     /// Connects to Postgres lazily and to Redis in the background.
-    pub fn connect(settings: &settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub fn connect(settings: &settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let pool = eventlog::connect(&settings.database, "command-api")?;
         let group_commit = BatchLimits::from_settings(&settings.database);
         let redis = client(&settings.redis, Resend::Allowed)?;

@@ -26,7 +26,7 @@ pub struct Conversions {
     /// Videos in, MP3s out.
     pub blobs: blobs::Blobs,
     /// The time.
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
     /// This converter's name, in the log.
     pub name: String,
     /// The longest a conversion may take.

@@ -34,7 +34,7 @@ pub struct Converter {
 
 impl Converter {
     /// Binds the health port; connects when run.
-    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub async fn build(settings: settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let health = TcpListener::bind(&settings.conversions.converter_health_addr)
             .await
             .with_context(|| format!("binding {}", settings.conversions.converter_health_addr))?;

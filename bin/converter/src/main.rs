@@ -12,5 +12,5 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init_logs("converter");
     let settings = settings::load().context("loading settings")?;
     let shutdown = http_kit::serve::shutdown_on_signals();
-    converter::Converter::build(settings, http_kit::Clock::system()).await?.run_until_stopped(shutdown).await
+    converter::Converter::build(settings, domain::Clock::system()).await?.run_until_stopped(shutdown).await
 }

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use fred::prelude::Client;
 use http_kit::ApiError;
 use http_kit::auth::{Tokens, bearer_token};
-use projections::Keys;
-use projections::users::{SessionLookup, look_up_session};
+use read_model::Keys;
+use redis_store::sessions::{SessionLookup, look_up_session};
 
 /// The user behind a socket.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! What a socket receives: one JSON text frame per push, as `API.md` describes it.
 
-use projections::meetups::{ChannelDocument, MessageDocument};
+use read_model::meetups::{ChannelDocument, MessageDocument};
 use serde::Serialize;
 
 /// What happened, as the `type` of a frame.

@@ -47,8 +47,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use messaging::Topology;
-use projections::Keys;
-use projections::redis::{Resend, client, start};
+use read_model::Keys;
+use redis_store::{Resend, client, start};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

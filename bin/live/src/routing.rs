@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use domain::meetups::{Channel, ChannelEvent, MessageEvent};
-use projections::meetups::{ChannelDocument, MessageDocument};
+use read_model::meetups::{ChannelDocument, MessageDocument};
 
 use crate::frames::{Frame, FrameKind};
 

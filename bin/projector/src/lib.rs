@@ -4,6 +4,7 @@
 
 mod health;
 mod pipeline;
+mod planning;
 mod projection;
 pub mod rebuild;
 mod resume;
@@ -15,8 +16,8 @@ use std::time::Duration;
 use anyhow::Context;
 use backoff::Backoff;
 use eventlog::{FollowSettings, Follower};
-use projections::redis::{Resend, client, start};
-use projections::{Keys, ProjectionStore};
+use read_model::Keys;
+use redis_store::{ProjectionStore, Resend, client, start};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -32,7 +33,7 @@ pub struct Projector {
 
 impl Projector {
     /// Connects (lazily) to Postgres and Redis and binds the health port.
-    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub async fn build(settings: settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let health = TcpListener::bind(&settings.projector.health_addr)
             .await
             .with_context(|| format!("binding {}", settings.projector.health_addr))?;

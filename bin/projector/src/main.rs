@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = http_kit::serve::shutdown_on_signals();
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
-            projector::Projector::build(settings, http_kit::Clock::system())
+            projector::Projector::build(settings, domain::Clock::system())
                 .await?
                 .run_until_stopped(shutdown)
                 .await

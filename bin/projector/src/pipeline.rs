@@ -7,14 +7,15 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use eventlog::{Checkpoint, Interrupt, LoggedEvent};
-use projections::board_write::Landing;
-use projections::store::{FunctionArgs, PreparedBatch};
-use projections::{ApplyError, GameBook, Op, PlanError, ProjectionStore, plan_batch};
+use read_model::board_write::Landing;
+use read_model::{GameBook, Op, PlanError};
+use redis_store::store::{FunctionArgs, PreparedBatch};
+use redis_store::{ApplyError, ProjectionStore};
 
 /// What planning keeps from batch to batch: the games' settings, and the clock.
 pub(crate) struct Planner {
     pub games: GameBook,
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
 }
 
 /// A batch's operations, planned at `now`.
@@ -44,7 +45,7 @@ pub(crate) struct Pipeline {
 /// Stage `plan`: a batch's operations, on the CPU only.
 pub(crate) fn plan(planner: &mut Planner, batch: &[LoggedEvent]) -> Planned {
     let now = planner.clock.now();
-    Planned { ops: plan_batch(batch, &mut planner.games, now), now }
+    Planned { ops: crate::planning::plan(batch, &mut planner.games, now), now }
 }
 
 impl Pipeline {

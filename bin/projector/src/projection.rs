@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use eventlog::{Checkpoint, Consumer, Interrupt, LoggedEvent};
 use fred::prelude::Client;
-use projections::ProjectionStore;
+use redis_store::ProjectionStore;
 
 use crate::Status;
 use crate::pipeline::{self, Pipeline, Planned, Planner, interrupted};
@@ -19,7 +19,7 @@ pub(crate) const RETRY: Duration = Duration::from_millis(500);
 pub(crate) struct Projection {
     pub(crate) store: ProjectionStore,
     pub(crate) redis: Client,
-    pub(crate) clock: http_kit::Clock,
+    pub(crate) clock: domain::Clock,
     pub(crate) status: Arc<Status>,
     /// The fencing token of the current lead.
     pub(crate) fence: i64,
@@ -31,7 +31,7 @@ impl Projection {
     pub(crate) fn new(
         store: ProjectionStore,
         redis: Client,
-        clock: http_kit::Clock,
+        clock: domain::Clock,
         status: Arc<Status>,
     ) -> Self {
         let pipeline = Pipeline::new(store.clone(), 0);
@@ -77,7 +77,7 @@ impl Consumer for Projection {
 
     /// A rebuild asked for (`projector rebuild` deletes the checkpoint) is noticed here.
     async fn check_idle(&mut self, checkpoint: Checkpoint) -> Result<(), Interrupt<anyhow::Error>> {
-        match self.store.checkpoint().await {
+        match self.store.checkpoint::<Checkpoint>().await {
             Ok(Some(stored)) if stored == checkpoint => Ok(()),
             _ => Err(Interrupt::Resume),
         }

@@ -10,8 +10,8 @@ use anyhow::Context;
 use eventlog::{Checkpoint, EventLogReader};
 use fred::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
-use projections::Keys;
-use projections::redis::{Resend, client, start};
+use read_model::Keys;
+use redis_store::{Resend, client, start};
 use tokio_util::sync::CancellationToken;
 
 /// Asks for a rebuild and shows its progress until the projection has caught up with the log.
@@ -27,7 +27,7 @@ pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> a
 
     let mut projector_settings = settings.clone();
     projector_settings.projector.health_addr = "127.0.0.1:0".to_owned();
-    let projector = crate::Projector::build(projector_settings, http_kit::Clock::system()).await?;
+    let projector = crate::Projector::build(projector_settings, domain::Clock::system()).await?;
     let own = shutdown.child_token();
     let helping = tokio::spawn(projector.run_until_stopped(own.clone()));
 

@@ -4,8 +4,10 @@
 
 use eventlog::{Checkpoint, Interrupt};
 use fred::prelude::*;
-use projections::keys::relative;
-use projections::{ApplyError, GameBook, Op};
+use read_model::keys::relative;
+use read_model::{GameBook, Op};
+use redis_store::ApplyError;
+use redis_store::store::FORMAT;
 
 use crate::pipeline::interrupted;
 use crate::projection::Projection;
@@ -33,7 +35,7 @@ impl Projection {
     pub(crate) async fn stored_checkpoint(&self) -> Result<Checkpoint, Interrupt<anyhow::Error>> {
         let stored = async { Ok::<_, Error>((self.store.checkpoint().await?, self.store.format().await?)) };
         match stored.await.map_err(|error| failed(error, "cannot read the checkpoint"))? {
-            (Some(checkpoint), Some(format)) if format == projections::store::FORMAT => Ok(checkpoint),
+            (Some(checkpoint), Some(format)) if format == FORMAT => Ok(checkpoint),
             (checkpoint, format) => {
                 if checkpoint.is_some() {
                     tracing::info!(
@@ -63,7 +65,7 @@ impl Projection {
         }
         let mark = vec![
             Op::Set { key: relative::REBUILDING.to_owned(), value: "1".to_owned() },
-            Op::Set { key: relative::FORMAT.to_owned(), value: projections::store::FORMAT.to_owned() },
+            Op::Set { key: relative::FORMAT.to_owned(), value: FORMAT.to_owned() },
         ];
         let marked = self.store.apply(self.fence, None, Checkpoint::START, self.clock.now(), mark).await;
         marked.map_err(interrupted)

@@ -79,7 +79,7 @@ impl DocumentCache {
                 }
             }
         });
-        projections::redis::start(&client);
+        redis_store::start(&client);
         tokio::spawn(async move {
             let _ = client.enable_heartbeat(Duration::from_millis(500), false).await;
         });

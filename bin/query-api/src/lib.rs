@@ -26,7 +26,7 @@ pub struct Application {
 impl Application {
     /// Connects to Redis in the background and binds `settings.http.query_addr`; serves the contract
     /// ([`http_kit::CONTRACT`]) at `/openapi.json` and Swagger UI at `/docs`.
-    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub async fn build(settings: settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.http.query_addr)
             .await
             .with_context(|| format!("binding {}", settings.http.query_addr))?;

@@ -6,8 +6,8 @@ use std::pin::Pin;
 use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::{AuthState, SessionStatus, Tokens};
-use projections::Keys;
-use projections::redis::{Resend, client, start};
+use read_model::Keys;
+use redis_store::{Resend, client, start};
 
 use crate::cache::DocumentCache;
 use crate::watch::JobUpdates;
@@ -20,7 +20,7 @@ pub struct AppState {
     /// The key layout.
     pub keys: Keys,
     /// The time.
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
     /// Announcements of changed job documents, for long polls.
     pub job_updates: JobUpdates,
     /// Verifies session tokens.
@@ -33,7 +33,7 @@ pub struct AppState {
 
 impl AppState {
     /// Connects to Redis in the background.
-    pub fn connect(settings: &settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub fn connect(settings: &settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let redis = client(&settings.redis, Resend::Allowed)?;
         start(&redis);
         let keys = Keys::new(settings.redis.key_prefix.clone());
@@ -47,7 +47,7 @@ impl AppState {
     /// The answer to a read the projector has not (yet) produced a document for: 503 while the query
     /// side is rebuilt from the log (it may exist after all), otherwise `not_found`.
     pub async fn missing(&self, not_found: ApiError) -> ApiError {
-        match projections::redis::rebuilding(&self.redis, &self.keys).await {
+        match redis_store::rebuilding::rebuilding(&self.redis, &self.keys).await {
             Ok(false) => not_found,
             Ok(true) => ApiError::Unavailable {
                 what: "the query side, being rebuilt from the event log,",
@@ -77,7 +77,7 @@ impl AuthState for AppState {
     /// Open or closed as the projected session records say; unknown while they are rebuilt, since a
     /// revocation may not have been replayed yet (the query side has no event log to ask instead).
     async fn session_status(&self, _user_id: &str, session_id: &str) -> Result<SessionStatus, ApiError> {
-        use projections::users::{SessionLookup, look_up_session};
+        use redis_store::sessions::{SessionLookup, look_up_session};
         match look_up_session(&self.redis, &self.keys, session_id).await {
             Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
             Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use projections::redis::Announcement;
+use redis_store::Announcement;
 use tokio::sync::broadcast;
 
 /// A fan-out of job ids whose documents changed.
@@ -15,7 +15,7 @@ pub struct JobUpdates {
 impl JobUpdates {
     /// Subscribes to `channel` on a connection of its own, resubscribing after reconnects.
     pub fn listen(settings: &settings::RedisSettings, channel: String) -> anyhow::Result<Self> {
-        Ok(Self { sender: projections::redis::subscribe(settings, channel)? })
+        Ok(Self { sender: redis_store::subscribe(settings, channel)? })
     }
 
     /// Starts listening for `id`'s next change; call before reading the document, so no change between

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::SubsecRound;
 use domain::jobs::{Job, JobCommand};
 use eventlog::{CommandError, EventStore, Metadata};
-use projections::queue::WorkQueue;
+use redis_store::queue::WorkQueue;
 use tokio_util::sync::CancellationToken;
 
 /// Keeps this worker's heartbeat and rescues the jobs of silent workers.
@@ -19,7 +19,7 @@ pub struct Cleaner {
     /// The jobs' aggregates.
     pub jobs: EventStore<Job>,
     /// The time.
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
 }
 
 impl Cleaner {

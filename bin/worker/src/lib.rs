@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use fred::prelude::*;
-use projections::Keys;
-use projections::queue::WorkQueue;
-use projections::redis::{Resend, client, start};
+use read_model::Keys;
+use redis_store::queue::WorkQueue;
+use redis_store::{Resend, client, start};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -45,7 +45,7 @@ pub struct Worker {
 
 impl Worker {
     /// Connects (lazily) to Postgres and Redis, subscribes to work announcements and binds the health port.
-    pub async fn build(settings: settings::Settings, clock: http_kit::Clock) -> anyhow::Result<Self> {
+    pub async fn build(settings: settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let kinds = job_kinds::Registry::standard(&settings);
         Self::build_with_kinds(settings, clock, kinds).await
     }
@@ -53,7 +53,7 @@ impl Worker {
     /// [`Worker::build`] with the kinds given instead of the standard ones.
     pub async fn build_with_kinds(
         settings: settings::Settings,
-        clock: http_kit::Clock,
+        clock: domain::Clock,
         kinds: job_kinds::Registry,
     ) -> anyhow::Result<Self> {
         let cadence = Cadence::parse(&settings.worker.schedule).map_err(anyhow::Error::msg)?;
@@ -191,7 +191,7 @@ impl Worker {
 /// that some were lost) lets a waiting claim loop look again (a permit is kept when nobody waits, so
 /// none is lost).
 fn announcements(settings: &settings::RedisSettings, channel: String) -> anyhow::Result<Arc<Notify>> {
-    let mut announced = projections::redis::subscribe(settings, channel)?.subscribe();
+    let mut announced = redis_store::subscribe(settings, channel)?.subscribe();
     let work = Arc::new(Notify::new());
     let notify = work.clone();
     tokio::spawn(async move {

@@ -16,5 +16,5 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init_logs("worker");
     let settings = settings::load().context("loading settings")?;
     let shutdown = http_kit::serve::shutdown_on_signals();
-    worker::Worker::build(settings, http_kit::Clock::system()).await?.run_until_stopped(shutdown).await
+    worker::Worker::build(settings, domain::Clock::system()).await?.run_until_stopped(shutdown).await
 }

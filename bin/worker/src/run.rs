@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use domain::jobs::WorkOrder;
 use domain::jobs::{Backoff, Job, JobCommand, RunOutcome};
 use eventlog::{CommandBatcher, CommandError, Metadata};
 use job_kinds::{Failure, Registry};
-use projections::plan::jobs::WorkOrder;
-use projections::queue::WorkQueue;
 use rand::Rng as _;
+use redis_store::queue::WorkQueue;
 
 /// What every run needs.
 pub struct Runner {
@@ -21,7 +21,7 @@ pub struct Runner {
     /// This worker's queue handle.
     pub queue: WorkQueue,
     /// The time.
-    pub clock: http_kit::Clock,
+    pub clock: domain::Clock,
     /// Runs longer than this record their start.
     pub record_start_after: Duration,
     /// The first retry's delay.

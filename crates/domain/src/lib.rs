@@ -3,6 +3,7 @@
 //! Nothing here performs I/O. Anything that needs the outside world (the clock, a fresh id) is decided by
 //! the caller and passed in the command, so every rule is testable without a runtime.
 
+pub mod clock;
 pub mod conversions;
 pub mod errors;
 pub mod identity;
@@ -11,4 +12,5 @@ pub mod meetups;
 pub mod names;
 pub mod scores;
 
+pub use clock::Clock;
 pub use errors::FieldError;

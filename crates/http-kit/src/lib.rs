@@ -6,7 +6,6 @@
 //! `/healthz`, `/readyz` and `/metrics`; [`serve`] runs a router until shutdown.
 
 pub mod auth;
-pub mod clock;
 pub mod drain;
 pub mod json;
 pub mod methods;
@@ -21,7 +20,6 @@ pub mod serve;
 /// when the committed file differs from the code's.
 pub const CONTRACT: &str = include_str!("../../../openapi/openapi.json");
 
-pub use clock::Clock;
 pub use json::JsonBody;
 pub use problem::ApiError;
 pub use query::QueryParams;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use domain::FieldError;
-use projections::plan::jobs::WorkOrder;
+use domain::jobs::WorkOrder;
 use settings::Settings;
 
 pub use message::Message;

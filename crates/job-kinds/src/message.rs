@@ -1,6 +1,6 @@
 //! `message`, the default kind: the worker records the message as processed.
 
-use projections::plan::jobs::WorkOrder;
+use domain::jobs::WorkOrder;
 
 use crate::{Failure, FieldError, JobHandler};
 

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
+use domain::jobs::WorkOrder;
 use hmac::{Hmac, Mac};
-use projections::plan::jobs::WorkOrder;
 use secrecy::ExposeSecret;
 use settings::Settings;
 use sha2::Sha256;

@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use domain::jobs::WorkOrder;
 use job_kinds::{Registry, webhook};
-use projections::plan::jobs::WorkOrder;
 use serde_json::json;
 
 type Seen = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;

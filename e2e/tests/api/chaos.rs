@@ -135,8 +135,8 @@ impl Drop for KillOnDrop {
 async fn differences_from_a_clean_rebuild(fleet: &Fleet) -> Vec<String> {
     let pool = sqlx::PgPool::connect(&fleet.database.url()).await.unwrap();
     let head = EventLogReader::new(pool).head().await.unwrap();
-    let redis = projections::redis::client(&Default::default(), projections::redis::Resend::Allowed).unwrap();
-    projections::redis::start(&redis);
+    let redis = redis_store::client(&Default::default(), redis_store::Resend::Allowed).unwrap();
+    redis_store::start(&redis);
     redis.wait_for_connect().await.unwrap();
     let live = fleet.settings.redis.key_prefix.clone();
     let clean = testkit::unique_prefix();
@@ -167,7 +167,7 @@ async fn differences_from_a_clean_rebuild(fleet: &Fleet) -> Vec<String> {
     at_head(clean.clone()).await;
     drop(_stopped_however_this_ends);
     let (after, rebuilt) = (documents(&redis, &live).await, documents(&redis, &clean).await);
-    projections::ProjectionStore::new(redis.clone(), projections::Keys::new(clean.clone()))
+    redis_store::ProjectionStore::new(redis.clone(), read_model::Keys::new(clean.clone()))
         .clear()
         .await
         .unwrap();

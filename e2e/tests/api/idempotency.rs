@@ -76,7 +76,7 @@ async fn a_replay_after_a_restart_of_every_service_still_gets_the_same_job() {
         s.http.command_addr = "127.0.0.1:0".into();
         s
     };
-    let restarted = command_api::Application::build(settings, http_kit::Clock::system()).await.unwrap();
+    let restarted = command_api::Application::build(settings, domain::Clock::system()).await.unwrap();
     let url = format!("http://{}/v1/scores", restarted.address());
     let stop = tokio_util::sync::CancellationToken::new();
     tokio::spawn(restarted.run_until_stopped(stop.clone()));

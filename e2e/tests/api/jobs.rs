@@ -5,10 +5,10 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::jobs::WorkOrder;
 use e2e::Stack;
 use fred::prelude::*;
 use job_kinds::{Failure, JobHandler};
-use projections::plan::jobs::WorkOrder;
 use serde_json::{Value, json};
 
 async fn queue(stack: &Stack, body: Value) -> String {
@@ -152,7 +152,7 @@ async fn a_worker_takes_the_newest_job_first_and_a_higher_priority_before_a_lowe
 
     let mut settings = stack.settings.clone();
     settings.worker.concurrency = 1;
-    let worker = worker::Worker::build(settings, http_kit::Clock::default()).await.unwrap();
+    let worker = worker::Worker::build(settings, domain::Clock::default()).await.unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
     tokio::spawn(worker.run_until_stopped(stop.clone()));
     stack.finished(&low).await;

@@ -1,8 +1,8 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use domain::Clock;
 use e2e::{Stack, StackOptions};
-use http_kit::Clock;
 use serde_json::json;
 
 /// A clock the test moves by hand.

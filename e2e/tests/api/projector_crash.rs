@@ -123,7 +123,7 @@ async fn a_projector_killed_mid_backlog_and_restarted_ends_exactly_where_a_clean
         assert_eq!(stored.split('|').next(), Some(sum.to_string().as_str()), "{player}'s all-time sum");
     }
     let _: () = {
-        let s = projections::ProjectionStore::new(stack.redis.clone(), projections::Keys::new(clean.clone()));
+        let s = redis_store::ProjectionStore::new(stack.redis.clone(), read_model::Keys::new(clean.clone()));
         s.clear().await.unwrap();
     };
     assert_eq!(after_crash.len(), rebuilt.len());

@@ -76,7 +76,7 @@ async fn a_query_api_that_cannot_reach_redis_leaves_the_reads_to_the_other_copy(
     let mut settings = stack.settings.clone();
     settings.redis.url = format!("redis://{}", redis.address()).into();
     settings.http.query_addr = "127.0.0.1:0".into();
-    let cut_off = query_api::Application::build(settings, http_kit::Clock::default())
+    let cut_off = query_api::Application::build(settings, domain::Clock::default())
         .await
         .expect("build the second query-api");
     let cut_off_address = cut_off.address().to_string();

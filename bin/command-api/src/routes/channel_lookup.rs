@@ -3,7 +3,7 @@
 use domain::meetups::{Channel, ChannelInfo, ChannelRefusal};
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
-use projections::meetups::ChannelDocument;
+use read_model::meetups::ChannelDocument;
 
 use crate::failure::{Failure, Refusal};
 use crate::state::MeetupsState;

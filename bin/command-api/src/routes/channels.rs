@@ -11,7 +11,7 @@ use domain::meetups::{Channel, ChannelCommand, ChannelInfo, ChannelRefusal};
 use eventlog::{CommandError, Metadata};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
-use projections::meetups::ChannelDocument;
+use read_model::meetups::ChannelDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -15,7 +15,7 @@ use futures::TryStreamExt;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::drain::DrainBound;
 use http_kit::{ApiError, QueryParams};
-use projections::documents::JobDocument;
+use read_model::documents::JobDocument;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};

@@ -9,8 +9,8 @@ use domain::errors::FieldErrors;
 use domain::jobs::{JobCommand, JobRefusal, JobSpec, JobStatus};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
-use projections::boards::timestamp;
-use projections::documents::JobDocument;
+use read_model::boards::timestamp;
+use read_model::documents::JobDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -14,7 +14,7 @@ use domain::meetups::{
 use fred::prelude::KeysInterface as _;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
-use projections::meetups::MeetupDocument;
+use read_model::meetups::MeetupDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -9,7 +9,7 @@ use domain::meetups::{Message, MessageBody, MessageCommand, MessageInfo, Message
 use eventlog::Metadata;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
-use projections::meetups::MessageDocument;
+use read_model::meetups::MessageDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -11,8 +11,8 @@ use fred::prelude::*;
 use fred::types::{Expiration, SetOptions};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
-use projections::boards::timestamp;
-use projections::users::{SessionRecord, UserDocument};
+use read_model::boards::timestamp;
+use read_model::users::{SessionRecord, UserDocument};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -109,7 +109,7 @@ pub async fn sign_out(
         .redis
         .set(
             state.shared.keys.session(&caller.session_id),
-            projections::users::REVOKED,
+            read_model::users::REVOKED,
             Some(Expiration::EX(state.tokens.ttl().num_seconds().max(1))),
             None,
             false,

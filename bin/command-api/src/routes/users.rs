@@ -10,7 +10,7 @@ use domain::identity::{Email, Profile, User, UserCommand, UserName};
 use eventlog::Metadata;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
-use projections::users::UserDocument;
+use read_model::users::UserDocument;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -40,7 +40,7 @@ impl IdentityState {
     /// Open or closed as the projected session records say; while they are rebuilt, as the user's
     /// aggregate in the event log says, so writes go on during a rebuild and a revocation still holds.
     pub async fn session_status(&self, user_id: &str, session_id: &str) -> Result<SessionStatus, Failure> {
-        use projections::users::{SessionLookup, look_up_session};
+        use redis_store::sessions::{SessionLookup, look_up_session};
         match look_up_session(&self.shared.redis, &self.shared.keys, session_id).await {
             Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
             Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),

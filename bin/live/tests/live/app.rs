@@ -17,8 +17,8 @@ use http_kit::auth::Tokens;
 use live::registry::Registry;
 use live::{Live, Status};
 use messaging::Topology;
-use projections::Keys;
-use projections::users::{REVOKED, SessionRecord};
+use read_model::Keys;
+use read_model::users::{REVOKED, SessionRecord};
 use testkit::TestDatabase;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -73,8 +73,8 @@ impl TestLive {
         let pool = eventlog::connect(&settings.database, "live").expect("a pool");
         eventlog::migrate(&pool).await.expect("apply the migrations");
 
-        let redis = projections::redis::client(&settings.redis, projections::redis::Resend::Allowed)
-            .expect("a Redis client");
+        let redis =
+            redis_store::client(&settings.redis, redis_store::Resend::Allowed).expect("a Redis client");
         redis.init().await.expect("connect to Redis");
         let keys = Keys::new(settings.redis.key_prefix.clone());
         // What the projector writes once it has caught up: without it every session is "rebuilding".
@@ -243,8 +243,7 @@ impl Drop for TestLive {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
                 // A client of this runtime's own: the test's runtime is blocked on this thread.
-                let redis =
-                    projections::redis::client(&redis_settings, projections::redis::Resend::Allowed).ok()?;
+                let redis = redis_store::client(&redis_settings, redis_store::Resend::Allowed).ok()?;
                 if redis.init().await.is_ok() {
                     let _ = redis.del::<i64, _>(keys).await;
                 }

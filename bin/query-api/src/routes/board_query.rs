@@ -3,7 +3,7 @@
 use domain::errors::FieldErrors;
 use domain::names::{PlayerName, RegionName};
 use domain::scores::Period;
-use projections::boards::{TOP, offset_of};
+use read_model::boards::{TOP, offset_of};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

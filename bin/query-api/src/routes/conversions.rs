@@ -9,8 +9,8 @@ use fred::prelude::*;
 use futures::TryStreamExt;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, QueryParams};
-use projections::documents::ConversionDocument;
-use projections::plan::conversions::{StoredMp3, hidden};
+use read_model::documents::ConversionDocument;
+use read_model::plan::conversions::{StoredMp3, hidden};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

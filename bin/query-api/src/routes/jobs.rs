@@ -10,7 +10,7 @@ use domain::jobs::JobStatus;
 use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
-use projections::documents::JobDocument;
+use read_model::documents::JobDocument;
 
 use super::stored_json;
 use crate::AppState;

@@ -1,15 +1,14 @@
 //! `GET /v1/leaderboards/{game}` and `GET /v1/leaderboards/{game}/players/{player}`.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use domain::names::{GameName, PlayerName};
-use fred::prelude::*;
 use http_kit::{ApiError, QueryParams};
-use projections::boards::{Board, TOP, cursor_at, parse_entry, player_of, timestamp};
-use projections::documents::{LeaderboardDocument, LeaderboardEntry, PlayerStanding, WindowDocument};
+use read_model::boards::{Board, TOP, cursor_at, timestamp};
+use read_model::documents::{LeaderboardDocument, PlayerStanding, WindowDocument};
+use redis_store::BoardReader;
 
 use super::board_query::{BoardQuery, Page, StandingQuery, parse, parse_standing};
 use super::conditional::{etag_of, unless_unchanged};
@@ -45,6 +44,7 @@ pub async fn board(
     let (period, region, limit, page) = parse(query).map_err(ApiError::Invalid)?;
     let board = Board::containing(&game, period, state.clock.now(), region.as_ref());
     let id = board.id();
+    let boards = BoardReader::new(&state.redis, &state.keys);
     if matches!(page, Page::Top) && limit == TOP {
         let key = state.keys.board_document(&id);
         if let Some(cached) = state.documents.get(&key) {
@@ -52,24 +52,24 @@ pub async fn board(
             return Ok(unless_unchanged(&request, &etag_of(&cached), || stored_json(cached)));
         }
         let ticket = state.documents.ticket();
-        let stored: Option<Bytes> = state.redis.get(&key).await.map_err(redis_failed)?;
-        if let Some(stored) = stored {
+        if let Some(stored) = boards.document(&id).await.map_err(redis_failed)? {
             metrics::counter!("leaderboard_reads_total", "source" => "stored").increment(1);
             state.documents.keep(ticket, key, stored.clone());
             return Ok(unless_unchanged(&request, &etag_of(&stored), || stored_json(stored)));
         }
     }
-    ensure_game_exists(&state, &game).await?;
-    let total: u64 = state.redis.zcard(state.keys.board_ranking(&id)).await.map_err(redis_failed)?;
+    ensure_game_exists(&state, &boards, &game).await?;
+    let total = boards.size(&id).await.map_err(redis_failed)?;
     let start = match page {
         Page::Top => 0,
         Page::At(offset) => offset,
         Page::Around(player) => {
-            let rank = rank_of(&state, &id, &player).await?.ok_or_else(|| not_on_board(&player))?;
-            rank.saturating_sub(limit / 2)
+            let standing = boards.standing(&id, player.as_str()).await.map_err(redis_failed)?;
+            let standing = standing.ok_or_else(|| not_on_board(&player))?;
+            (standing.rank as usize - 1).saturating_sub(limit / 2)
         }
     };
-    let entries = entries(&state, &id, start, limit).await?;
+    let entries = boards.entries(&id, start, limit).await.map_err(redis_failed)?;
     let end = start + entries.len();
     metrics::counter!("leaderboard_reads_total", "source" => "rendered").increment(1);
     let mut document = LeaderboardDocument {
@@ -117,74 +117,21 @@ pub async fn standing(
     let player = PlayerName::parse(&player)
         .map_err(|_| ApiError::NotFound(format!("no player is called {player}")))?;
     let (period, region) = parse_standing(query).map_err(ApiError::Invalid)?;
-    ensure_game_exists(&state, &game).await?;
+    let boards = BoardReader::new(&state.redis, &state.keys);
+    ensure_game_exists(&state, &boards, &game).await?;
     let id = Board::containing(&game, period, state.clock.now(), region.as_ref()).id();
-    let stored: Option<String> =
-        state.redis.hget(state.keys.board_entries(&id), player.as_str()).await.map_err(redis_failed)?;
-    let entry = stored.as_deref().and_then(parse_entry).ok_or_else(|| not_on_board(&player))?;
-    let rank: Option<u64> =
-        state.redis.zrank(state.keys.board_ranking(&id), entry.member, false).await.map_err(redis_failed)?;
-    let rank = rank.ok_or_else(|| not_on_board(&player))?;
-    Ok(Json(PlayerStanding { rank: rank + 1, score: entry.score, achieved_at: entry.achieved_at }))
+    let standing = boards.standing(&id, player.as_str()).await.map_err(redis_failed)?;
+    Ok(Json(standing.ok_or_else(|| not_on_board(&player))?))
 }
 
 /// 404 for a game the projector never saw (503 while it rebuilds).
-async fn ensure_game_exists(state: &AppState, game: &GameName) -> Result<(), ApiError> {
-    let known: bool = state.redis.hexists(state.keys.games(), game.as_str()).await.map_err(redis_failed)?;
-    if known { Ok(()) } else { Err(state.missing(unknown_game(game.as_str())).await) }
-}
-
-async fn rank_of(state: &AppState, board: &str, player: &PlayerName) -> Result<Option<usize>, ApiError> {
-    let stored: Option<String> =
-        state.redis.hget(state.keys.board_entries(board), player.as_str()).await.map_err(redis_failed)?;
-    let Some(entry) = stored.as_deref().and_then(parse_entry) else { return Ok(None) };
-    let rank: Option<u64> = state
-        .redis
-        .zrank(state.keys.board_ranking(board), entry.member, false)
-        .await
-        .map_err(redis_failed)?;
-    Ok(rank.map(|r| r as usize))
-}
-
-async fn entries(
+async fn ensure_game_exists(
     state: &AppState,
-    board: &str,
-    start: usize,
-    limit: usize,
-) -> Result<Vec<LeaderboardEntry>, ApiError> {
-    let members: Vec<String> = state
-        .redis
-        .zrange(
-            state.keys.board_ranking(board),
-            start as i64,
-            (start + limit) as i64 - 1,
-            None,
-            false,
-            None,
-            false,
-        )
-        .await
-        .map_err(redis_failed)?;
-    let players: Vec<&str> = members.iter().filter_map(|m| player_of(m)).collect();
-    if players.is_empty() {
-        return Ok(vec![]);
-    }
-    let stored: Vec<Option<String>> =
-        state.redis.hmget(state.keys.board_entries(board), players.clone()).await.map_err(redis_failed)?;
-    Ok(players
-        .into_iter()
-        .zip(stored)
-        .enumerate()
-        .filter_map(|(i, (player, entry))| {
-            let entry = parse_entry(entry.as_deref()?)?;
-            Some(LeaderboardEntry {
-                rank: (start + i + 1) as u64,
-                player: player.to_owned(),
-                score: entry.score,
-                achieved_at: entry.achieved_at,
-            })
-        })
-        .collect())
+    boards: &BoardReader<'_>,
+    game: &GameName,
+) -> Result<(), ApiError> {
+    let known = boards.knows_game(game).await.map_err(redis_failed)?;
+    if known { Ok(()) } else { Err(state.missing(unknown_game(game.as_str())).await) }
 }
 
 fn unknown_game(game: &str) -> ApiError {

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
-use projections::users::UserDocument;
+use read_model::users::UserDocument;
 
 use crate::AppState;
 use crate::state::redis_failed;

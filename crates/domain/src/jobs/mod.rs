@@ -6,8 +6,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 mod job;
+mod work_order;
 
 pub use job::{Backoff, Job, JobCommand, JobEvent, JobRefusal, JobSpec, RunOutcome, decide, retry_delay};
+pub use work_order::WorkOrder;
 
 /// What a job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

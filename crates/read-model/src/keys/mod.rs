@@ -1,0 +1,192 @@
+//! Every Redis key Reprise uses, under one configurable prefix.
+
+pub mod relative;
+
+/// Key names under a prefix.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Keys under `prefix` (e.g. `reprise:`).
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self { prefix: prefix.into() }
+    }
+
+    /// The prefix itself.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Prepends the prefix to a key named relative to it (what plans use).
+    pub fn full(&self, relative: &str) -> String {
+        format!("{}{relative}", self.prefix)
+    }
+
+    /// The projector's checkpoint, `"{transaction_id}:{position}"`.
+    pub fn checkpoint(&self) -> String {
+        self.full(relative::CHECKPOINT)
+    }
+
+    /// Present while the projector rebuilds from the start of the log.
+    pub fn rebuilding(&self) -> String {
+        self.full(relative::REBUILDING)
+    }
+
+    /// A job's document.
+    pub fn job(&self, id: &str) -> String {
+        self.full(&relative::job(id))
+    }
+
+    /// A job's owner.
+    pub fn job_owner(&self, id: &str) -> String {
+        self.full(&relative::job_owner(id))
+    }
+
+    /// The channel on which a job's id is published whenever its document changes.
+    pub fn job_updates(&self) -> String {
+        self.full(relative::JOB_UPDATES)
+    }
+
+    /// A worker job's fields (JSON fragments by field name, plus its `spec`), rendered into its document.
+    pub fn job_fields(&self, id: &str) -> String {
+        self.full(&relative::job_fields(id))
+    }
+
+    /// The ready queue of one priority: a list of job ids, newest at the left.
+    pub fn queue(&self, priority: u8) -> String {
+        self.full(&format!("queue:{priority}"))
+    }
+
+    /// Jobs waiting for their time (scheduled, retrying): a sorted set by due time in milliseconds.
+    pub fn delayed_jobs(&self) -> String {
+        self.full(relative::DELAYED)
+    }
+
+    /// The channel on which the projector announces new work for waiting workers.
+    pub fn work_announcements(&self) -> String {
+        self.full(relative::WORK)
+    }
+
+    /// Every worker that ever claimed a job and has not been cleaned up.
+    pub fn workers(&self) -> String {
+        self.full("workers")
+    }
+
+    /// A worker's in-flight list: the ids of the jobs it has claimed and not yet reported.
+    pub fn in_flight(&self, worker: &str) -> String {
+        self.full(&format!("worker:{worker}:inflight"))
+    }
+
+    /// A worker's heartbeat, which expires when the worker stops answering.
+    pub fn heartbeat(&self, worker: &str) -> String {
+        self.full(&format!("worker:{worker}:heartbeat"))
+    }
+
+    /// The index of a user's jobs: a sorted set of [`job_index_member`]s, ordered by time.
+    pub fn jobs_of(&self, owner: &str) -> String {
+        self.full(&relative::jobs_of(owner))
+    }
+
+    /// The index of every job, for the `admin` scope.
+    pub fn all_jobs(&self) -> String {
+        self.full(relative::ALL_JOBS)
+    }
+
+    /// A conversion's document.
+    pub fn conversion(&self, id: &str) -> String {
+        self.full(&relative::conversion(id))
+    }
+
+    /// A conversion's fields, including the hidden `owner` and `mp3` (`{ key, bytes, sha256 }`).
+    pub fn conversion_fields(&self, id: &str) -> String {
+        self.full(&relative::conversion_fields(id))
+    }
+
+    /// The index of a user's conversions, like [`Keys::jobs_of`].
+    pub fn conversions_of(&self, owner: &str) -> String {
+        self.full(&relative::conversions_of(owner))
+    }
+
+    /// A session's record (`{ userId, scopes, expiresAt }`), present while the session is open.
+    pub fn session(&self, id: &str) -> String {
+        self.full(&relative::session(id))
+    }
+
+    /// A user's document.
+    pub fn user(&self, id: &str) -> String {
+        self.full(&relative::user(id))
+    }
+
+    /// The hash of every game's settings, by game name.
+    pub fn games(&self) -> String {
+        self.full(relative::GAMES)
+    }
+
+    /// A board's ranking: a sorted set whose members sort in rank order.
+    pub fn board_ranking(&self, board: &str) -> String {
+        self.full(&format!("lb:{board}"))
+    }
+
+    /// A board's entries: player → `score|achievedMicros|achievedAt`.
+    pub fn board_entries(&self, board: &str) -> String {
+        self.full(&format!("lbe:{board}"))
+    }
+
+    /// A board's rendered top-100 document, served as stored.
+    pub fn board_document(&self, board: &str) -> String {
+        self.full(&format!("lbdoc:{board}"))
+    }
+    /// A meetup's document.
+    pub fn meetup(&self, id: &str) -> String {
+        self.full(&relative::meetup(id))
+    }
+
+    /// Every meetup: a sorted set of ids scored by creation time in milliseconds.
+    pub fn all_meetups(&self) -> String {
+        self.full(relative::ALL_MEETUPS)
+    }
+
+    /// The meetups a user joined: ids scored by the time they joined, in milliseconds.
+    pub fn meetups_of(&self, user: &str) -> String {
+        self.full(&relative::meetups_of(user))
+    }
+
+    /// A channel's document, members included.
+    pub fn channel(&self, id: &str) -> String {
+        self.full(&relative::channel(id))
+    }
+
+    /// A channel's members: a set of user ids.
+    pub fn channel_members(&self, id: &str) -> String {
+        self.full(&relative::channel_members(id))
+    }
+
+    /// Public channels: ids scored by creation time in milliseconds.
+    pub fn public_channels(&self) -> String {
+        self.full(relative::PUBLIC_CHANNELS)
+    }
+
+    /// The channels a user belongs to, public or private, scored like [`Keys::public_channels`].
+    pub fn channels_of(&self, user: &str) -> String {
+        self.full(&relative::channels_of(user))
+    }
+
+    /// A channel's messages: ids scored by posting time in microseconds.
+    pub fn channel_messages(&self, id: &str) -> String {
+        self.full(&relative::channel_messages(id))
+    }
+
+    /// A message's document.
+    pub fn message(&self, id: &str) -> String {
+        self.full(&relative::message(id))
+    }
+}
+
+/// A job's member in the job indexes: its creation time in milliseconds, zero-padded so that text order
+/// is time order, then its id. Members share one score, so pages are taken by text (`ZRANGE BYLEX`) and
+/// a cursor is simply the last member a page showed.
+pub fn job_index_member(created_millis: i64, id: &str) -> String {
+    format!("{:015}:{id}", created_millis.max(0))
+}

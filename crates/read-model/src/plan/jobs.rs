@@ -1,0 +1,162 @@
+//! Plans for jobs run by workers: their documents, kept as fields the Redis Function renders, and the
+//! queue, which is a projection too — a job is pushed when the log says it was queued, rescued or is
+//! due again, inside the same atomic apply as the checkpoint, so it is queued exactly once.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use domain::jobs::{JobEvent, JobSpec, JobStatus, WorkOrder};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Op;
+use crate::boards::timestamp;
+use crate::documents::{JobFailure, JobHistoryEntry, JobLinks};
+use crate::log_entry::LogEntry;
+
+/// A change to a document kept as fields (a job's, a conversion's): fields to set as JSON fragments
+/// (JSON `null` removes one) and, with [`Patch::status`], a history entry.
+#[derive(Debug, Default)]
+pub(super) struct Patch {
+    pub(super) fields: Vec<(&'static str, String)>,
+}
+
+impl Patch {
+    pub(super) fn set(mut self, field: &'static str, value: impl Serialize) -> Self {
+        self.fields.push((field, serde_json::to_string(&value).unwrap_or_else(|_| "null".to_owned())));
+        self
+    }
+
+    pub(super) fn status(self, status: JobStatus, at: DateTime<Utc>, note: Option<String>) -> Self {
+        let entry = JobHistoryEntry { at: timestamp(at), status: status.as_str().to_owned(), note };
+        self.set("status", status).set("updatedAt", timestamp(at)).set("+history", entry)
+    }
+
+    pub(super) fn into_op(self, id: &str) -> Op {
+        Op::JobFields { id: id.to_owned(), fields: self.fields }
+    }
+}
+
+/// Plans one event of a worker job.
+pub fn plan_job(event: &LogEntry<'_>, job_event: JobEvent, ops: &mut Vec<Op>) {
+    let id = event.aggregate_id.to_string();
+    match job_event {
+        JobEvent::JobQueued { spec, queued_at } => queue(&id, spec, queued_at, ops),
+        JobEvent::JobStarted { worker, attempt, started_at } => ops.push(
+            Patch::default()
+                .status(JobStatus::Running, started_at, Some(format!("run {attempt} on worker {worker}")))
+                .set("attempts", attempt)
+                .set("startedAt", timestamp(started_at))
+                .into_op(&id),
+        ),
+        JobEvent::JobSucceeded { attempt, started_at, finished_at, result } => ops.push(
+            Patch::default()
+                .status(JobStatus::Succeeded, finished_at, None)
+                .set("attempts", attempt)
+                .set("startedAt", timestamp(started_at))
+                .set("finishedAt", timestamp(finished_at))
+                .set("progress", 100)
+                .set("result", result)
+                .set("error", Value::Null)
+                .into_op(&id),
+        ),
+        JobEvent::JobRetryScheduled { attempt, started_at, failed_at, error, retry_at } => {
+            ops.push(
+                Patch::default()
+                    .status(JobStatus::Retrying, failed_at, Some(error.clone()))
+                    .set("attempts", attempt)
+                    .set("startedAt", timestamp(started_at))
+                    .set("runAt", timestamp(retry_at))
+                    .set("error", JobFailure { message: error, retryable: true })
+                    .into_op(&id),
+            );
+            ops.push(Op::Delay { id, due_millis: retry_at.timestamp_millis() });
+        }
+        JobEvent::JobFailed { attempt, started_at, failed_at, error, retryable } => {
+            let mut patch = Patch::default()
+                .status(JobStatus::Failed, failed_at, Some(error.clone()))
+                .set("attempts", attempt)
+                .set("finishedAt", timestamp(failed_at))
+                .set("error", JobFailure { message: error, retryable });
+            if let Some(started_at) = started_at {
+                patch = patch.set("startedAt", timestamp(started_at));
+            }
+            ops.push(patch.into_op(&id));
+            ops.push(Op::Undelay { id });
+        }
+        JobEvent::JobCancelled { cancelled_at } => {
+            ops.push(
+                Patch::default()
+                    .status(JobStatus::Cancelled, cancelled_at, None)
+                    .set("finishedAt", timestamp(cancelled_at))
+                    .into_op(&id),
+            );
+            ops.push(Op::Undelay { id });
+        }
+        JobEvent::JobRescued { worker, attempt, rescued_at } => {
+            let note = format!("rescued from worker {worker}, which stopped answering");
+            ops.push(
+                Patch::default()
+                    .status(JobStatus::Queued, rescued_at, Some(note))
+                    .set("attempts", attempt)
+                    .into_op(&id),
+            );
+            ops.push(Op::Enqueue { id });
+        }
+    }
+}
+
+fn queue(id: &str, spec: JobSpec, queued_at: DateTime<Utc>, ops: &mut Vec<Op>) {
+    let due = spec.run_at.filter(|run_at| *run_at > queued_at);
+    let status = if due.is_some() { JobStatus::Scheduled } else { JobStatus::Queued };
+    let order = WorkOrder {
+        id: id.to_owned(),
+        kind: spec.kind.clone(),
+        message: spec.message,
+        payload: spec.payload,
+        priority: spec.priority,
+    };
+    let patch = Patch::default()
+        .set("id", id)
+        .set("kind", &spec.kind)
+        .status(status, queued_at, None)
+        .set("priority", spec.priority)
+        .set("attempts", 0)
+        .set("maxAttempts", spec.max_attempts)
+        .set("createdAt", timestamp(queued_at))
+        .set("runAt", spec.run_at.map(timestamp))
+        .set("links", JobLinks { this: format!("/v1/jobs/{id}"), result: None })
+        .set("spec", order);
+    ops.push(patch.into_op(id));
+    ops.push(match due {
+        Some(run_at) => Op::Delay { id: id.to_owned(), due_millis: run_at.timestamp_millis() },
+        None => Op::Enqueue { id: id.to_owned() },
+    });
+}
+
+/// Drops the queue pushes of jobs that end within the same batch: a backlog replayed by a rebuild
+/// leaves no finished job in the queue for workers to skip.
+pub fn drop_pushes_of_finished(ops: &mut Vec<Op>) {
+    let finished: HashSet<String> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::JobFields { id, fields }
+                if fields.iter().any(|(name, value)| is_final_status(name, value)) =>
+            {
+                Some(id.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    if finished.is_empty() {
+        return;
+    }
+    ops.retain(|op| match op {
+        Op::Enqueue { id } | Op::Delay { id, .. } => !finished.contains(id),
+        _ => true,
+    });
+}
+
+fn is_final_status(name: &str, value: &str) -> bool {
+    name == "status" && serde_json::from_str::<JobStatus>(value).is_ok_and(JobStatus::is_final)
+}

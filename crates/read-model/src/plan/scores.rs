@@ -1,0 +1,176 @@
+//! Plans for games and scores: a game's settings, each score folded into the boards it counts on, and
+//! the jobs the projector finishes itself (a submitted score, a board refresh).
+
+use chrono::{DateTime, Utc};
+use domain::jobs::JobKind;
+use domain::names::{GameName, PlayerName, RegionName};
+use domain::scores::refresh::RefreshScope;
+use domain::scores::{GameEvent, GameSettings, NewScore, Operator, SortOrder};
+
+use super::{GameBook, Op, job_id};
+use crate::board_write::FastMap;
+use crate::boards::{Board, timestamp};
+use crate::documents::JobDocument;
+use crate::entry::{Entry, combine};
+use crate::keys::relative;
+use crate::log_entry::LogEntry;
+
+/// Records a game's settings, for the scores that follow it and for the query side.
+pub(super) fn plan_game(
+    event: &LogEntry<'_>,
+    game_event: GameEvent,
+    games: &mut GameBook,
+    ops: &mut Vec<Op>,
+) {
+    let GameEvent::GameConfigured { settings } = game_event else { return };
+    let Ok(game) = GameName::parse(&event.aggregate_id) else { return };
+    ops.push(Op::HashSet {
+        key: relative::GAMES.to_owned(),
+        field: game.to_string(),
+        value: serde_json::to_string(&settings).unwrap_or_default(),
+    });
+    games.insert(game, settings);
+}
+
+/// The boards a score counts on: each kept period's window that contains it and has not expired, for
+/// the global board and the score's region.
+fn boards_of(score: &NewScore, settings: &GameSettings, now: DateTime<Utc>) -> Vec<Board> {
+    let regions: Vec<Option<&RegionName>> =
+        std::iter::once(None).chain(score.region.as_ref().map(Some)).collect();
+    settings
+        .periods
+        .iter()
+        .flat_map(|&period| {
+            regions
+                .iter()
+                .map(move |region| Board::containing(&score.game, period, score.achieved_at, *region))
+        })
+        .filter(|board| board.window.expires_at().is_none_or(|expiry| expiry > now))
+        .collect()
+}
+
+/// The finished job of a submitted score: its id and document, for [`Op::Jobs`].
+pub(super) fn score_job(event: &LogEntry<'_>, score: &NewScore, now: DateTime<Utc>) -> (String, String) {
+    let id = job_id(event);
+    let result = serde_json::json!({
+        "game": score.game,
+        "player": score.player,
+        "score": score.score.get(),
+        "leaderboard": format!("/v1/leaderboards/{}", score.game),
+    });
+    let link = format!("/v1/leaderboards/{}/players/{}", score.game, score.player);
+    job_document(JobDocument::done_by_projector(
+        &id,
+        JobKind::ScoreSubmit,
+        event.recorded_at,
+        now,
+        result,
+        link,
+    ))
+}
+
+/// The finished job of a board refresh: its id and document, for [`Op::Jobs`].
+pub(super) fn refresh_job(
+    event: &LogEntry<'_>,
+    scope: &RefreshScope,
+    now: DateTime<Utc>,
+) -> (String, String) {
+    let id = job_id(event);
+    let link = format!("/v1/leaderboards/{}", scope.game);
+    let result = serde_json::json!({ "game": scope.game, "leaderboard": link });
+    job_document(JobDocument::done_by_projector(
+        &id,
+        JobKind::LeaderboardRefresh,
+        event.recorded_at,
+        now,
+        result,
+        link,
+    ))
+}
+
+/// A finished job's id and document, for [`Op::Jobs`].
+fn job_document(document: JobDocument) -> (String, String) {
+    let json = serde_json::to_string(&document).unwrap_or_default();
+    (document.id, json)
+}
+
+/// Folds a batch's scores per board and player before they reach Redis: a backlog of a million
+/// submissions to a few boards costs a few Redis updates per batch, not a million.
+#[derive(Default)]
+pub(super) struct ScoreFold {
+    /// The boards, in the order the batch first touched them.
+    boards: Vec<BoardFold>,
+    positions: FastMap<String, usize>,
+}
+
+/// One board's share of a batch: each player once, with their entries combined.
+struct BoardFold {
+    board: Board,
+    id: String,
+    operator: Operator,
+    order: SortOrder,
+    entries: Vec<(String, Entry)>,
+    positions: FastMap<String, usize>,
+}
+
+impl ScoreFold {
+    /// Adds a score to every board it counts on, ranked by its game's settings so far.
+    pub(super) fn add_score(&mut self, score: &NewScore, games: &GameBook, now: DateTime<Utc>) {
+        let settings = games.get(&score.game).cloned().unwrap_or_default();
+        let entry = Entry {
+            score: score.score.get().into(),
+            achieved_micros: score.achieved_at.timestamp_micros(),
+            achieved_at: timestamp(score.achieved_at),
+        };
+        for board in boards_of(score, &settings, now) {
+            self.add(board, &score.player, &entry, &settings);
+        }
+    }
+
+    fn add(&mut self, board: Board, player: &PlayerName, entry: &Entry, settings: &GameSettings) {
+        let id = board.id();
+        let at = match self.positions.get(&id) {
+            Some(&at) => at,
+            None => {
+                self.positions.insert(id.clone(), self.boards.len());
+                self.boards.push(BoardFold {
+                    board,
+                    id,
+                    operator: settings.operator,
+                    order: settings.sort_order,
+                    entries: Vec::new(),
+                    positions: FastMap::default(),
+                });
+                self.boards.len() - 1
+            }
+        };
+        let fold = &mut self.boards[at];
+        match fold.positions.get(player.as_str()) {
+            Some(&position) => {
+                let kept = &mut fold.entries[position].1;
+                *kept = combine(kept, entry.clone(), fold.operator, fold.order);
+            }
+            None => {
+                fold.positions.insert(player.to_string(), fold.entries.len());
+                fold.entries.push((player.to_string(), entry.clone()));
+            }
+        }
+    }
+
+    /// One update per board, in the order the boards were first touched, with its players in the order
+    /// they first scored on it; then each board's render, once its entries are all in.
+    pub(super) fn into_ops(self, ops: &mut Vec<Op>) {
+        let mut renders = Vec::with_capacity(self.boards.len());
+        for fold in self.boards {
+            let expires_at = fold.board.window.expires_at();
+            renders.push(Op::Render { board: fold.board, expires_at });
+            ops.push(Op::Board {
+                board: fold.id,
+                operator: fold.operator,
+                order: fold.order,
+                entries: fold.entries,
+            });
+        }
+        ops.extend(renders);
+    }
+}

@@ -1,0 +1,236 @@
+use chrono::{DateTime, Utc};
+use domain::names::{GameName, PlayerName, RegionName};
+use std::borrow::Cow;
+
+use domain::scores::{GameEvent, GameSettings, NewScore, Operator, Period, Recorded, ScoreValue, SortOrder};
+
+use super::*;
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&Utc)
+}
+
+/// An event of `aggregate_type` with `payload`, as the log would hold it.
+fn logged(
+    aggregate_type: &str,
+    id: &str,
+    payload: serde_json::Value,
+    metadata: serde_json::Value,
+) -> LogEntry<'static> {
+    LogEntry {
+        aggregate_type: Cow::Owned(aggregate_type.into()),
+        aggregate_id: Cow::Owned(id.into()),
+        sequence: 1,
+        event_type: Cow::Borrowed(""),
+        payload: Cow::Owned(payload),
+        metadata: Cow::Owned(metadata),
+        recorded_at: at(NOW),
+    }
+}
+
+fn submitted(
+    id: &str,
+    player: &str,
+    score: i64,
+    region: Option<&str>,
+    achieved_at: &str,
+) -> LogEntry<'static> {
+    let score = NewScore {
+        game: GameName::parse("tetris").unwrap(),
+        player: PlayerName::parse(player).unwrap(),
+        score: ScoreValue::new(score).unwrap(),
+        region: region.map(|r| RegionName::parse(r).unwrap()),
+        achieved_at: at(achieved_at),
+        request_hash: "h".into(),
+    };
+    let payload = serde_json::to_value(Recorded(score)).unwrap();
+    LogEntry {
+        recorded_at: at(achieved_at),
+        ..logged("score", id, payload, serde_json::json!({ "job_id": id }))
+    }
+}
+
+/// The operations of a batch whose every event is known.
+fn plan(events: &[LogEntry<'_>], games: &mut GameBook) -> Vec<Op> {
+    let plan = plan_batch(events, games, at(NOW)).unwrap();
+    assert_eq!(plan.unknown, []);
+    plan.ops
+}
+
+fn book(operator: Operator, order: SortOrder, periods: Vec<Period>) -> GameBook {
+    let settings = GameSettings { title: None, sort_order: order, operator, periods };
+    GameBook::from([(GameName::parse("tetris").unwrap(), settings)])
+}
+
+fn score_ops(ops: &[Op]) -> Vec<(String, String, i128)> {
+    ops.iter()
+        .filter_map(|op| match op {
+            Op::Board { board, entries, .. } => Some(
+                entries
+                    .iter()
+                    .map(|(player, entry)| (board.clone(), player.clone(), entry.score))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+const NOW: &str = "2026-11-23T12:00:00Z";
+
+#[test]
+fn a_regional_score_counts_on_its_region_and_the_global_board_of_every_kept_period() {
+    let mut games = book(Operator::Best, SortOrder::Desc, vec![Period::All, Period::Week]);
+    let ops = plan(&[submitted("j1", "ada", 10, Some("eu"), NOW)], &mut games);
+    let boards: Vec<String> = score_ops(&ops).into_iter().map(|(board, _, _)| board).collect();
+    assert_eq!(
+        boards,
+        ["tetris:all:all:~", "tetris:all:all:eu", "tetris:week:2026-11-23:~", "tetris:week:2026-11-23:eu"]
+    );
+}
+
+#[test]
+fn a_score_without_region_counts_on_the_global_boards_only() {
+    let mut games = book(Operator::Best, SortOrder::Desc, Period::EVERY.to_vec());
+    let ops = plan(&[submitted("j1", "ada", 10, None, NOW)], &mut games);
+    assert_eq!(score_ops(&ops).len(), 4);
+    assert!(score_ops(&ops).iter().all(|(board, _, _)| board.ends_with(":~")));
+}
+
+#[test]
+fn each_touched_board_gets_one_update_and_one_render_and_the_jobs_come_last_together() {
+    let mut games = book(Operator::Best, SortOrder::Desc, vec![Period::All]);
+    let batch = [submitted("j1", "ada", 10, None, NOW), submitted("j2", "bob", 20, None, NOW)];
+    let ops = plan(&batch, &mut games);
+    let kinds: Vec<&str> = ops
+        .iter()
+        .map(|op| match op {
+            Op::Board { .. } => "board",
+            Op::Render { .. } => "render",
+            Op::Jobs { .. } => "jobs",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["board", "render", "jobs"]);
+    let Some(Op::Jobs { documents }) = ops.last() else { unreachable!() };
+    let ids: Vec<&str> = documents.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["j1", "j2"]);
+}
+
+#[test]
+fn scores_of_one_player_on_one_board_fold_into_one_update_per_batch() {
+    let mut games = book(Operator::Sum, SortOrder::Desc, vec![Period::All]);
+    let batch = [
+        submitted("j1", "ada", 10, None, NOW),
+        submitted("j2", "ada", 5, None, NOW),
+        submitted("j3", "bob", 7, None, NOW),
+    ];
+    let ops = plan(&batch, &mut games);
+    assert_eq!(
+        score_ops(&ops),
+        [("tetris:all:all:~".into(), "ada".into(), 15), ("tetris:all:all:~".into(), "bob".into(), 7)]
+    );
+}
+
+#[test]
+fn a_score_whose_window_has_expired_touches_no_board_of_that_period_but_still_finishes_its_job() {
+    let mut games = book(Operator::Best, SortOrder::Desc, vec![Period::All, Period::Day]);
+    let ops = plan(&[submitted("j1", "ada", 10, None, "2026-11-01T10:00:00Z")], &mut games);
+    assert_eq!(score_ops(&ops), [("tetris:all:all:~".into(), "ada".into(), 10)]);
+    assert!(ops.iter().any(
+        |op| matches!(op, Op::Jobs { documents } if documents.iter().any(|(id, document)| id == "j1" && document.contains("\"succeeded\"")))
+    ));
+}
+
+#[test]
+fn a_configured_game_is_recorded_and_ranks_the_scores_that_follow_it_in_the_batch() {
+    let mut games = GameBook::new();
+    let settings = GameSettings { operator: Operator::Sum, periods: vec![Period::All], ..Default::default() };
+    let payload = serde_json::to_value(GameEvent::GameConfigured { settings: settings.clone() }).unwrap();
+    let configured = logged("game", "tetris", payload, serde_json::json!({}));
+    let batch = [configured, submitted("j1", "ada", 1, None, NOW), submitted("j2", "ada", 2, None, NOW)];
+    let ops = plan(&batch, &mut games);
+    assert_eq!(games[&GameName::parse("tetris").unwrap()], settings);
+    assert_eq!(score_ops(&ops), [("tetris:all:all:~".into(), "ada".into(), 3)]);
+}
+
+#[test]
+fn an_unreadable_event_stops_the_plan_instead_of_being_skipped() {
+    let mut broken = submitted("j1", "ada", 1, None, NOW);
+    broken.payload = Cow::Owned(serde_json::json!({ "ScoreSubmitted": { "game": "no spaces allowed" } }));
+    assert!(plan_batch(&[broken], &mut GameBook::new(), at(NOW)).is_err());
+}
+
+#[test]
+fn a_batch_renders_each_channel_once_after_its_last_change() {
+    use domain::meetups::{ChannelEvent, ChannelInfo, ChannelName};
+    let info = ChannelInfo {
+        name: ChannelName::parse("lobby").unwrap(),
+        description: String::new(),
+        private: false,
+        creator: "ada".into(),
+        created_at: at(NOW),
+        meetup_id: None,
+        request_hash: "h".into(),
+    };
+    let channel = |event: ChannelEvent| {
+        logged("channel", "c1", serde_json::to_value(event).unwrap(), serde_json::json!({}))
+    };
+    let mut events =
+        vec![channel(ChannelEvent::ChannelCreated { channel: info, members: vec!["ada".into()] })];
+    for user in ["bob", "eve", "joe"] {
+        events.push(channel(ChannelEvent::ChannelMemberAdded { user_id: user.into(), added_at: at(NOW) }));
+    }
+    let ops = plan(&events, &mut GameBook::new());
+    let renders: Vec<usize> =
+        ops.iter().enumerate().filter(|(_, op)| matches!(op, Op::WithSet { .. })).map(|(n, _)| n).collect();
+    assert_eq!(renders.len(), 1, "{ops:?}");
+    let last_add = ops.iter().rposition(|op| matches!(op, Op::SAdd { .. })).unwrap();
+    assert!(renders[0] > last_add, "the rendering follows the last change");
+}
+
+#[test]
+fn an_event_of_an_unknown_aggregate_type_is_reported_and_the_rest_of_the_batch_is_planned() {
+    let mut games = book(Operator::Best, SortOrder::Desc, vec![Period::All]);
+    let stranger = logged("stranger", "s1", serde_json::json!({ "Happened": {} }), serde_json::json!({}));
+    let batch = [stranger, submitted("j1", "ada", 10, None, NOW)];
+    let plan = plan_batch(&batch, &mut games, at(NOW)).unwrap();
+    let reported = UnknownEvent { event_id: "stranger:s1:1".into(), aggregate_type: "stranger".into() };
+    assert_eq!(plan.unknown, [reported]);
+    assert_eq!(score_ops(&plan.ops), [("tetris:all:all:~".into(), "ada".into(), 10)]);
+}
+
+/// Every aggregate type the domain declares (`const TYPE` of its `Aggregate` impls, read from its
+/// sources so that a new aggregate cannot be forgotten here) is one the plan reads: an unreadable payload
+/// of a known type stops the plan, where one of an unknown type would be passed over.
+#[test]
+fn every_aggregate_type_the_command_side_writes_is_known_to_the_plan() {
+    let domain = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../domain/src");
+    let types = aggregate_types_declared_in(&domain);
+    assert!(types.len() >= 10, "found only {types:?} in {}", domain.display());
+    for aggregate_type in types {
+        let unreadable =
+            logged(&aggregate_type, "x", serde_json::json!({ "Unheard": {} }), serde_json::json!({}));
+        let planned = plan_batch(&[unreadable], &mut GameBook::new(), at(NOW));
+        assert!(planned.is_err(), "the plan does not read {aggregate_type} events: {planned:?}");
+    }
+}
+
+/// The values of `const TYPE: &'static str = "…";` in the `.rs` files under `dir`.
+fn aggregate_types_declared_in(dir: &std::path::Path) -> Vec<String> {
+    let mut types = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            types.extend(aggregate_types_declared_in(&path));
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            let source = std::fs::read_to_string(&path).unwrap();
+            types.extend(source.lines().filter_map(|line| {
+                let declared = line.trim().strip_prefix("const TYPE: &")?;
+                Some(declared.split('"').nth(1)?.to_owned())
+            }));
+        }
+    }
+    types
+}

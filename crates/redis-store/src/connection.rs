@@ -1,0 +1,40 @@
+//! Redis clients built from settings.
+
+use std::time::Duration;
+
+use fred::prelude::*;
+use secrecy::ExposeSecret;
+use settings::RedisSettings;
+
+/// Whether a client may resend a command whose connection dropped before the reply arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// Reads and idempotent writes: resending is harmless.
+    Allowed,
+    /// The projector's fenced apply: a resent batch is refused by the checkpoint anyway, but the
+    /// projector must hear that the first reply was lost, so it re-reads the checkpoint itself.
+    Never,
+}
+
+/// A client that reconnects forever in the background and fails each command after the configured
+/// timeout while Redis is away, so requests answer 503 instead of hanging. It is not yet connected: call
+/// [`start`] to begin.
+pub fn client(settings: &RedisSettings, resend: Resend) -> Result<Client, Error> {
+    let config = Config::from_url(settings.url.expose_secret())?;
+    let timeout = Duration::from_millis(settings.command_timeout_ms);
+    Builder::from_config(config)
+        .with_performance_config(|performance| performance.default_command_timeout = timeout)
+        .with_connection_config(|connection| {
+            connection.connection_timeout = timeout;
+            connection.internal_command_timeout = timeout;
+            connection.max_command_attempts = if resend == Resend::Never { 1 } else { 3 };
+        })
+        .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
+        .build()
+}
+
+/// Starts the client's connection task without waiting for Redis to answer.
+pub fn start(client: &Client) {
+    // The task ends only when the client quits; its result says why, which the client's own errors repeat.
+    let _task = client.connect();
+}

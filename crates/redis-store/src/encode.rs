@@ -1,0 +1,117 @@
+//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v2`: change the one, change
+//! the other (and the library's version with them).
+
+use read_model::Op;
+use read_model::board_write::{BoardState, BoardWrite, Landing, resolve};
+use read_model::boards::timestamp;
+
+/// Appends the arguments of `ops`, in order; each board's update becomes the writes it calls for,
+/// given `states`, what the batch's boards store (one per [`Op::Board`], in order), which `landing`
+/// records.
+pub fn encode_batch(ops: Vec<Op>, states: Vec<BoardState>, args: &mut Vec<String>, landing: &mut Landing) {
+    let mut states = states.into_iter();
+    for op in ops {
+        match op {
+            Op::Board { board, operator, order, entries } => {
+                let state = states.next().unwrap_or_default();
+                let write = resolve(board, operator, order, entries, state);
+                landing.record(&write);
+                encode_board_write(write, args);
+            }
+            op => encode_op(op, args),
+        }
+    }
+}
+
+/// `BOARD <board> <removed count> <added count> <best removed> <best added>` (an empty string for none),
+/// then the removed members, the added rank scores and members, and the players' entries as stored:
+/// `score|achievedMicros|achievedAt|member`.
+fn encode_board_write(write: BoardWrite, args: &mut Vec<String>) {
+    if write.added.is_empty() {
+        return;
+    }
+    args.reserve(6 + write.removed.len() + 4 * write.added.len());
+    args.extend([
+        "BOARD".into(),
+        write.board,
+        write.removed.len().to_string(),
+        write.added.len().to_string(),
+        write.best_removed.unwrap_or_default(),
+        write.best_added.unwrap_or_default(),
+    ]);
+    args.extend(write.removed);
+    for (rank, member) in write.added {
+        args.extend([rank.to_string(), member]);
+    }
+    for (player, entry) in write.entries {
+        args.extend([player, entry.text()]);
+    }
+}
+
+/// Appends the arguments of an operation other than [`Op::Board`].
+fn encode_op(op: Op, args: &mut Vec<String>) {
+    match op {
+        Op::Set { key, value } => args.extend(["SET".into(), key, value]),
+        Op::SetUntil { key, value, until } => {
+            args.extend(["SETUNTIL".into(), key, value, until.timestamp().to_string()])
+        }
+        Op::Del { key } => args.extend(["DEL".into(), key]),
+        Op::Revoke { key } => args.extend(["REVOKE".into(), key]),
+        Op::HashSet { key, field, value } => args.extend(["HSET".into(), key, field, value]),
+        Op::Jobs { documents } => {
+            args.reserve(2 + 2 * documents.len());
+            args.extend(["JOBS".into(), documents.len().to_string()]);
+            for (id, document) in documents {
+                args.extend([id, document]);
+            }
+        }
+        Op::JobFields { id, fields } => args.extend(["JOBFIELDS".into(), id, encode_patch(&fields)]),
+        Op::Enqueue { id } => args.extend(["ENQUEUE".into(), id]),
+        Op::Delay { id, due_millis } => args.extend(["DELAY".into(), id, due_millis.to_string()]),
+        Op::Undelay { id } => args.extend(["UNDELAY".into(), id]),
+        Op::Owners { jobs } => {
+            args.reserve(2 + 3 * jobs.len());
+            args.extend(["OWNERS".into(), jobs.len().to_string()]);
+            for job in jobs {
+                args.extend([job.id, job.owner, job.member]);
+            }
+        }
+        Op::Document { document, fields_key, order, fields } => {
+            args.extend(["DOC".into(), document, fields_key, order.join(","), encode_patch(&fields)])
+        }
+        Op::AddByText { key, member } => args.extend(["ZADDLEX".into(), key, member]),
+        Op::Increment { document, fields_key, order, field } => {
+            args.extend(["INCR".into(), document, fields_key, order.join(","), field.into()])
+        }
+        Op::ZAdd { key, score, member } => args.extend(["ZADD".into(), key, score.to_string(), member]),
+        Op::ZAddScoreOf { from, key, member } => args.extend(["ZADDAS".into(), from, key, member]),
+        Op::ZRem { key, member } => args.extend(["ZREM".into(), key, member]),
+        Op::SAdd { key, member } => args.extend(["SADD".into(), key, member]),
+        Op::SRem { key, member } => args.extend(["SREM".into(), key, member]),
+        Op::WithSet { document, head, set, field } => {
+            args.extend(["WITHSET".into(), document, head, set, field.into()])
+        }
+        Op::Board { .. } => unreachable!("a board update is encoded as its writes"),
+        Op::Render { board, expires_at } => args.extend([
+            "RENDER".into(),
+            board.id(),
+            board.game.to_string(),
+            board.period.to_string(),
+            board.region.as_ref().map(ToString::to_string).unwrap_or_default(),
+            board.window.start.map(timestamp).unwrap_or_default(),
+            board.window.end.map(timestamp).unwrap_or_default(),
+            expires_at.map_or(0, |at| at.timestamp()).to_string(),
+        ]),
+        Op::Refresh { game, period, region } => args.extend([
+            "REFRESH".into(),
+            game.to_string(),
+            period.map(|p| p.to_string()).unwrap_or_default(),
+            region.as_ref().map(ToString::to_string).unwrap_or_default(),
+        ]),
+    }
+}
+
+/// Fields as `name<TAB>json` lines; JSON as serde writes it holds no raw tab or newline.
+fn encode_patch(fields: &[(&'static str, String)]) -> String {
+    fields.iter().map(|(name, value)| format!("{name}\t{value}\n")).collect()
+}

@@ -1,0 +1,360 @@
+#!lua name=reprise_projection_v2
+
+-- Applies a batch of the projector's operations together with its checkpoint, once: only when the
+-- stored fencing token is the caller's and the stored checkpoint is the one the batch started from.
+-- Every check happens before the first write, so a refused batch changes nothing.
+--
+-- Functions are shared by every prefix on the server: the version in the library's and functions'
+-- names moves whenever the operations' encoding changes, so that a projector of the previous release
+-- still running (a standby, another deployment) keeps calling the code it speaks to.
+
+local function key(prefix, relative) return prefix .. relative end
+
+-- A stored entry: `score|achievedMicros|achievedAt|member`, then `|total` for a `sum` total beyond
+-- ±2^53, which the score shows clamped (the member captured here takes it in; nothing here needs it).
+local function parse_entry(text)
+  return string.match(text, '^(-?%d+)|(-?%d+)|([^|]*)|(.*)$')
+end
+
+-- How many entries a board's stored document shows.
+local TOP = 100
+
+-- Redis commands take their variadic arguments in chunks: Lua's `unpack` has a stack of about 8,000.
+local CHUNK = 1000
+
+-- Sends `command target` with `args[first]` to `args[last]`, `step` arguments per item, at most CHUNK
+-- items per call.
+local function call_chunked(command, target, args, first, last, step)
+  local per = CHUNK * step
+  for from = first, last, per do
+    redis.call(command, target, unpack(args, from, math.min(from + per - 1, last)))
+  end
+end
+
+-- Sends `MSET` with the key-value pairs of `list`, at most CHUNK pairs per call.
+local function mset_chunked(list)
+  for from = 1, #list, 2 * CHUNK do
+    redis.call('MSET', unpack(list, from, math.min(from + 2 * CHUNK - 1, #list)))
+  end
+end
+
+-- Records the owners of a batch's new jobs and lists each job in the index of every job and in its
+-- owner's (`OWNERS count` at `args[at]`, then `id owner member` per job): one MSET, and one ZADD per
+-- index, however many jobs the batch holds.
+local function write_owners(prefix, args, at)
+  local owners, all, by_owner = {}, {}, {}
+  for j = 0, tonumber(args[at + 1]) - 1 do
+    local id, owner, member = args[at + 2 + 3 * j], args[at + 3 + 3 * j], args[at + 4 + 3 * j]
+    owners[#owners + 1], owners[#owners + 2] = key(prefix, 'jobowner:' .. id), owner
+    all[#all + 1], all[#all + 2] = 0, member
+    local listed = by_owner[owner]
+    if not listed then
+      listed = {}
+      by_owner[owner] = listed
+    end
+    listed[#listed + 1], listed[#listed + 2] = 0, member
+  end
+  mset_chunked(owners)
+  call_chunked('ZADD', key(prefix, 'jobs:all'), all, 1, #all, 2)
+  for owner, listed in pairs(by_owner) do
+    call_chunked('ZADD', key(prefix, 'jobs:of:' .. owner), listed, 1, #listed, 2)
+  end
+end
+
+-- Writes a board's share of a batch, which the projector decided from what the board stores (`BOARD`
+-- at `args[at]`): members leaving the ranking, members joining it with their rank scores, and the
+-- players' entries; one call per command (and chunk), no work per entry here, where Lua costs far more
+-- per entry than the commands. Returns whether the top entries changed: whether the best-ranked member
+-- leaving was among them before the writes, or the best-ranked joining is after.
+local function write_board(prefix, args, at, changed)
+  local board = args[at + 1]
+  local ranking = key(prefix, 'lb:' .. board)
+  local removed, added = tonumber(args[at + 2]), tonumber(args[at + 3])
+  local best_removed, best_added = args[at + 4], args[at + 5]
+  if not changed and best_removed ~= '' then
+    changed = (redis.call('ZRANK', ranking, best_removed) or TOP) < TOP
+  end
+  local first = at + 6
+  if removed > 0 then call_chunked('ZREM', ranking, args, first, first + removed - 1, 1) end
+  first = first + removed
+  call_chunked('ZADD', ranking, args, first, first + 2 * added - 1, 2)
+  first = first + 2 * added
+  call_chunked('HSET', key(prefix, 'lbe:' .. board), args, first, first + 2 * added - 1, 2)
+  if not changed and best_added ~= '' then
+    changed = (redis.call('ZRANK', ranking, best_added) or TOP) < TOP
+  end
+  return changed
+end
+
+-- A board document ends with a tail of fixed width: `<total>,"nextCursor":<cursor>` and spaces, then
+-- `}`. When only players below the top joined a board, its entries stand, and the total and cursor
+-- move by overwriting the tail in place: the document itself never passes through Lua, whose strings
+-- Redis hashes byte by byte (a 9 kB document three times per board per batch was most of the
+-- Function's time under steady submissions).
+local TAIL_WIDTH = 48
+
+local function tail(total)
+  local next_cursor = 'null'
+  if total > TOP then next_cursor = '"r' .. TOP .. '"' end
+  local text = total .. ',"nextCursor":' .. next_cursor
+  return text .. string.rep(' ', TAIL_WIDTH - 1 - #text) .. '}'
+end
+
+-- Brings a stored document's `total` and `nextCursor` up to date; `false` when there is no document.
+local function retotal(prefix, board)
+  local doc_key = key(prefix, 'lbdoc:' .. board)
+  local length = redis.call('STRLEN', doc_key)
+  if length <= TAIL_WIDTH then return false end
+  redis.call('SETRANGE', doc_key, length - TAIL_WIDTH, tail(redis.call('ZCARD', key(prefix, 'lb:' .. board))))
+  return true
+end
+
+local function json_text(value)
+  if value == nil or value == '' then return 'null' end
+  return '"' .. value .. '"'
+end
+
+local function render(prefix, board, meta, now)
+  local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
+  local members = redis.call('ZRANGE', ranking, 0, TOP - 1)
+  local total = redis.call('ZCARD', ranking)
+  local rows, players = {}, {}
+  for rank, m in ipairs(members) do
+    players[rank] = string.match(m, '^[^:]*:(.*)$')
+  end
+  if #players > 0 then
+    local stored = redis.call('HMGET', entries, unpack(players))
+    for rank, player in ipairs(players) do
+      local score, _, at = parse_entry(stored[rank])
+      rows[rank] = '{"rank":' .. rank .. ',"player":"' .. player .. '","score":' .. score ..
+        ',"achievedAt":"' .. at .. '"}'
+    end
+  end
+  local document = '{"game":"' .. meta.game .. '","period":"' .. meta.period ..
+    '","window":{"start":' .. json_text(meta.start) .. ',"end":' .. json_text(meta['end']) ..
+    '},"region":' .. json_text(meta.region) .. ',"entries":[' .. table.concat(rows, ',') ..
+    '],"generatedAt":"' .. now .. '","total":' .. tail(total)
+  local doc_key, meta_key = key(prefix, 'lbdoc:' .. board), key(prefix, 'lbmeta:' .. board)
+  redis.call('SET', doc_key, document)
+  redis.call('HSET', meta_key, 'game', meta.game, 'period', meta.period, 'region', meta.region,
+    'start', meta.start, 'end', meta['end'], 'expires', meta.expires)
+  redis.call('SADD', key(prefix, 'boards:' .. meta.game), board)
+  if meta.expires ~= '0' then
+    for _, k in ipairs({ ranking, entries, doc_key, meta_key }) do
+      redis.call('EXPIREAT', k, meta.expires)
+    end
+  end
+end
+
+local function refresh(prefix, game, period, region, now)
+  local set = key(prefix, 'boards:' .. game)
+  for _, board in ipairs(redis.call('SMEMBERS', set)) do
+    local fields = redis.call('HGETALL', key(prefix, 'lbmeta:' .. board))
+    if #fields == 0 then
+      redis.call('SREM', set, board)
+    else
+      local meta = {}
+      for i = 1, #fields, 2 do meta[fields[i]] = fields[i + 1] end
+      if (period == '' or meta.period == period) and (region == '' or meta.region == region) then
+        render(prefix, board, meta, now)
+      end
+    end
+  end
+end
+
+-- A worker job's document is rendered from its fields (JSON fragments) in the order the query side's
+-- type declares them (read_model::documents::JOB_FIELDS); a field holding null is left out.
+local JOB_FIELDS = { 'id', 'kind', 'status', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt',
+  'runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'history', 'links' }
+
+-- Applies `patch` (lines of `name<TAB>json`; the name `+history` appends an entry to the history
+-- array) to the fields hash, then renders the document from the fields listed in `order` (a field
+-- holding null is left out).
+local function patch_document(fields, document, order, patch)
+  for name, value in string.gmatch(patch, '([^\t\n]+)\t([^\n]*)\n') do
+    if name == '+history' then
+      local history = redis.call('HGET', fields, 'history')
+      if history then
+        history = string.sub(history, 1, -2) .. ',' .. value .. ']'
+      else
+        history = '[' .. value .. ']'
+      end
+      redis.call('HSET', fields, 'history', history)
+    else
+      redis.call('HSET', fields, name, value)
+    end
+  end
+  local values = redis.call('HMGET', fields, unpack(order))
+  local parts = {}
+  for i, name in ipairs(order) do
+    local value = values[i]
+    if value and value ~= 'null' then parts[#parts + 1] = '"' .. name .. '":' .. value end
+  end
+  redis.call('SET', document, '{' .. table.concat(parts, ',') .. '}')
+end
+
+local function job_fields(prefix, id, patch)
+  patch_document(key(prefix, 'jobfields:' .. id), key(prefix, 'job:' .. id), JOB_FIELDS, patch)
+end
+
+local function split_commas(text)
+  local names = {}
+  for name in string.gmatch(text, '[^,]+') do names[#names + 1] = name end
+  return names
+end
+
+-- Newest first: pushed at the left, where workers take from.
+local function enqueue(prefix, id)
+  local priority = redis.call('HGET', key(prefix, 'jobfields:' .. id), 'priority') or '5'
+  redis.call('LPUSH', key(prefix, 'queue:' .. priority), id)
+  redis.call('PUBLISH', key(prefix, 'queue:work'), id)
+end
+
+-- Renders `document` from `head` (a JSON object) with `field` listing the members of `set` in order.
+local function with_set(document, head, set, field)
+  local text = redis.call('GET', head)
+  if not text then return end
+  local members = redis.call('SMEMBERS', set)
+  table.sort(members)
+  for i, name in ipairs(members) do members[i] = cjson.encode(name) end
+  local list = '"' .. field .. '":[' .. table.concat(members, ',') .. ']'
+  if text == '{}' then
+    redis.call('SET', document, '{' .. list .. '}')
+  else
+    redis.call('SET', document, string.sub(text, 1, -2) .. ',' .. list .. '}')
+  end
+end
+
+-- How many arguments follow each operation's name; BOARD and the counted operations carry counts.
+local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, RENDER = 7, REFRESH = 3,
+  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
+  ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4, INCR = 4 }
+
+-- Operations followed by a count of items, and the arguments per item.
+local PER_ITEM = { JOBS = 2, OWNERS = 3 }
+
+local function arity_at(args, i)
+  local op = args[i]
+  if op == 'BOARD' then
+    local removed, added = tonumber(args[i + 2] or ''), tonumber(args[i + 3] or '')
+    if removed == nil or added == nil then return nil end
+    return 5 + removed + 4 * added
+  elseif PER_ITEM[op] then
+    local count = tonumber(args[i + 1] or '')
+    if count == nil then return nil end
+    return 1 + PER_ITEM[op] * count
+  end
+  return ARITY[op]
+end
+
+local function apply(keys, args)
+  local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
+  if redis.call('GET', key(prefix, 'projector:fence')) ~= fence then
+    return redis.error_reply('FENCED another projector leads')
+  end
+  local stored = redis.call('GET', key(prefix, 'projector:checkpoint')) or ''
+  if stored ~= expected then
+    return redis.error_reply('MOVED_ON the checkpoint is ' .. stored)
+  end
+  local i = 6
+  while i <= #args do
+    local arity = arity_at(args, i)
+    if arity == nil or i + arity > #args then
+      return redis.error_reply('BADOP at argument ' .. i)
+    end
+    i = i + arity + 1
+  end
+  i = 6
+  local top_changed, announced = {}, {}
+  while i <= #args do
+    local op = args[i]
+    if op == 'SET' then
+      redis.call('SET', key(prefix, args[i + 1]), args[i + 2])
+    elseif op == 'SETUNTIL' then
+      redis.call('SET', key(prefix, args[i + 1]), args[i + 2], 'NX', 'EXAT', args[i + 3])
+    elseif op == 'REVOKE' then
+      local session = key(prefix, args[i + 1])
+      if redis.call('TTL', session) > 0 then
+        redis.call('SET', session, 'revoked', 'KEEPTTL')
+      else
+        redis.call('SET', session, 'revoked', 'EX', 604800)
+      end
+    elseif op == 'DEL' then
+      redis.call('DEL', key(prefix, args[i + 1]))
+    elseif op == 'HSET' then
+      redis.call('HSET', key(prefix, args[i + 1]), args[i + 2], args[i + 3])
+    elseif op == 'JOBS' then
+      local count, documents = tonumber(args[i + 1]), {}
+      for j = 1, count do
+        local id = args[i + 2 * j]
+        documents[#documents + 1], documents[#documents + 2] = key(prefix, 'job:' .. id), args[i + 2 * j + 1]
+        announced[#announced + 1] = id
+      end
+      mset_chunked(documents)
+    elseif op == 'BOARD' then
+      top_changed[args[i + 1]] = write_board(prefix, args, i, top_changed[args[i + 1]] or false)
+    elseif op == 'RENDER' then
+      -- A batch renders a board again only when its top entries changed; otherwise its total moves.
+      if top_changed[args[i + 1]] or not retotal(prefix, args[i + 1]) then
+        render(prefix, args[i + 1], { game = args[i + 2], period = args[i + 3], region = args[i + 4],
+          start = args[i + 5], ['end'] = args[i + 6], expires = args[i + 7] }, now)
+      end
+    elseif op == 'REFRESH' then
+      refresh(prefix, args[i + 1], args[i + 2], args[i + 3], now)
+    elseif op == 'JOBFIELDS' then
+      job_fields(prefix, args[i + 1], args[i + 2])
+      announced[#announced + 1] = args[i + 1]
+    elseif op == 'ENQUEUE' then
+      enqueue(prefix, args[i + 1])
+    elseif op == 'DELAY' then
+      redis.call('ZADD', key(prefix, 'queue:delayed'), args[i + 2], args[i + 1])
+      redis.call('PUBLISH', key(prefix, 'queue:work'), args[i + 1])
+    elseif op == 'UNDELAY' then
+      redis.call('ZREM', key(prefix, 'queue:delayed'), args[i + 1])
+    elseif op == 'DOC' then
+      patch_document(key(prefix, args[i + 2]), key(prefix, args[i + 1]), split_commas(args[i + 3]), args[i + 4])
+    elseif op == 'ZADDLEX' then
+      redis.call('ZADD', key(prefix, args[i + 1]), 0, args[i + 2])
+    elseif op == 'INCR' then
+      local fields = key(prefix, args[i + 2])
+      redis.call('HINCRBY', fields, args[i + 4], 1)
+      patch_document(fields, key(prefix, args[i + 1]), split_commas(args[i + 3]), '')
+    elseif op == 'ZADD' then
+      redis.call('ZADD', key(prefix, args[i + 1]), args[i + 2], args[i + 3])
+    elseif op == 'ZADDAS' then
+      local score = redis.call('ZSCORE', key(prefix, args[i + 1]), args[i + 3])
+      if score then redis.call('ZADD', key(prefix, args[i + 2]), score, args[i + 3]) end
+    elseif op == 'ZREM' then
+      redis.call('ZREM', key(prefix, args[i + 1]), args[i + 2])
+    elseif op == 'SADD' then
+      redis.call('SADD', key(prefix, args[i + 1]), args[i + 2])
+    elseif op == 'SREM' then
+      redis.call('SREM', key(prefix, args[i + 1]), args[i + 2])
+    elseif op == 'WITHSET' then
+      with_set(key(prefix, args[i + 1]), key(prefix, args[i + 2]), key(prefix, args[i + 3]), args[i + 4])
+    elseif op == 'OWNERS' then
+      write_owners(prefix, args, i)
+    end
+    i = i + arity_at(args, i) + 1
+  end
+  -- One announcement per batch: the ids of the jobs whose documents changed, separated by spaces.
+  if #announced > 0 then
+    redis.call('PUBLISH', key(prefix, 'jobs:updates'), table.concat(announced, ' '))
+  end
+  redis.call('SET', key(prefix, 'projector:checkpoint'), checkpoint)
+  return 'OK'
+end
+
+-- Makes `token` the projector's fencing token unless a larger one is already stored.
+local function claim_fence(keys, args)
+  local prefix, token = args[1], args[2]
+  local stored = redis.call('GET', key(prefix, 'projector:fence'))
+  if stored and tonumber(stored) > tonumber(token) then
+    return 0
+  end
+  redis.call('SET', key(prefix, 'projector:fence'), token)
+  return 1
+end
+
+redis.register_function{ function_name = 'reprise_apply_v2', callback = apply, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_fence_v2', callback = claim_fence, flags = { 'no-cluster' } }

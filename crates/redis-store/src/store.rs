@@ -1,0 +1,226 @@
+//! The projector's side of Redis: the checkpoint, the fencing token and the atomic apply.
+//!
+//! The checkpoint is the log reader's: any type that writes itself as text and reads itself back
+//! (`eventlog::Checkpoint`), which the Function compares as stored.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use fred::prelude::*;
+use read_model::Op;
+use read_model::board_write::{BoardState, Landing};
+use read_model::boards::{parse_entry, timestamp};
+use read_model::entry::Entry;
+use read_model::keys::{Keys, relative};
+
+/// The Redis Function library; loading it again with the same code changes nothing.
+pub const LIBRARY: &str = include_str!("projection.lua");
+
+/// The layout of the documents this code writes. Change it whenever the layout changes: a projector
+/// finding another layout under its prefix rebuilds everything from the log instead of mixing the two.
+/// 7: a `sum` entry keeps its exact total beyond ±2^53 (entries written by 6 saturated at every batch).
+pub const FORMAT: &str = "7";
+
+/// Why a batch was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Another projector holds a larger fencing token: this one must stop writing.
+    #[error("another projector took over")]
+    Fenced,
+    /// The stored checkpoint is not the one the batch started from (a resent batch, a rebuild).
+    #[error("the stored checkpoint moved on")]
+    CheckpointMoved,
+    /// Redis did not answer, or answered something else; whether the batch applied is unknown.
+    #[error("redis failed: {0}")]
+    Redis(#[from] Error),
+}
+
+/// A batch ready to send: the Function's arguments, and what it writes to boards.
+pub struct PreparedBatch {
+    /// The arguments, for [`ProjectionStore::send`].
+    pub args: FunctionArgs,
+    /// What the batch writes to boards, for reading the next batch's boards before this one lands.
+    pub landing: Landing,
+}
+
+/// The Redis Function's arguments for one batch.
+pub struct FunctionArgs(Vec<String>);
+
+/// Reads and writes the projector's state in Redis.
+#[derive(Clone)]
+pub struct ProjectionStore {
+    client: Client,
+    keys: Keys,
+}
+
+impl ProjectionStore {
+    /// The projector's state under `keys`' prefix, through a client that never resends.
+    pub fn new(client: Client, keys: Keys) -> Self {
+        Self { client, keys }
+    }
+
+    /// The key layout.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Loads (or replaces with the same code) the Redis Function library.
+    pub async fn load_library(&self) -> Result<(), Error> {
+        self.client.function_load::<String, _>(true, LIBRARY).await.map(|_| ())
+    }
+
+    /// The stored checkpoint; `None` when Redis lost it (or never had it) and the projection must be
+    /// rebuilt from the start of the log.
+    pub async fn checkpoint<C: FromStr>(&self) -> Result<Option<C>, Error> {
+        let stored: Option<String> = self.client.get(self.keys.checkpoint()).await?;
+        Ok(stored.and_then(|text| text.parse().ok()))
+    }
+
+    /// The layout version stored under the prefix, if any.
+    pub async fn format(&self) -> Result<Option<String>, Error> {
+        self.client.get(self.keys.full(relative::FORMAT)).await
+    }
+
+    /// Makes `token` the fencing token; `false` when a larger one is already stored.
+    pub async fn claim_fence(&self, token: i64) -> Result<bool, Error> {
+        let args = vec![self.keys.prefix().to_owned(), token.to_string()];
+        let claimed: i64 = self.client.fcall("reprise_claim_fence_v2", Vec::<String>::new(), args).await?;
+        Ok(claimed == 1)
+    }
+
+    /// Applies `ops` and moves the checkpoint from `from` (`None`: no checkpoint stored) to `to`, all at
+    /// once, provided `fence` is still the stored fencing token: [`Self::board_states`], then
+    /// [`Self::prepare`] and [`Self::send`].
+    pub async fn apply<C: Display>(
+        &self,
+        fence: i64,
+        from: Option<C>,
+        to: C,
+        now: DateTime<Utc>,
+        ops: Vec<Op>,
+    ) -> Result<(), ApplyError> {
+        let states = self.board_states(&ops, None).await?;
+        self.send(self.prepare(fence, from, to, now, ops, states).args).await
+    }
+
+    /// What each board of `ops` stores for the players the batch names, in the order of the boards. The
+    /// [`Op::Board`]s of a batch name each player of a board once (the plan folds them so). `landing` is
+    /// what a batch sent before these reads, and not yet known to have landed, writes: Redis may run the
+    /// reads before it.
+    pub async fn board_states(
+        &self,
+        ops: &[Op],
+        landing: Option<&Landing>,
+    ) -> Result<Vec<BoardState>, Error> {
+        debug_assert!(each_player_once(ops), "a batch names each player of a board once");
+        let reads = ops.iter().filter_map(|op| match op {
+            Op::Board { board, entries, .. } => Some(self.board_state(board, entries, landing)),
+            _ => None,
+        });
+        futures::future::try_join_all(reads).await
+    }
+
+    async fn board_state(
+        &self,
+        board: &str,
+        entries: &[(String, Entry)],
+        landing: Option<&Landing>,
+    ) -> Result<BoardState, Error> {
+        let players: Vec<&str> = entries.iter().map(|(player, _)| player.as_str()).collect();
+        let stored: Vec<Option<String>> = self.client.hmget(self.keys.board_entries(board), players).await?;
+        let stored = stored
+            .into_iter()
+            .zip(entries)
+            .map(|(text, (player, _))| {
+                if let Some(landing) = landing.and_then(|landing| landing.entry(board, player)) {
+                    return Some(landing.clone());
+                }
+                let entry = text.as_deref().and_then(parse_entry);
+                if text.is_some() && entry.is_none() {
+                    tracing::error!(board, ?text, "a stored board entry does not parse; replacing it");
+                }
+                entry
+            })
+            .collect();
+        Ok(BoardState { stored })
+    }
+
+    /// The Function's arguments for `ops`, given what their boards store, and what the batch writes to
+    /// boards.
+    pub fn prepare<C: Display>(
+        &self,
+        fence: i64,
+        from: Option<C>,
+        to: C,
+        now: DateTime<Utc>,
+        ops: Vec<Op>,
+        states: Vec<BoardState>,
+    ) -> PreparedBatch {
+        // Board updates and job documents reserve their own room; ten arguments cover the others.
+        let mut args = Vec::with_capacity(5 + ops.len() * 10);
+        args.extend([
+            self.keys.prefix().to_owned(),
+            fence.to_string(),
+            from.map(|c| c.to_string()).unwrap_or_default(),
+            to.to_string(),
+            timestamp(now),
+        ]);
+        let mut landing = Landing::default();
+        crate::encode::encode_batch(ops, states, &mut args, &mut landing);
+        PreparedBatch { args: FunctionArgs(args), landing }
+    }
+
+    /// Applies a prepared batch, all of it or nothing.
+    pub async fn send(&self, args: FunctionArgs) -> Result<(), ApplyError> {
+        let applied: Result<String, Error> =
+            self.client.fcall("reprise_apply_v2", Vec::<String>::new(), args.0).await;
+        match applied {
+            Ok(_) => Ok(()),
+            Err(error) if error.details().starts_with("FENCED") => Err(ApplyError::Fenced),
+            Err(error) if error.details().starts_with("MOVED_ON") => Err(ApplyError::CheckpointMoved),
+            Err(error) => Err(ApplyError::Redis(error)),
+        }
+    }
+
+    /// Deletes every key under the prefix except the fencing token, for a forced rebuild. The layout
+    /// key goes last: while it stands, a clear cut short is done again at the next start.
+    pub async fn clear(&self) -> Result<u64, Error> {
+        use futures::StreamExt as _;
+        let fence = self.keys.full(relative::FENCE);
+        let format = self.keys.full(relative::FORMAT);
+        let pattern = format!("{}*", escape_glob(self.keys.prefix()));
+        let mut deleted = 0;
+        let mut pages = self.client.scan_buffered(pattern, Some(1000), None);
+        let mut batch = Vec::new();
+        while let Some(key) = pages.next().await {
+            let key = key?;
+            if key.as_str() != Some(fence.as_str()) && key.as_str() != Some(format.as_str()) {
+                batch.push(key);
+            }
+        }
+        for chunk in batch.chunks(500) {
+            deleted += self.client.unlink::<u64, _>(chunk.to_vec()).await?;
+        }
+        deleted += self.client.unlink::<u64, _>(format).await?;
+        Ok(deleted)
+    }
+}
+
+fn each_player_once(ops: &[Op]) -> bool {
+    let mut named = std::collections::HashSet::new();
+    ops.iter().all(|op| match op {
+        Op::Board { board, entries, .. } => entries.iter().all(|(player, _)| named.insert((board, player))),
+        _ => true,
+    })
+}
+
+fn escape_glob(prefix: &str) -> String {
+    prefix.chars().fold(String::new(), |mut out, c| {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}

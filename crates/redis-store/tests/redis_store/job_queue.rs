@@ -1,0 +1,166 @@
+//! Worker jobs through the projector's plan, the fenced apply and `claim_next`, against a real Redis
+//! under a key prefix of the test's own.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use domain::jobs::{JobEvent, JobSpec};
+use fred::prelude::*;
+use read_model::documents::JobDocument;
+use read_model::{GameBook, Keys, LogEntry};
+use redis_store::ProjectionStore;
+use redis_store::queue::WorkQueue;
+use serde_json::json;
+
+use crate::common::{checkpoint, logged, plan, store};
+
+struct Fixture {
+    store: ProjectionStore,
+    redis: Client,
+    keys: Keys,
+    applied: i64,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let (store, redis, keys) = store().await;
+        Self { store, redis, keys, applied: 0 }
+    }
+
+    async fn apply(&mut self, events: &[LogEntry<'_>]) {
+        let ops = plan(events, &mut GameBook::new(), at(0));
+        let from = (self.applied > 0).then_some(checkpoint(self.applied));
+        self.applied += 1;
+        self.store.apply(1, from, checkpoint(self.applied), at(0), ops).await.unwrap();
+    }
+
+    fn queue(&self, worker: &str) -> WorkQueue {
+        WorkQueue::new(self.redis.clone(), self.keys.clone(), worker, Duration::from_secs(5))
+    }
+
+    async fn stored(&self, id: &str) -> String {
+        self.redis.get(self.keys.job(id)).await.unwrap()
+    }
+}
+
+fn at(second: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, second).unwrap()
+}
+
+fn event(id: &str, sequence: i64, event: JobEvent) -> LogEntry<'static> {
+    let metadata = json!({ "job_id": id, "user_id": "u1" });
+    logged("job", id, sequence, serde_json::to_value(event).unwrap(), metadata, at(0))
+}
+
+fn queued(id: &str, priority: u8, run_at: Option<DateTime<Utc>>) -> LogEntry<'static> {
+    let spec = JobSpec {
+        kind: "message".into(),
+        message: format!("hello from {id}"),
+        priority,
+        run_at,
+        max_attempts: 3,
+        payload: None,
+        owner: "u1".into(),
+        request_hash: "h".into(),
+    };
+    event(id, 1, JobEvent::JobQueued { spec, queued_at: at(0) })
+}
+
+async fn claim_ids(queue: &WorkQueue, wanted: usize, now: DateTime<Utc>) -> Vec<String> {
+    queue.claim(wanted, now).await.unwrap().orders.into_iter().map(|order| order.id).collect()
+}
+
+#[tokio::test]
+async fn workers_take_the_highest_priority_first_and_the_newest_first_within_one() {
+    let mut fixture = Fixture::new().await;
+    fixture.apply(&[queued("old", 5, None), queued("new", 5, None), queued("urgent", 9, None)]).await;
+    fixture.apply(&[queued("newest", 5, None), queued("low", 0, None)]).await;
+    let queue = fixture.queue("w1");
+    queue.load_library().await.unwrap();
+    let claimed = claim_ids(&queue, 10, at(1)).await;
+    assert_eq!(claimed, ["urgent", "newest", "new", "old", "low"]);
+    assert_eq!(queue.in_flight_of("w1").await.unwrap().len(), 5);
+    assert!(claim_ids(&queue, 10, at(1)).await.is_empty(), "a claimed job is not claimed twice");
+}
+
+#[tokio::test]
+async fn a_delayed_job_waits_for_its_time_and_a_cancelled_one_never_runs() {
+    let mut fixture = Fixture::new().await;
+    fixture.apply(&[queued("later", 5, Some(at(30))), queued("cancelled", 5, None)]).await;
+    fixture.apply(&[event("cancelled", 2, JobEvent::JobCancelled { cancelled_at: at(1) })]).await;
+    let queue = fixture.queue("w1");
+    queue.load_library().await.unwrap();
+    let claim = queue.claim(10, at(2)).await.unwrap();
+    assert!(claim.orders.is_empty());
+    assert_eq!(claim.next_due, Some(at(30)));
+    assert_eq!(claim_ids(&queue, 10, at(31)).await, ["later"]);
+}
+
+#[tokio::test]
+async fn a_rescued_job_is_queued_again_and_its_history_says_so() {
+    let mut fixture = Fixture::new().await;
+    fixture.apply(&[queued("j", 5, None)]).await;
+    let queue = fixture.queue("w1");
+    queue.load_library().await.unwrap();
+    assert_eq!(claim_ids(&queue, 1, at(1)).await, ["j"]);
+    let started = JobEvent::JobStarted { worker: "w1".into(), attempt: 1, started_at: at(1) };
+    let rescued = JobEvent::JobRescued { worker: "w1".into(), attempt: 1, rescued_at: at(9) };
+    fixture.apply(&[event("j", 2, started), event("j", 3, rescued)]).await;
+    let other = fixture.queue("w2");
+    assert_eq!(claim_ids(&other, 1, at(10)).await, ["j"]);
+    let document: JobDocument = serde_json::from_str(&fixture.stored("j").await).unwrap();
+    let history: Vec<String> = document.history.unwrap().into_iter().map(|entry| entry.status).collect();
+    assert_eq!(history, ["queued", "running", "queued"]);
+}
+
+#[tokio::test]
+async fn the_rendered_document_reads_exactly_as_the_query_side_would_serialize_it() {
+    let mut fixture = Fixture::new().await;
+    fixture.apply(&[queued("j", 7, None)]).await;
+    let retry = JobEvent::JobRetryScheduled {
+        attempt: 1,
+        started_at: at(1),
+        failed_at: at(2),
+        error: "the \"remote\" said no\nand more".into(),
+        retry_at: at(20),
+    };
+    let done = JobEvent::JobSucceeded {
+        attempt: 2,
+        started_at: at(21),
+        finished_at: at(22),
+        result: json!({ "echo": "hi", "n": 9007199254740993_i64 }),
+    };
+    fixture.apply(&[event("j", 2, retry)]).await;
+    let retrying = fixture.stored("j").await;
+    let parsed: JobDocument = serde_json::from_str(&retrying).unwrap();
+    assert_eq!(serde_json::to_string(&parsed).unwrap(), retrying);
+    assert_eq!(parsed.error.unwrap().message, "the \"remote\" said no\nand more");
+
+    fixture.apply(&[event("j", 3, done)]).await;
+    let finished = fixture.stored("j").await;
+    let parsed: JobDocument = serde_json::from_str(&finished).unwrap();
+    assert_eq!(serde_json::to_string(&parsed).unwrap(), finished);
+    assert_eq!((parsed.status.as_str(), parsed.attempts, parsed.priority), ("succeeded", 2, 7));
+    assert!(parsed.error.is_none(), "success clears the last failure");
+    assert!(finished.contains("9007199254740993"), "numbers keep every digit");
+}
+
+#[tokio::test]
+async fn a_job_queued_and_finished_in_one_batch_never_reaches_the_queue() {
+    let mut fixture = Fixture::new().await;
+    let done =
+        JobEvent::JobSucceeded { attempt: 1, started_at: at(1), finished_at: at(2), result: json!(null) };
+    fixture.apply(&[queued("j", 5, None), event("j", 2, done)]).await;
+    let depth: i64 = fixture.redis.llen(fixture.keys.queue(5)).await.unwrap();
+    assert_eq!(depth, 0);
+}
+
+#[tokio::test]
+async fn a_silent_worker_is_found_by_the_others() {
+    let fixture = Fixture::new().await;
+    let (alive, silent) = (fixture.queue("alive"), fixture.queue("silent"));
+    alive.beat(at(0)).await.unwrap();
+    silent.beat(at(0)).await.unwrap();
+    let _: i64 = fixture.redis.del(fixture.keys.heartbeat("silent")).await.unwrap();
+    assert_eq!(alive.silent_workers().await.unwrap(), ["silent"]);
+}

@@ -1,0 +1,9 @@
+//! redis-store against a real Redis, each test under a key prefix of its own; and the board writes it
+//! sends checked against a naive model, through an in-memory twin of the Function.
+
+mod board_properties;
+mod common;
+mod job_queue;
+mod meetups;
+mod redis_function;
+mod subscription;
