@@ -217,7 +217,8 @@ fn every_aggregate_type_the_command_side_writes_is_known_to_the_plan() {
     }
 }
 
-/// The values of `const TYPE: &'static str = "…";` in the `.rs` files under `dir`.
+/// The values of `const TYPE: &'static str = "…";` (and of a one-shot record's `AGGREGATE_TYPE`) in
+/// the `.rs` files under `dir`.
 fn aggregate_types_declared_in(dir: &std::path::Path) -> Vec<String> {
     let mut types = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -227,7 +228,11 @@ fn aggregate_types_declared_in(dir: &std::path::Path) -> Vec<String> {
         } else if path.extension().is_some_and(|extension| extension == "rs") {
             let source = std::fs::read_to_string(&path).unwrap();
             types.extend(source.lines().filter_map(|line| {
-                let declared = line.trim().strip_prefix("const TYPE: &")?;
+                let line = line.trim();
+                // An `Aggregate`'s own, or a one-shot record's (`OneShot<R>` takes `R::AGGREGATE_TYPE`).
+                let declared = line
+                    .strip_prefix("const TYPE: &")
+                    .or_else(|| line.strip_prefix("const AGGREGATE_TYPE: &"))?;
                 Some(declared.split('"').nth(1)?.to_owned())
             }));
         }
