@@ -131,7 +131,7 @@ impl Stack {
         let redis = redis_store::client(&settings::RedisSettings::default(), redis_store::Resend::Allowed)
             .expect("redis client");
         redis_store::start(&redis);
-        redis.wait_for_connect().await.expect("connect to Redis");
+        redis_store::connected(&redis, std::time::Duration::from_secs(10)).await.expect("connect to Redis");
         if !options.without_projector {
             let keys = Keys::new(settings.redis.key_prefix.clone());
             testkit::wait_until("the projector to start", Duration::from_secs(20), || async {
@@ -305,7 +305,7 @@ pub(crate) fn remove_keys_exchanges_and_blobs(settings: &settings::Settings) {
             let settings = settings::RedisSettings::default();
             let redis = redis_store::client(&settings, redis_store::Resend::Allowed).ok()?;
             redis_store::start(&redis);
-            redis.wait_for_connect().await.ok()?;
+            redis_store::connected(&redis, std::time::Duration::from_secs(10)).await.ok()?;
             let fence = keys.full(read_model::keys::relative::FENCE);
             ProjectionStore::new(redis.clone(), keys).clear().await.ok()?;
             redis.del::<i64, _>(fence).await.ok()

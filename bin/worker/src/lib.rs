@@ -115,7 +115,12 @@ impl Worker {
         let readiness: Arc<dyn http_kit::operations::Readiness> = Arc::new(RedisReady(self.redis.clone()));
         let router = http_kit::middleware::around(http_kit::operations::routes(readiness), 1024);
         let health = tokio::spawn(http_kit::serve(listener, router, shutdown.clone()));
-        self.redis.wait_for_connect().await.context("connecting to Redis")?;
+        while let Err(error) = redis_store::connected(&self.redis, Duration::from_secs(5)).await {
+            tracing::warn!(%error, "waiting for Redis");
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+        }
         self.runner.queue.load_library().await.context("loading the queue's Redis Function")?;
         tracing::info!(worker = %self.runner.queue.worker(), cadence = ?self.cadence, "worker started");
         let beating =

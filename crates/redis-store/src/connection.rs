@@ -33,6 +33,20 @@ pub fn client(settings: &RedisSettings, resend: Resend) -> Result<Client, Error>
         .build()
 }
 
+/// Waits until `client` is connected, for at most `within`. Not fred's `wait_for_connect`, which reads
+/// the client's state and only then listens for the next connection's announcement, so a connection
+/// made in between is never heard and the wait never ends (a restarted projector stalled on it).
+pub async fn connected(client: &Client, within: Duration) -> Result<(), Error> {
+    let deadline = tokio::time::Instant::now() + within;
+    while !client.is_connected() {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::new(ErrorKind::Timeout, format!("Redis did not answer within {within:?}")));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(())
+}
+
 /// Starts the client's connection task without waiting for Redis to answer.
 pub fn start(client: &Client) {
     // The task ends only when the client quits; its result says why, which the client's own errors repeat.

@@ -16,6 +16,6 @@ pub mod store;
 pub mod subscription;
 
 pub use boards::BoardReader;
-pub use connection::{Resend, client, start};
+pub use connection::{Resend, client, connected, start};
 pub use store::{ApplyError, ProjectionStore};
 pub use subscription::{Announcement, subscribe};

@@ -1,9 +1,11 @@
 //! Redis channels fanned out to any number of listeners in the process.
 
+use std::time::Duration;
+
 use fred::prelude::*;
 use settings::RedisSettings;
 
-use crate::connection::{Resend, client, start};
+use crate::connection::{Resend, client, connected, start};
 
 /// What a subscription hands on: a message's payload, or `None` when messages were lost (the
 /// subscriber fell behind), so listeners re-check instead of waiting for a message that is gone.
@@ -44,9 +46,9 @@ pub fn subscribe(
     });
     start(&subscriber);
     tokio::spawn(async move {
-        if subscriber.wait_for_connect().await.is_ok() {
-            let _ = subscriber.subscribe(channel).await;
-        }
+        // Until connected (the client reconnects forever; a later reconnection resubscribes above).
+        while connected(&subscriber, Duration::from_secs(5)).await.is_err() {}
+        let _ = subscriber.subscribe(channel).await;
     });
     Ok(sender)
 }

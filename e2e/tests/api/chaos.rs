@@ -137,7 +137,7 @@ async fn differences_from_a_clean_rebuild(fleet: &Fleet) -> Vec<String> {
     let head = EventLogReader::new(pool).head().await.unwrap();
     let redis = redis_store::client(&Default::default(), redis_store::Resend::Allowed).unwrap();
     redis_store::start(&redis);
-    redis.wait_for_connect().await.unwrap();
+    redis_store::connected(&redis, std::time::Duration::from_secs(10)).await.unwrap();
     let live = fleet.settings.redis.key_prefix.clone();
     let clean = testkit::unique_prefix();
     let at_head = |prefix: String| {

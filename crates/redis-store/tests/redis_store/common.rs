@@ -14,7 +14,7 @@ use serde_json::Value;
 pub async fn store() -> (ProjectionStore, Client, Keys) {
     let redis = client(&settings::RedisSettings::default(), Resend::Never).unwrap();
     start(&redis);
-    redis.wait_for_connect().await.unwrap();
+    redis_store::connected(&redis, std::time::Duration::from_secs(10)).await.unwrap();
     let keys = Keys::new(testkit::unique_prefix());
     let store = ProjectionStore::new(redis.clone(), keys.clone());
     store.load_library().await.unwrap();

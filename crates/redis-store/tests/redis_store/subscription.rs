@@ -14,7 +14,7 @@ async fn a_burst_of_announcements_does_not_end_the_subscription() {
     let mut listener = sender.subscribe();
     let publisher = client(&settings, Resend::Allowed).unwrap();
     start(&publisher);
-    publisher.wait_for_connect().await.unwrap();
+    redis_store::connected(&publisher, std::time::Duration::from_secs(10)).await.unwrap();
     testkit::wait_until("the subscription", Duration::from_secs(10), || async {
         let counts: Vec<(String, i64)> = publisher.pubsub_numsub(channel.clone()).await.ok()?;
         (counts.first()?.1 == 1).then_some(())
