@@ -3,7 +3,7 @@
 use domain::scores::{GameCommand, GameEvent};
 use eventlog::{EventLogReader, EventStore, Metadata};
 
-mod common;
+use crate::common;
 
 #[tokio::test]
 async fn creating_a_new_aggregate_appends_all_its_events_in_order_with_the_metadata() {

@@ -1,5 +1,4 @@
 //! What the event log's tests share.
-#![allow(dead_code)] // each test binary uses its own share of these
 
 use std::time::Duration;
 

@@ -1,12 +1,11 @@
-//! A 300 MB upload in constant memory. Alone in its binary so that the process's peak RSS
-//! (`VmHWM`, which cannot be reset) is not raised beforehand by other tests.
-
-mod common;
+//! A 300 MB upload in constant memory, measured by the process's peak RSS (`VmHWM`, which cannot be
+//! reset). nextest runs every test in a process of its own, so no other test raises that peak first.
 
 use bytes::Bytes;
-use common::{files_under, local_store};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
+
+use crate::common::{files_under, local_store};
 
 const CHUNK: usize = 1 << 20;
 const CHUNKS: usize = 300;

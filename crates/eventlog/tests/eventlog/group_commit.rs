@@ -4,7 +4,7 @@ use domain::scores::{Game, GameCommand, GameError, GameSettings, Operator};
 use eventlog::batch::{Batched, Expect};
 use eventlog::{BatchLimits, CommandBatcher, CommandError, Metadata};
 
-mod common;
+use crate::common;
 
 fn batched(id: &str, command: GameCommand, expect: Expect) -> Batched<Game> {
     Batched { id: id.to_owned(), command, metadata: Metadata::new(), expect }

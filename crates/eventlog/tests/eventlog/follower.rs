@@ -11,7 +11,7 @@ use eventlog::{
 };
 use tokio_util::sync::CancellationToken;
 
-mod common;
+use crate::common;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 

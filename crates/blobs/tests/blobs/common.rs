@@ -1,6 +1,4 @@
-//! Helpers shared by the test binaries: a local store in a directory of the test's own.
-
-#![allow(dead_code)] // each test binary uses its own share of these
+//! What the tests share: a local store in a directory of the test's own.
 
 use std::path::{Path, PathBuf};
 

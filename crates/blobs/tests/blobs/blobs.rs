@@ -1,11 +1,10 @@
 //! The blob store's behaviour on a real local directory.
 
-mod common;
-
 use blobs::{BlobError, Blobs};
 use bytes::Bytes;
-use common::{body, files_under, local_store, read};
 use futures::StreamExt;
+
+use crate::common::{body, files_under, local_store, read};
 
 const ABC_SHA256: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 const MIB: usize = 1 << 20;

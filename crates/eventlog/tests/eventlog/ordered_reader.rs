@@ -7,7 +7,7 @@ use domain::scores::{Game, GameCommand, GameSettings};
 use eventlog::{Checkpoint, EventLogReader, EventStore, Metadata};
 use testkit::TestDatabase;
 
-mod common;
+use crate::common;
 
 async fn migrated_pool(database: &TestDatabase) -> sqlx::PgPool {
     let pool =
