@@ -17,6 +17,7 @@ mod nginx;
 mod outages;
 mod periods;
 mod projector_crash;
+mod purity;
 mod secrets_in_logs;
 mod upstreams;
 mod validation;
