@@ -44,12 +44,8 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-/// The cursor that continues a board listing at `offset`.
-pub fn cursor_at(offset: usize) -> String {
-    format!("r{offset}")
-}
-
-/// The offset a cursor continues at, or `None` for a cursor this server never handed out.
+/// The offset a cursor (`r<offset>`, as `projection.lua`'s board renderer hands them out) continues at,
+/// or `None` for a cursor this server never handed out.
 pub fn offset_of(cursor: &str) -> Option<usize> {
     cursor.strip_prefix('r')?.parse().ok().filter(|&offset| offset <= MAX_OFFSET)
 }
@@ -188,7 +184,7 @@ mod tests {
 
     #[test]
     fn a_cursor_gives_back_its_offset_and_nothing_else_passes_for_one() {
-        assert_eq!(offset_of(&cursor_at(300)), Some(300));
+        assert_eq!(offset_of("r300"), Some(300));
         assert_eq!(offset_of("300"), None);
         assert_eq!(offset_of("rx"), None);
         assert_eq!(offset_of(&format!("r{}", usize::MAX)), None);

@@ -4,8 +4,11 @@ use bytes::Bytes;
 use domain::names::GameName;
 use fred::prelude::*;
 use read_model::Keys;
-use read_model::boards::{parse_entry, player_of};
-use read_model::documents::{LeaderboardEntry, PlayerStanding};
+use read_model::boards::{Board, parse_entry};
+use read_model::documents::PlayerStanding;
+
+/// The read-only Function of `projection.lua` that renders a page of a board.
+const PAGE_FUNCTION: &str = "reprise_board_page_v2";
 
 /// Reads boards (named by `read_model::boards::Board::id`) under a key prefix.
 #[derive(Debug, Clone, Copy)]
@@ -25,14 +28,32 @@ impl<'a> BoardReader<'a> {
         self.redis.get(self.keys.board_document(board)).await
     }
 
+    /// A page of `board` rendered at `now` (RFC 3339): up to `limit` entries from rank `start` (0 for
+    /// the top). `projection.lua` renders it with the code that renders the stored top-100, so the
+    /// first hundred read either way are the same bytes but for `generatedAt`.
+    pub async fn page(&self, board: &Board, now: &str, start: usize, limit: usize) -> Result<Bytes, Error> {
+        let [game, period, window_start, window_end, region] = crate::encode::board_heading(board);
+        let args =
+            [self.keys.prefix().to_owned(), board.id(), game, period, window_start, window_end, region]
+                .into_iter()
+                .chain([now.to_owned(), start.to_string(), limit.to_string()])
+                .collect::<Vec<_>>();
+        let render =
+            || self.redis.fcall_ro::<Bytes, _, _, _>(PAGE_FUNCTION, Vec::<String>::new(), args.clone());
+        match render().await {
+            // The projector loads the library; a query-api that reads first (or after a projector of
+            // an older release replaced it) loads it itself, once, and asks again.
+            Err(error) if error.details().contains("Function not found") => {
+                self.redis.function_load::<String, _>(true, crate::store::LIBRARY).await?;
+                render().await
+            }
+            rendered => rendered,
+        }
+    }
+
     /// Whether the projector has seen `game` configured.
     pub async fn knows_game(&self, game: &GameName) -> Result<bool, Error> {
         self.redis.hexists(self.keys.games(), game.as_str()).await
-    }
-
-    /// How many players a board ranks.
-    pub async fn size(&self, board: &str) -> Result<u64, Error> {
-        self.redis.zcard(self.keys.board_ranking(board)).await
     }
 
     /// A player's rank (1 for the top) and entry on a board; `None` when they have no score on it.
@@ -45,37 +66,5 @@ impl<'a> BoardReader<'a> {
             score: entry.score,
             achieved_at: entry.achieved_at,
         }))
-    }
-
-    /// Up to `limit` entries from rank `start` (0 for the top), best first.
-    pub async fn entries(
-        &self,
-        board: &str,
-        start: usize,
-        limit: usize,
-    ) -> Result<Vec<LeaderboardEntry>, Error> {
-        let (first, last) = (start as i64, (start + limit) as i64 - 1);
-        let members: Vec<String> =
-            self.redis.zrange(self.keys.board_ranking(board), first, last, None, false, None, false).await?;
-        let players: Vec<&str> = members.iter().filter_map(|member| player_of(member)).collect();
-        if players.is_empty() {
-            return Ok(vec![]);
-        }
-        let stored: Vec<Option<String>> =
-            self.redis.hmget(self.keys.board_entries(board), players.clone()).await?;
-        Ok(players
-            .into_iter()
-            .zip(stored)
-            .enumerate()
-            .filter_map(|(i, (player, entry))| {
-                let entry = parse_entry(entry.as_deref()?)?;
-                Some(LeaderboardEntry {
-                    rank: (start + i + 1) as u64,
-                    player: player.to_owned(),
-                    score: entry.score,
-                    achieved_at: entry.achieved_at,
-                })
-            })
-            .collect())
     }
 }

@@ -3,7 +3,20 @@
 
 use read_model::Op;
 use read_model::board_write::{BoardState, BoardWrite, Landing, resolve};
-use read_model::boards::timestamp;
+use read_model::boards::{Board, timestamp};
+
+/// What a board's document says of the board itself, as `projection.lua`'s renderer takes it: game,
+/// period, window start and end (empty for none) and region (empty for the global board). The
+/// projector's renders and the query side's pages pass the same text, so both render alike.
+pub fn board_heading(board: &Board) -> [String; 5] {
+    [
+        board.game.to_string(),
+        board.period.to_string(),
+        board.window.start.map(timestamp).unwrap_or_default(),
+        board.window.end.map(timestamp).unwrap_or_default(),
+        board.region.as_ref().map(ToString::to_string).unwrap_or_default(),
+    ]
+}
 
 /// Appends the arguments of `ops`, in order; each board's update becomes the writes it calls for,
 /// given `states`, what the batch's boards store (one per [`Op::Board`], in order), which `landing`
@@ -92,16 +105,19 @@ fn encode_op(op: Op, args: &mut Vec<String>) {
             args.extend(["WITHSET".into(), document, head, set, field.into()])
         }
         Op::Board { .. } => unreachable!("a board update is encoded as its writes"),
-        Op::Render { board, expires_at } => args.extend([
-            "RENDER".into(),
-            board.id(),
-            board.game.to_string(),
-            board.period.to_string(),
-            board.region.as_ref().map(ToString::to_string).unwrap_or_default(),
-            board.window.start.map(timestamp).unwrap_or_default(),
-            board.window.end.map(timestamp).unwrap_or_default(),
-            expires_at.map_or(0, |at| at.timestamp()).to_string(),
-        ]),
+        Op::Render { board, expires_at } => {
+            let [game, period, start, end, region] = board_heading(&board);
+            args.extend([
+                "RENDER".into(),
+                board.id(),
+                game,
+                period,
+                region,
+                start,
+                end,
+                expires_at.map_or(0, |at| at.timestamp()).to_string(),
+            ])
+        }
         Op::Refresh { game, period, region } => args.extend([
             "REFRESH".into(),
             game.to_string(),

@@ -93,9 +93,10 @@ end
 -- Function's time under steady submissions).
 local TAIL_WIDTH = 48
 
-local function tail(total)
+-- `shown` is the rank of the document's last entry: a cursor continues after it while the board holds more.
+local function tail(total, shown)
   local next_cursor = 'null'
-  if total > TOP then next_cursor = '"r' .. TOP .. '"' end
+  if total > shown then next_cursor = '"r' .. shown .. '"' end
   local text = total .. ',"nextCursor":' .. next_cursor
   return text .. string.rep(' ', TAIL_WIDTH - 1 - #text) .. '}'
 end
@@ -105,7 +106,8 @@ local function retotal(prefix, board)
   local doc_key = key(prefix, 'lbdoc:' .. board)
   local length = redis.call('STRLEN', doc_key)
   if length <= TAIL_WIDTH then return false end
-  redis.call('SETRANGE', doc_key, length - TAIL_WIDTH, tail(redis.call('ZCARD', key(prefix, 'lb:' .. board))))
+  local total = redis.call('ZCARD', key(prefix, 'lb:' .. board))
+  redis.call('SETRANGE', doc_key, length - TAIL_WIDTH, tail(total, math.min(total, TOP)))
   return true
 end
 
@@ -114,26 +116,34 @@ local function json_text(value)
   return '"' .. value .. '"'
 end
 
-local function render(prefix, board, meta, now)
-  local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
-  local members = redis.call('ZRANGE', ranking, 0, TOP - 1)
+-- A board's document, the one renderer of it: `count` entries from rank `first + 1` (best first), the
+-- board's `meta` (game, period, window, region) and `now`. The stored top-100 is its first page; the
+-- query side asks for any other page through `board_page`, so both are the same bytes.
+local function board_document(prefix, board, meta, now, first, count)
+  local ranking = key(prefix, 'lb:' .. board)
+  local members = redis.call('ZRANGE', ranking, first, first + count - 1)
   local total = redis.call('ZCARD', ranking)
   local rows, players = {}, {}
-  for rank, m in ipairs(members) do
-    players[rank] = string.match(m, '^[^:]*:(.*)$')
+  for i, m in ipairs(members) do
+    players[i] = string.match(m, '^[^:]*:(.*)$')
   end
   if #players > 0 then
-    local stored = redis.call('HMGET', entries, unpack(players))
-    for rank, player in ipairs(players) do
-      local score, _, at = parse_entry(stored[rank])
-      rows[rank] = '{"rank":' .. rank .. ',"player":"' .. player .. '","score":' .. score ..
+    local stored = redis.call('HMGET', key(prefix, 'lbe:' .. board), unpack(players))
+    for i, player in ipairs(players) do
+      local score, _, at = parse_entry(stored[i])
+      rows[i] = '{"rank":' .. (first + i) .. ',"player":"' .. player .. '","score":' .. score ..
         ',"achievedAt":"' .. at .. '"}'
     end
   end
-  local document = '{"game":"' .. meta.game .. '","period":"' .. meta.period ..
+  return '{"game":"' .. meta.game .. '","period":"' .. meta.period ..
     '","window":{"start":' .. json_text(meta.start) .. ',"end":' .. json_text(meta['end']) ..
     '},"region":' .. json_text(meta.region) .. ',"entries":[' .. table.concat(rows, ',') ..
-    '],"generatedAt":"' .. now .. '","total":' .. tail(total)
+    '],"generatedAt":"' .. now .. '","total":' .. tail(total, first + #rows)
+end
+
+local function render(prefix, board, meta, now)
+  local ranking, entries = key(prefix, 'lb:' .. board), key(prefix, 'lbe:' .. board)
+  local document = board_document(prefix, board, meta, now, 0, TOP)
   local doc_key, meta_key = key(prefix, 'lbdoc:' .. board), key(prefix, 'lbmeta:' .. board)
   redis.call('SET', doc_key, document)
   redis.call('HSET', meta_key, 'game', meta.game, 'period', meta.period, 'region', meta.region,
@@ -356,5 +366,12 @@ local function claim_fence(keys, args)
   return 1
 end
 
+-- A page of a board for a read (no writes): `prefix board game period start end region now first count`.
+local function board_page(_, args)
+  local meta = { game = args[3], period = args[4], start = args[5], ['end'] = args[6], region = args[7] }
+  return board_document(args[1], args[2], meta, args[8], tonumber(args[9]), tonumber(args[10]))
+end
+
 redis.register_function{ function_name = 'reprise_apply_v2', callback = apply, flags = { 'no-cluster' } }
 redis.register_function{ function_name = 'reprise_claim_fence_v2', callback = claim_fence, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_page_v2', callback = board_page, flags = { 'no-writes', 'no-cluster' } }

@@ -170,20 +170,28 @@ async fn a_players_standing_gives_rank_score_and_time() {
     assert_eq!(stack.get("/v1/leaderboards/tetris/players/nobody").await.status(), 404);
 }
 
+/// One renderer: the top-100 the projector stored and the same page rendered for a read are the same
+/// bytes, but for the time each was rendered.
 #[tokio::test]
-async fn the_stored_top_hundred_equals_the_same_page_rendered_on_request() {
+async fn the_stored_top_hundred_equals_the_same_page_rendered_on_request_byte_for_byte() {
     let stack = Stack::start().await;
     let mut last = String::new();
     for n in 0..120 {
         last = stack.submit(json!({ "game": "big", "player": format!("p{n}"), "score": n % 40 })).await;
     }
     stack.finished(&last).await;
-    let mut stored = stack.board("/v1/leaderboards/big").await;
-    let mut rendered = stack.board("/v1/leaderboards/big?limit=100&cursor=r0").await;
-    stored["generatedAt"] = json!(null);
-    rendered["generatedAt"] = json!(null);
-    assert_eq!(stored, rendered);
+    let stored = stack.board("/v1/leaderboards/big").await;
     assert_eq!(stored["nextCursor"], "r100");
+    let stored = stack.get("/v1/leaderboards/big").await.text().await.unwrap();
+    let rendered = stack.get("/v1/leaderboards/big?limit=100&cursor=r0").await.text().await.unwrap();
+    assert_eq!(without_generated_at(&stored), without_generated_at(&rendered));
+}
+
+/// `document` with the value of its `generatedAt` left out.
+fn without_generated_at(document: &str) -> String {
+    let (head, rest) = document.split_once("\"generatedAt\":\"").expect("a generatedAt");
+    let (_, tail) = rest.split_once('"').expect("its closing quote");
+    format!("{head}{tail}")
 }
 
 #[tokio::test]

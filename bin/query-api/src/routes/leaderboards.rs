@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use domain::names::{GameName, PlayerName};
 use http_kit::{ApiError, QueryParams};
-use read_model::boards::{Board, TOP, cursor_at, timestamp};
-use read_model::documents::{LeaderboardDocument, PlayerStanding, WindowDocument};
+use read_model::boards::{Board, TOP, timestamp};
+use read_model::documents::{LeaderboardDocument, PlayerStanding};
 use redis_store::BoardReader;
 
 use super::board_query::{BoardQuery, Page, StandingQuery, parse, parse_standing};
@@ -59,7 +59,6 @@ pub async fn board(
         }
     }
     ensure_game_exists(&state, &boards, &game).await?;
-    let total = boards.size(&id).await.map_err(redis_failed)?;
     let start = match page {
         Page::Top => 0,
         Page::At(offset) => offset,
@@ -69,28 +68,23 @@ pub async fn board(
             (standing.rank as usize - 1).saturating_sub(limit / 2)
         }
     };
-    let entries = boards.entries(&id, start, limit).await.map_err(redis_failed)?;
-    let end = start + entries.len();
+    let now = timestamp(state.clock.now());
+    let rendered = boards.page(&board, &now, start, limit).await.map_err(redis_failed)?;
     metrics::counter!("leaderboard_reads_total", "source" => "rendered").increment(1);
-    let mut document = LeaderboardDocument {
-        game: game.to_string(),
-        period: period.to_string(),
-        window: WindowDocument {
-            start: board.window.start.map(timestamp),
-            end: board.window.end.map(timestamp),
-        },
-        region: region.map(|r| r.to_string()),
-        entries,
-        total,
-        generated_at: String::new(),
-        next_cursor: (end < total as usize).then(|| cursor_at(end)),
-    };
     // A page is rendered for each read: its validator covers what it says, not when it was rendered.
-    let etag = etag_of(&serde_json::to_vec(&document).map_err(ApiError::internal)?);
-    Ok(unless_unchanged(&request, &etag, move || {
-        document.generated_at = timestamp(state.clock.now());
-        Json(document).into_response()
-    }))
+    let etag = etag_of(&without_generated_at(&rendered));
+    Ok(unless_unchanged(&request, &etag, move || stored_json(rendered)))
+}
+
+/// A rendered board without the value of its `generatedAt`, which changes with every rendering.
+fn without_generated_at(document: &[u8]) -> Vec<u8> {
+    const FIELD: &[u8] = b"\"generatedAt\":\"";
+    let Some(at) = document.windows(FIELD.len()).position(|window| window == FIELD) else {
+        return document.to_vec();
+    };
+    let value = at + FIELD.len();
+    let end = document[value..].iter().position(|&byte| byte == b'"').map_or(document.len(), |n| value + n);
+    [&document[..value], &document[end..]].concat()
 }
 
 /// One player's rank and score on a board of the current window.
