@@ -13,6 +13,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
 use super::JobStatus;
+use super::retry::{RunOutcome, retry_delay};
 
 /// What was asked for, as validated by the command side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,29 +35,6 @@ pub struct JobSpec {
     pub owner: String,
     /// A hash of the request, to tell an idempotent replay from a different request.
     pub request_hash: String,
-}
-
-/// How a run ended, as the worker saw it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunOutcome {
-    /// The handler finished with this result.
-    Succeeded(serde_json::Value),
-    /// The handler failed; when `retryable` and attempts remain, the job runs again after the
-    /// backoff for its attempt.
-    Failed { message: String, retryable: bool, backoff: Backoff },
-}
-
-/// How long a failed job waits before its next run: `base`, doubled per attempt up to `cap`, spread by
-/// `jitter` (a random number in `[0, 1)` the caller drew) so that jobs failing together do not retry
-/// together.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Backoff {
-    /// The first retry's delay.
-    pub base: std::time::Duration,
-    /// The longest delay.
-    pub cap: std::time::Duration,
-    /// Drawn from `[0, 1)`.
-    pub jitter: f64,
 }
 
 /// What can be asked of a job.
@@ -310,18 +288,6 @@ impl Job {
         self.attempts = attempts;
         self.worker = None;
     }
-}
-
-/// The delay before the run after run `attempt` failed: exponential from `base` (doubling per attempt,
-/// at most `cap`), spread by `jitter` in `[0, 1)` over ±50%.
-pub fn retry_delay(
-    attempt: u32,
-    base: std::time::Duration,
-    cap: std::time::Duration,
-    jitter: f64,
-) -> std::time::Duration {
-    let doubled = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
-    doubled.min(cap).mul_f64(0.5 + jitter.clamp(0.0, 1.0))
 }
 
 #[cfg(test)]

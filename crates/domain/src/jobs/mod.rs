@@ -6,9 +6,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 mod job;
+mod retry;
 mod work_order;
 
-pub use job::{Backoff, Job, JobCommand, JobEvent, JobRefusal, JobSpec, RunOutcome, decide, retry_delay};
+pub use job::{Job, JobCommand, JobEvent, JobRefusal, JobSpec, decide};
+pub use retry::{Backoff, RunOutcome, retry_delay};
 pub use work_order::WorkOrder;
 
 /// What a job does.

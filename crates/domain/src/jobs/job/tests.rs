@@ -5,6 +5,7 @@ use cqrs_es::test::TestFramework;
 use serde_json::json;
 
 use super::*;
+use crate::jobs::Backoff;
 
 fn at(second: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, second).unwrap()
