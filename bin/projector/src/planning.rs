@@ -52,3 +52,58 @@ fn report_unknown(unknown: Vec<UnknownEvent>) {
             .increment(count);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use eventlog::Checkpoint;
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    use super::*;
+
+    fn logged(aggregate_type: &str, position: i64, payload: serde_json::Value) -> LoggedEvent {
+        LoggedEvent {
+            checkpoint: Checkpoint { transaction_id: 1, position },
+            aggregate_type: aggregate_type.to_owned(),
+            aggregate_id: format!("a{position}"),
+            sequence: 1,
+            event_type: "Happened".to_owned(),
+            event_version: "1".to_owned(),
+            payload,
+            metadata: serde_json::json!({}),
+            recorded_at: Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap(),
+        }
+    }
+
+    /// Counts of `projector_unknown_events_total` by aggregate type, after `planning` ran.
+    fn unknown_counts(planning: impl FnOnce()) -> BTreeMap<String, u64> {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        metrics::with_local_recorder(&recorder, planning);
+        let counted = snapshotter.snapshot().into_vec().into_iter().filter_map(|(key, _, _, value)| {
+            let DebugValue::Counter(count) = value else { return None };
+            let labels: Vec<_> = key.key().labels().map(|label| label.value().to_owned()).collect();
+            Some((labels.first()?.clone(), count))
+        });
+        counted.collect()
+    }
+
+    #[test]
+    fn events_of_an_unknown_aggregate_type_are_counted_by_type_and_passed_over() {
+        let batch = [
+            logged("stranger", 1, serde_json::json!({ "Happened": {} })),
+            logged("alien", 2, serde_json::json!({ "Happened": {} })),
+            logged("stranger", 3, serde_json::json!({ "Happened": {} })),
+        ];
+        let mut planned = None;
+        let counts = unknown_counts(|| planned = Some(plan(&batch, &mut GameBook::new(), Utc::now())));
+        assert_eq!(planned.unwrap().unwrap(), vec![]);
+        assert_eq!(counts, BTreeMap::from([("alien".to_owned(), 1), ("stranger".to_owned(), 2)]));
+    }
+
+    #[test]
+    fn an_unreadable_event_of_a_known_type_stops_the_plan() {
+        let batch = [logged("score", 1, serde_json::json!({ "Unheard": {} }))];
+        assert!(plan(&batch, &mut GameBook::new(), Utc::now()).is_err());
+    }
+}
