@@ -1,3 +1,6 @@
+//! The command-api binary: serves the `command_api` HTTP application, which runs commands on their
+//! aggregates, until a shutdown signal.
+
 use anyhow::Context;
 use command_api::Application;
 

@@ -1,3 +1,6 @@
+//! The converter binary: runs the `converter` library, which turns uploaded videos into MP3s with
+//! ffmpeg, until a shutdown signal.
+
 use anyhow::Context;
 use clap::Parser;
 

@@ -1,3 +1,6 @@
+//! The live binary: serves the `live` WebSocket application, which pushes chat events to the users
+//! allowed to see them, until a shutdown signal.
+
 use anyhow::Context;
 use clap::Parser;
 

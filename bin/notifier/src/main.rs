@@ -1,3 +1,6 @@
+//! The notifier binary: runs the `notifier` library, which e-mails each conversion's owner its
+//! outcome, until a shutdown signal.
+
 use anyhow::Context;
 use clap::Parser;
 

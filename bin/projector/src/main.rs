@@ -1,3 +1,6 @@
+//! The projector binary: runs the `projector` library, which keeps the query side's Redis documents
+//! from the event log, until a shutdown signal; `migrate` and `rebuild` run once and exit.
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 

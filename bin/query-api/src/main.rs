@@ -1,3 +1,6 @@
+//! The query-api binary: serves the `query_api` HTTP application, which answers reads from Redis,
+//! until a shutdown signal.
+
 use anyhow::Context;
 use query_api::Application;
 

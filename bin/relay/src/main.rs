@@ -1,3 +1,6 @@
+//! The relay binary: runs the `relay` library, which publishes the event log to RabbitMQ, until a
+//! shutdown signal.
+
 use anyhow::Context;
 
 /// Most allocations live for one request or one event; mimalloc serves them with less CPU than glibc.

@@ -1,3 +1,6 @@
+//! The worker binary: runs the `worker` library, which takes queued jobs from Redis, runs them and
+//! rescues those of workers that stopped answering, until a shutdown signal.
+
 use anyhow::Context;
 use clap::Parser;
 

@@ -49,15 +49,40 @@ pub struct Mp3 {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConversionCommand {
     /// Accept an uploaded video.
-    Request { upload: Upload, at: DateTime<Utc> },
+    Request {
+        /// The uploaded video.
+        upload: Upload,
+        /// When it was uploaded.
+        at: DateTime<Utc>,
+    },
     /// A converter takes it (again, after a redelivery).
-    Start { converter: String, at: DateTime<Utc> },
+    Start {
+        /// The name of the converter taking it.
+        converter: String,
+        /// When it took it.
+        at: DateTime<Utc>,
+    },
     /// ffmpeg got this far, in percent.
-    Progress { percent: u8, at: DateTime<Utc> },
+    Progress {
+        /// How far ffmpeg got, 0–100.
+        percent: u8,
+        /// When it got there.
+        at: DateTime<Utc>,
+    },
     /// The MP3 is stored.
-    Complete { mp3: Mp3, at: DateTime<Utc> },
+    Complete {
+        /// The MP3 stored.
+        mp3: Mp3,
+        /// When it was stored.
+        at: DateTime<Utc>,
+    },
     /// It cannot be converted.
-    Fail { reason: String, at: DateTime<Utc> },
+    Fail {
+        /// Why it cannot be converted.
+        reason: String,
+        /// When the converter gave up.
+        at: DateTime<Utc>,
+    },
 }
 
 /// What happened to a conversion. Outcomes repeat what the notifier needs (owner's e-mail, file
@@ -65,15 +90,48 @@ pub enum ConversionCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ConversionEvent {
     /// A video was uploaded; the relay hands it to a converter.
-    ConversionRequested { upload: Upload, requested_at: DateTime<Utc> },
+    ConversionRequested {
+        /// The uploaded video.
+        upload: Upload,
+        /// When it was uploaded.
+        requested_at: DateTime<Utc>,
+    },
     /// A converter started on it.
-    ConversionStarted { converter: String, started_at: DateTime<Utc> },
+    ConversionStarted {
+        /// The name of the converter that took it.
+        converter: String,
+        /// When it took it.
+        started_at: DateTime<Utc>,
+    },
     /// The conversion advanced.
-    ConversionProgressed { percent: u8, at: DateTime<Utc> },
+    ConversionProgressed {
+        /// How far ffmpeg got, 0–100.
+        percent: u8,
+        /// When it got there.
+        at: DateTime<Utc>,
+    },
     /// The MP3 is ready.
-    ConversionSucceeded { mp3: Mp3, finished_at: DateTime<Utc>, filename: String, owner_email: String },
+    ConversionSucceeded {
+        /// The MP3 made.
+        mp3: Mp3,
+        /// When it was stored.
+        finished_at: DateTime<Utc>,
+        /// The name the client gave the video.
+        filename: String,
+        /// Where to tell the owner it is done.
+        owner_email: String,
+    },
     /// It failed for good.
-    ConversionFailed { reason: String, failed_at: DateTime<Utc>, filename: String, owner_email: String },
+    ConversionFailed {
+        /// Why it cannot be converted.
+        reason: String,
+        /// When it failed.
+        failed_at: DateTime<Utc>,
+        /// The name the client gave the video.
+        filename: String,
+        /// Where to tell the owner it failed.
+        owner_email: String,
+    },
 }
 
 impl DomainEvent for ConversionEvent {
@@ -98,7 +156,10 @@ impl DomainEvent for ConversionEvent {
 pub enum ConversionRefusal {
     /// This id was already requested (an idempotent replay, or a different request).
     #[error("the conversion was already requested")]
-    AlreadyRequested { request_hash: String },
+    AlreadyRequested {
+        /// The hash of the request that asked for it.
+        request_hash: String,
+    },
     /// No conversion has this id.
     #[error("no such conversion")]
     Unknown,

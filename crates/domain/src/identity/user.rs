@@ -86,26 +86,52 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserCommand {
     /// Create the user (its e-mail and name already claimed) with a first session.
-    Register { profile: Profile, password_hash: String, session: Session },
+    Register {
+        /// The new user's profile.
+        profile: Profile,
+        /// The password, as the caller hashed it.
+        password_hash: String,
+        /// The first session.
+        session: Session,
+    },
     /// Change the names shown.
-    UpdateProfile { first_name: Option<String>, last_name: Option<String> },
+    UpdateProfile {
+        /// The new first name, if it changes.
+        first_name: Option<String>,
+        /// The new last name, if it changes.
+        last_name: Option<String>,
+    },
     /// Start a session (the password was checked by the caller).
     StartSession(Session),
     /// End a session.
-    RevokeSession { session_id: String },
+    RevokeSession {
+        /// The session to end.
+        session_id: String,
+    },
 }
 
 /// What happened to a user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum UserEvent {
     /// The user exists.
-    UserRegistered { profile: Profile, password_hash: String },
+    UserRegistered {
+        /// The user's profile.
+        profile: Profile,
+        /// The password, hashed.
+        password_hash: String,
+    },
     /// The names shown changed; the event carries the whole profile as it now is.
-    UserProfileUpdated { profile: Profile },
+    UserProfileUpdated {
+        /// The whole profile as it now is.
+        profile: Profile,
+    },
     /// A session started.
     UserSessionStarted(Session),
     /// A session ended.
-    UserSessionRevoked { session_id: String },
+    UserSessionRevoked {
+        /// The session that ended.
+        session_id: String,
+    },
 }
 
 impl DomainEvent for UserEvent {

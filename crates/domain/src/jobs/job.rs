@@ -41,51 +41,114 @@ pub struct JobSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobCommand {
     /// Accept a new job.
-    Queue { spec: JobSpec, at: DateTime<Utc> },
+    Queue {
+        /// What was asked for.
+        spec: JobSpec,
+        /// When the job was queued.
+        at: DateTime<Utc>,
+    },
     /// A worker starts a run it expects to take a while (short runs only `Finish`).
-    Start { worker: String, at: DateTime<Utc> },
+    Start {
+        /// The name of the worker starting the run.
+        worker: String,
+        /// When the run started.
+        at: DateTime<Utc>,
+    },
     /// A worker reports how its run ended.
-    Finish { worker: String, started_at: DateTime<Utc>, at: DateTime<Utc>, outcome: RunOutcome },
+    Finish {
+        /// The name of the worker that ran it.
+        worker: String,
+        /// When the run started.
+        started_at: DateTime<Utc>,
+        /// When the run ended.
+        at: DateTime<Utc>,
+        /// How the run ended.
+        outcome: RunOutcome,
+    },
     /// The owner cancels a job that has not started.
-    Cancel { at: DateTime<Utc> },
+    Cancel {
+        /// When the owner cancelled it.
+        at: DateTime<Utc>,
+    },
     /// A cleaner returns the job from a worker that stopped answering.
-    Rescue { worker: String, at: DateTime<Utc> },
+    Rescue {
+        /// The name of the worker that stopped answering.
+        worker: String,
+        /// When the cleaner found the job.
+        at: DateTime<Utc>,
+    },
 }
 
 /// What happened to a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum JobEvent {
     /// Accepted; the projector puts it in the queue (or the delayed set until `runAt`).
-    JobQueued { spec: JobSpec, queued_at: DateTime<Utc> },
+    JobQueued {
+        /// What was asked for.
+        spec: JobSpec,
+        /// When the job was queued.
+        queued_at: DateTime<Utc>,
+    },
     /// A worker started run number `attempt`.
-    JobStarted { worker: String, attempt: u32, started_at: DateTime<Utc> },
+    JobStarted {
+        /// The name of the worker running it.
+        worker: String,
+        /// The run's number, from 1.
+        attempt: u32,
+        /// When the run started.
+        started_at: DateTime<Utc>,
+    },
     /// Run `attempt` finished the job.
     JobSucceeded {
+        /// The run's number, from 1.
         attempt: u32,
+        /// When the run started.
         started_at: DateTime<Utc>,
+        /// When the run finished.
         finished_at: DateTime<Utc>,
+        /// What the handler returned.
         result: serde_json::Value,
     },
     /// Run `attempt` failed; the job runs again at `retry_at`.
     JobRetryScheduled {
+        /// The run's number, from 1.
         attempt: u32,
+        /// When the run started.
         started_at: DateTime<Utc>,
+        /// When the run failed.
         failed_at: DateTime<Utc>,
+        /// Why the run failed, as the handler said.
         error: String,
+        /// When the job runs again.
         retry_at: DateTime<Utc>,
     },
     /// The job failed for good.
     JobFailed {
+        /// The last run's number, from 1.
         attempt: u32,
+        /// When the last run started; `None` when a rescue ended the job.
         started_at: Option<DateTime<Utc>>,
+        /// When the job failed.
         failed_at: DateTime<Utc>,
+        /// Why the job failed.
         error: String,
+        /// Whether the handler called the failure retryable; when it did, the job ran out of attempts.
         retryable: bool,
     },
     /// Cancelled before it ran.
-    JobCancelled { cancelled_at: DateTime<Utc> },
+    JobCancelled {
+        /// When the owner cancelled it.
+        cancelled_at: DateTime<Utc>,
+    },
     /// Taken back from `worker`, which stopped answering during run `attempt`; queued again.
-    JobRescued { worker: String, attempt: u32, rescued_at: DateTime<Utc> },
+    JobRescued {
+        /// The name of the worker that stopped answering.
+        worker: String,
+        /// The number of the run that worker did not finish, from 1.
+        attempt: u32,
+        /// When the job was taken back.
+        rescued_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for JobEvent {
@@ -112,7 +175,10 @@ impl DomainEvent for JobEvent {
 pub enum JobRefusal {
     /// A job with this id was already queued (an idempotent replay, or a different request).
     #[error("the job was already queued")]
-    AlreadyQueued { request_hash: String },
+    AlreadyQueued {
+        /// The hash of the request that queued it.
+        request_hash: String,
+    },
     /// No job has this id.
     #[error("no such job")]
     Unknown,

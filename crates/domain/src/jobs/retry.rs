@@ -8,7 +8,14 @@ pub enum RunOutcome {
     Succeeded(serde_json::Value),
     /// The handler failed; when `retryable` and attempts remain, the job runs again after the
     /// backoff for its attempt.
-    Failed { message: String, retryable: bool, backoff: Backoff },
+    Failed {
+        /// What went wrong.
+        message: String,
+        /// Whether another run might succeed.
+        retryable: bool,
+        /// How long to wait before the next run.
+        backoff: Backoff,
+    },
 }
 
 /// How long a failed job waits before its next run: `base`, doubled per attempt up to `cap`, spread by

@@ -37,30 +37,90 @@ pub struct ChannelInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChannelCommand {
     /// Create it with its first members (the creator among them).
-    Create { channel: ChannelInfo, members: Vec<String> },
+    Create {
+        /// The channel as created.
+        channel: ChannelInfo,
+        /// The first members' user ids.
+        members: Vec<String>,
+    },
     /// Change its name or description; `by` must be the creator.
-    Update { by: String, name: Option<ChannelName>, description: Option<String>, at: DateTime<Utc> },
+    Update {
+        /// The user asking.
+        by: String,
+        /// The new name, if it changes.
+        name: Option<ChannelName>,
+        /// The new description, if it changes.
+        description: Option<String>,
+        /// When it was asked.
+        at: DateTime<Utc>,
+    },
     /// Delete it; `by` must be the creator.
-    Delete { by: String, at: DateTime<Utc> },
+    Delete {
+        /// The user asking.
+        by: String,
+        /// When it was asked.
+        at: DateTime<Utc>,
+    },
     /// Add a member: by the creator (`by`), or by joining the channel's meetup (`by` is `None`).
-    AddMember { by: Option<String>, user_id: String, at: DateTime<Utc> },
+    AddMember {
+        /// The user adding them, or `None` when they join through the meetup.
+        by: Option<String>,
+        /// The user who becomes a member.
+        user_id: String,
+        /// When it was asked.
+        at: DateTime<Utc>,
+    },
     /// Remove a member; `by` must be the creator.
-    RemoveMember { by: String, user_id: String, at: DateTime<Utc> },
+    RemoveMember {
+        /// The user asking.
+        by: String,
+        /// The member to remove.
+        user_id: String,
+        /// When it was asked.
+        at: DateTime<Utc>,
+    },
 }
 
 /// What happened to a channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ChannelEvent {
     /// The channel exists, with its first members.
-    ChannelCreated { channel: ChannelInfo, members: Vec<String> },
+    ChannelCreated {
+        /// The channel as created.
+        channel: ChannelInfo,
+        /// The first members' user ids.
+        members: Vec<String>,
+    },
     /// Its name or description changed; `channel` is the whole channel as it now is.
-    ChannelUpdated { channel: ChannelInfo, edited_at: DateTime<Utc> },
+    ChannelUpdated {
+        /// The whole channel as it now is.
+        channel: ChannelInfo,
+        /// When it changed.
+        edited_at: DateTime<Utc>,
+    },
     /// It is gone; `members` were its members then, `private` whether it was private.
-    ChannelDeleted { members: Vec<String>, private: bool, deleted_at: DateTime<Utc> },
+    ChannelDeleted {
+        /// The user ids of its members when it was deleted.
+        members: Vec<String>,
+        /// Whether it was private.
+        private: bool,
+        /// When it was deleted.
+        deleted_at: DateTime<Utc>,
+    },
     /// A member joined or was added.
-    ChannelMemberAdded { user_id: String, added_at: DateTime<Utc> },
+    ChannelMemberAdded {
+        /// The new member.
+        user_id: String,
+        /// When they became a member.
+        added_at: DateTime<Utc>,
+    },
     /// A member was removed.
-    ChannelMemberRemoved { user_id: String, removed_at: DateTime<Utc> },
+    ChannelMemberRemoved {
+        /// The member removed.
+        user_id: String,
+        /// When they were removed.
+        removed_at: DateTime<Utc>,
+    },
 }
 
 impl ChannelEvent {
@@ -91,7 +151,10 @@ impl DomainEvent for ChannelEvent {
 pub enum ChannelRefusal {
     /// This id was already created (an idempotent replay, or a different request).
     #[error("the channel already exists")]
-    AlreadyCreated { request_hash: String },
+    AlreadyCreated {
+        /// The hash of the request that created it.
+        request_hash: String,
+    },
     /// No channel has this id, or it was deleted.
     #[error("no such channel")]
     Unknown,

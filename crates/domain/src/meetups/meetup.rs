@@ -42,7 +42,10 @@ pub enum MeetupCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MeetupEvent {
     /// It was announced; its creator is its first member.
-    MeetupCreated { meetup: MeetupInfo },
+    MeetupCreated {
+        /// The meetup as announced.
+        meetup: MeetupInfo,
+    },
 }
 
 impl DomainEvent for MeetupEvent {
@@ -63,7 +66,10 @@ impl DomainEvent for MeetupEvent {
 pub enum MeetupRefusal {
     /// This id was already created (an idempotent replay, or a different request).
     #[error("the meetup already exists")]
-    AlreadyCreated { request_hash: String },
+    AlreadyCreated {
+        /// The hash of the request that created it.
+        request_hash: String,
+    },
 }
 
 /// A meetup's state.

@@ -19,14 +19,28 @@ pub fn membership_id(meetup_id: &str, user_id: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MembershipCommand {
     /// Join (again: nothing happens).
-    Join { meetup_id: String, user_id: String, at: DateTime<Utc> },
+    Join {
+        /// The meetup joined.
+        meetup_id: String,
+        /// The user joining.
+        user_id: String,
+        /// When they asked to join.
+        at: DateTime<Utc>,
+    },
 }
 
 /// What happened to a membership.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MembershipEvent {
     /// A user who had not joined the meetup joined it.
-    MeetupMemberJoined { meetup_id: String, user_id: String, joined_at: DateTime<Utc> },
+    MeetupMemberJoined {
+        /// The meetup joined.
+        meetup_id: String,
+        /// The user who joined.
+        user_id: String,
+        /// When they joined.
+        joined_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for MembershipEvent {

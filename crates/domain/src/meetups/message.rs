@@ -33,20 +33,45 @@ pub enum MessageCommand {
     /// Post it.
     Post(MessageInfo),
     /// Change what it says; `by` must be its author.
-    Edit { by: String, body: MessageBody, at: DateTime<Utc> },
+    Edit {
+        /// The user asking.
+        by: String,
+        /// What it now says.
+        body: MessageBody,
+        /// When it was asked.
+        at: DateTime<Utc>,
+    },
     /// Delete it; `by` must be its author.
-    Delete { by: String, at: DateTime<Utc> },
+    Delete {
+        /// The user asking.
+        by: String,
+        /// When it was asked.
+        at: DateTime<Utc>,
+    },
 }
 
 /// What happened to a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MessageEvent {
     /// It was posted.
-    MessagePosted { message: MessageInfo },
+    MessagePosted {
+        /// The message as posted.
+        message: MessageInfo,
+    },
     /// It was edited; `message` is the whole message as it now reads.
-    MessageEdited { message: MessageInfo, edited_at: DateTime<Utc> },
+    MessageEdited {
+        /// The whole message as it now reads.
+        message: MessageInfo,
+        /// When it was edited.
+        edited_at: DateTime<Utc>,
+    },
     /// It is gone.
-    MessageDeleted { channel_id: String, deleted_at: DateTime<Utc> },
+    MessageDeleted {
+        /// The channel it was posted in.
+        channel_id: String,
+        /// When it was deleted.
+        deleted_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for MessageEvent {
@@ -69,7 +94,10 @@ impl DomainEvent for MessageEvent {
 pub enum MessageRefusal {
     /// This id was already posted (an idempotent replay, or a different request).
     #[error("the message already exists")]
-    AlreadyPosted { request_hash: String },
+    AlreadyPosted {
+        /// The hash of the request that posted it.
+        request_hash: String,
+    },
     /// No message has this id, or it was deleted.
     #[error("no such message")]
     Unknown,
