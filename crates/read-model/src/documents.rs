@@ -210,9 +210,9 @@ pub const CONVERSION_FIELDS: [&str; 11] = [
     "links",
 ];
 
-/// A leaderboard page, as `GET /v1/leaderboards/{game}` answers it: the document's schema (and what
-/// tests read it into). `projection.lua` renders every board page, the stored top-100 and any other,
-/// with one piece of code (`board_document`); nothing in Rust renders one.
+// The document's schema, and what tests read it into: `projection.lua` renders every board page, the
+// stored top-100 and any other, with one piece of code (`board_document`); nothing in Rust renders one.
+/// A leaderboard page, as `GET /v1/leaderboards/{game}` answers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LeaderboardDocument {
