@@ -5,11 +5,13 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+mod commands;
 mod job;
 mod retry;
 mod work_order;
 
-pub use job::{Job, JobCommand, JobEvent, JobRefusal, JobSpec, decide};
+pub use commands::{JobCommand, JobEvent, JobRefusal, JobSpec};
+pub use job::{Job, decide};
 pub use retry::{Backoff, RunOutcome, retry_delay};
 pub use work_order::WorkOrder;
 

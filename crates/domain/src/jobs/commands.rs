@@ -1,0 +1,183 @@
+//! What is asked of a job (its commands), what it records (its events) and why it refuses: the words
+//! the command side, the worker and the projector share with the `Job` aggregate.
+
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::retry::RunOutcome;
+
+/// What was asked for, as validated by the command side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSpec {
+    /// The handler that runs it: `message`, `webhook`, …
+    pub kind: String,
+    /// The job's message.
+    pub message: String,
+    /// 0–9; 9 runs first.
+    pub priority: u8,
+    /// Not before this time, when given.
+    pub run_at: Option<DateTime<Utc>>,
+    /// How many runs it gets before it fails for good.
+    pub max_attempts: u32,
+    /// The kind's input.
+    pub payload: Option<serde_json::Value>,
+    /// The user who queued it.
+    pub owner: String,
+    /// A hash of the request, to tell an idempotent replay from a different request.
+    pub request_hash: String,
+}
+
+/// What can be asked of a job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobCommand {
+    /// Accept a new job.
+    Queue {
+        /// What was asked for.
+        spec: JobSpec,
+        /// When the job was queued.
+        at: DateTime<Utc>,
+    },
+    /// A worker starts a run it expects to take a while (short runs only `Finish`).
+    Start {
+        /// The name of the worker starting the run.
+        worker: String,
+        /// When the run started.
+        at: DateTime<Utc>,
+    },
+    /// A worker reports how its run ended.
+    Finish {
+        /// The name of the worker that ran it.
+        worker: String,
+        /// When the run started.
+        started_at: DateTime<Utc>,
+        /// When the run ended.
+        at: DateTime<Utc>,
+        /// How the run ended.
+        outcome: RunOutcome,
+    },
+    /// The owner cancels a job that has not started.
+    Cancel {
+        /// When the owner cancelled it.
+        at: DateTime<Utc>,
+    },
+    /// A cleaner returns the job from a worker that stopped answering.
+    Rescue {
+        /// The name of the worker that stopped answering.
+        worker: String,
+        /// When the cleaner found the job.
+        at: DateTime<Utc>,
+    },
+}
+
+/// What happened to a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JobEvent {
+    /// Accepted; the projector puts it in the queue (or the delayed set until `runAt`).
+    JobQueued {
+        /// What was asked for.
+        spec: JobSpec,
+        /// When the job was queued.
+        queued_at: DateTime<Utc>,
+    },
+    /// A worker started run number `attempt`.
+    JobStarted {
+        /// The name of the worker running it.
+        worker: String,
+        /// The run's number, from 1.
+        attempt: u32,
+        /// When the run started.
+        started_at: DateTime<Utc>,
+    },
+    /// Run `attempt` finished the job.
+    JobSucceeded {
+        /// The run's number, from 1.
+        attempt: u32,
+        /// When the run started.
+        started_at: DateTime<Utc>,
+        /// When the run finished.
+        finished_at: DateTime<Utc>,
+        /// What the handler returned.
+        result: serde_json::Value,
+    },
+    /// Run `attempt` failed; the job runs again at `retry_at`.
+    JobRetryScheduled {
+        /// The run's number, from 1.
+        attempt: u32,
+        /// When the run started.
+        started_at: DateTime<Utc>,
+        /// When the run failed.
+        failed_at: DateTime<Utc>,
+        /// Why the run failed, as the handler said.
+        error: String,
+        /// When the job runs again.
+        retry_at: DateTime<Utc>,
+    },
+    /// The job failed for good.
+    JobFailed {
+        /// The last run's number, from 1.
+        attempt: u32,
+        /// When the last run started; `None` when a rescue ended the job.
+        started_at: Option<DateTime<Utc>>,
+        /// When the job failed.
+        failed_at: DateTime<Utc>,
+        /// Why the job failed.
+        error: String,
+        /// Whether the handler called the failure retryable; when it did, the job ran out of attempts.
+        retryable: bool,
+    },
+    /// Cancelled before it ran.
+    JobCancelled {
+        /// When the owner cancelled it.
+        cancelled_at: DateTime<Utc>,
+    },
+    /// Taken back from `worker`, which stopped answering during run `attempt`; queued again.
+    JobRescued {
+        /// The name of the worker that stopped answering.
+        worker: String,
+        /// The number of the run that worker did not finish, from 1.
+        attempt: u32,
+        /// When the job was taken back.
+        rescued_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for JobEvent {
+    fn event_type(&self) -> String {
+        match self {
+            JobEvent::JobQueued { .. } => "JobQueued",
+            JobEvent::JobStarted { .. } => "JobStarted",
+            JobEvent::JobSucceeded { .. } => "JobSucceeded",
+            JobEvent::JobRetryScheduled { .. } => "JobRetryScheduled",
+            JobEvent::JobFailed { .. } => "JobFailed",
+            JobEvent::JobCancelled { .. } => "JobCancelled",
+            JobEvent::JobRescued { .. } => "JobRescued",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_owned()
+    }
+}
+
+/// Why a job refused a command.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JobRefusal {
+    /// A job with this id was already queued (an idempotent replay, or a different request).
+    #[error("the job was already queued")]
+    AlreadyQueued {
+        /// The hash of the request that queued it.
+        request_hash: String,
+    },
+    /// No job has this id.
+    #[error("no such job")]
+    Unknown,
+    /// Only queued, scheduled or retrying jobs can be cancelled.
+    #[error("a {0} job cannot be cancelled")]
+    NotCancellable(&'static str),
+    /// The job is not this worker's to run (finished, cancelled, or run by another worker).
+    #[error("the job is {0}; this worker may not run it")]
+    NotRunnable(&'static str),
+}
