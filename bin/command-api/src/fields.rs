@@ -46,10 +46,14 @@ mod tests {
     /// White_Space, as the document's patterns spell it inside a character class.
     const WHITE_SPACE: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
 
+    /// command-api's part of the OpenAPI document, as compact JSON.
+    fn command_api_document() -> String {
+        serde_json::to_string(&<crate::openapi::CommandApi as utoipa::OpenApi>::openapi()).unwrap()
+    }
+
     #[test]
     fn every_white_space_class_of_the_document_is_the_whole_of_unicodes() {
-        let document =
-            serde_json::to_string(&<crate::openapi::CommandApi as utoipa::OpenApi>::openapi()).unwrap();
+        let document = command_api_document();
         let escaped = serde_json::to_string(WHITE_SPACE).unwrap();
         let spelled = document.matches(escaped.trim_matches('"')).count();
         assert!(spelled > 0);
@@ -62,8 +66,7 @@ mod tests {
 
     #[test]
     fn every_date_time_pattern_of_the_document_is_the_one_tested_here() {
-        let document =
-            serde_json::to_string(&<crate::openapi::CommandApi as utoipa::OpenApi>::openapi()).unwrap();
+        let document = command_api_document();
         let escaped = serde_json::to_string(DATE_TIME).unwrap();
         let spelled = document.matches(escaped.as_str()).count();
         assert_eq!(spelled, document.matches(r#""format":"date-time""#).count());
