@@ -9,12 +9,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use axum::body::Bytes;
 use fred::prelude::*;
 use fred::types::RespVersion;
 use fred::types::config::UnresponsiveConfig;
 use secrecy::ExposeSecret;
 use std::time::Duration;
+
+use crate::routes::conditional::Tagged;
 
 /// The most documents kept; past it the cache starts over (boards are few, this is a safety net).
 const MAX_ENTRIES: usize = 10_000;
@@ -27,7 +28,7 @@ pub struct DocumentCache {
 
 #[derive(Default)]
 struct Inner {
-    documents: RwLock<HashMap<String, Bytes>>,
+    documents: RwLock<HashMap<String, Tagged>>,
     invalidations: AtomicU64,
     tracking: AtomicBool,
 }
@@ -87,7 +88,7 @@ impl DocumentCache {
     }
 
     /// The cached document under `key`, if tracking vouches for it.
-    pub fn get(&self, key: &str) -> Option<Bytes> {
+    pub fn get(&self, key: &str) -> Option<Tagged> {
         if !self.inner.tracking.load(Ordering::SeqCst) {
             return None;
         }
@@ -100,7 +101,7 @@ impl DocumentCache {
     }
 
     /// Keeps what a read returned, unless an invalidation arrived since its ticket.
-    pub fn keep(&self, ticket: Ticket, key: String, document: Bytes) {
+    pub fn keep(&self, ticket: Ticket, key: String, document: Tagged) {
         if !self.inner.tracking.load(Ordering::SeqCst) {
             return;
         }

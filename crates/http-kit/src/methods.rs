@@ -51,12 +51,14 @@ impl PathMethods {
     /// The methods of the template `path` matches, preferring literal segments (`/v1/users/me` over
     /// `/v1/users/{id}`); `None` for a path the contract does not have.
     pub fn of(&self, path: &str) -> Option<&[Method]> {
-        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        // Asked of every request: the path's parts are walked, not collected.
+        let parts = || path.trim_end_matches('/').split('/');
+        let length = parts().count();
         self.templates
             .iter()
             .filter(|(template, _)| {
-                template.len() == parts.len()
-                    && template.iter().zip(&parts).all(|(segment, part)| match segment {
+                template.len() == length
+                    && template.iter().zip(parts()).all(|(segment, part)| match segment {
                         Segment::Literal(literal) => literal == part,
                         Segment::Parameter => !part.is_empty(),
                     })

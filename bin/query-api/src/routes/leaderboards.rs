@@ -11,7 +11,7 @@ use read_model::documents::{LeaderboardDocument, PlayerStanding};
 use redis_store::BoardReader;
 
 use super::board_query::{BoardQuery, Page, StandingQuery, parse, parse_standing};
-use super::conditional::{etag_of, unless_unchanged};
+use super::conditional::{Tagged, etag_of, unless_unchanged};
 use super::stored_json;
 use crate::AppState;
 use crate::state::redis_failed;
@@ -49,13 +49,14 @@ pub async fn board(
         let key = state.keys.board_document(&id);
         if let Some(cached) = state.documents.get(&key) {
             metrics::counter!("leaderboard_reads_total", "source" => "memory").increment(1);
-            return Ok(unless_unchanged(&request, &etag_of(&cached), || stored_json(cached)));
+            return Ok(unless_unchanged(&request, &cached.etag, || stored_json(cached.body)));
         }
         let ticket = state.documents.ticket();
         if let Some(stored) = boards.document(&id).await.map_err(redis_failed)? {
             metrics::counter!("leaderboard_reads_total", "source" => "stored").increment(1);
+            let stored = Tagged::new(stored);
             state.documents.keep(ticket, key, stored.clone());
-            return Ok(unless_unchanged(&request, &etag_of(&stored), || stored_json(stored)));
+            return Ok(unless_unchanged(&request, &stored.etag, || stored_json(stored.body)));
         }
     }
     ensure_game_exists(&state, &boards, &game).await?;
