@@ -35,9 +35,14 @@ pub struct Shared {
     pub clock: domain::Clock,
 }
 
-/// Every context's state; each handler takes the one it needs.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Every context's state; each handler takes the one it needs. One `Arc`: axum clones the state for
+/// every request, which then costs an atomic increment instead of a copy of every context's settings
+/// (the token validation's sets, the job kinds' map, …); the handler's own context is cloned from it.
+#[derive(Clone)]
+pub struct AppState(Arc<Contexts>);
+
+/// What [`AppState`] holds.
+pub struct Contexts {
     /// What every context uses.
     pub shared: Shared,
     /// Users and sessions.
@@ -62,7 +67,7 @@ impl AppState {
         let keys = Keys::new(settings.redis.key_prefix.clone());
         let shared = Shared { pool: pool.clone(), redis, keys, clock };
         let users = EventStore::new(pool.clone());
-        Ok(Self {
+        Ok(Self(Arc::new(Contexts {
             identity: IdentityState {
                 users: users.clone(),
                 tokens: Tokens::from_settings(&settings.auth)?,
@@ -83,7 +88,7 @@ impl AppState {
             jobs: JobsState {
                 jobs: EventStore::new(pool.clone()),
                 new_jobs: CommandBatcher::start(EventStore::new(pool.clone()), group_commit),
-                job_kinds: job_kinds::Registry::standard(settings),
+                job_kinds: Arc::new(job_kinds::Registry::standard(settings)),
                 max_job_message_chars: settings.jobs.max_message_chars,
                 shared: shared.clone(),
             },
@@ -103,9 +108,37 @@ impl AppState {
                 shared: shared.clone(),
             },
             shared,
-        })
+        })))
     }
 }
+
+impl std::ops::Deref for AppState {
+    type Target = Contexts;
+
+    fn deref(&self) -> &Contexts {
+        &self.0
+    }
+}
+
+/// Each context's state is handed to its handlers from the one [`AppState`].
+macro_rules! context_of_app_state {
+    ($($context:ty => $field:ident),* $(,)?) => {
+        $(impl FromRef<AppState> for $context {
+            fn from_ref(state: &AppState) -> Self {
+                state.$field.clone()
+            }
+        })*
+    };
+}
+
+context_of_app_state!(
+    Shared => shared,
+    IdentityState => identity,
+    ScoresState => scores,
+    JobsState => jobs,
+    ConversionsState => conversions,
+    MeetupsState => meetups,
+);
 
 impl AuthState for AppState {
     fn tokens(&self) -> &Tokens {

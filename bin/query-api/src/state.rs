@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use fred::prelude::*;
 use http_kit::ApiError;
@@ -12,9 +13,13 @@ use redis_store::{Resend, client, start};
 use crate::cache::DocumentCache;
 use crate::watch::JobUpdates;
 
-/// Shared by every handler.
+/// Shared by every handler: one `Arc`, so that handing it to a request (axum clones the state for
+/// each) costs one atomic increment, not a copy of the token keys' validation sets and the key prefix.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds.
+pub struct Shared {
     /// Redis, where the documents live.
     pub redis: Client,
     /// The key layout.
@@ -31,6 +36,14 @@ pub struct AppState {
     pub blobs: blobs::Blobs,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     /// Connects to Redis in the background.
     pub fn connect(settings: &settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
@@ -41,7 +54,7 @@ impl AppState {
         let tokens = Tokens::from_settings(&settings.auth)?;
         let documents = DocumentCache::track(&settings.redis, keys.full("lbdoc:"))?;
         let blobs = blobs::Blobs::from_settings(&settings.blobs)?;
-        Ok(Self { redis, keys, clock, job_updates, tokens, documents, blobs })
+        Ok(Self(Arc::new(Shared { redis, keys, clock, job_updates, tokens, documents, blobs })))
     }
 
     /// The answer to a read the projector has not (yet) produced a document for: 503 while the query

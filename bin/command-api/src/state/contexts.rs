@@ -39,7 +39,7 @@ pub struct JobsState {
     /// New jobs; concurrent ones share an INSERT.
     pub new_jobs: CommandBatcher<Job>,
     /// The kinds of job the worker runs.
-    pub job_kinds: job_kinds::Registry,
+    pub job_kinds: Arc<job_kinds::Registry>,
     /// The longest job message accepted, in characters.
     pub max_job_message_chars: usize,
     /// What every context uses.

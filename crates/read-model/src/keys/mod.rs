@@ -2,16 +2,16 @@
 
 pub mod relative;
 
-/// Key names under a prefix.
+/// Key names under a prefix (shared, not copied, by every clone: handlers' states hold one).
 #[derive(Debug, Clone)]
 pub struct Keys {
-    prefix: String,
+    prefix: std::sync::Arc<str>,
 }
 
 impl Keys {
     /// Keys under `prefix` (e.g. `reprise:`).
     pub fn new(prefix: impl Into<String>) -> Self {
-        Self { prefix: prefix.into() }
+        Self { prefix: prefix.into().into() }
     }
 
     /// The prefix itself.
