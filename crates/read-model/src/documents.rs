@@ -267,6 +267,11 @@ pub struct PlayerStanding {
     pub score: i64,
     /// When that score was achieved.
     pub achieved_at: String,
+    /// The share of the board's players ranked below this one, in percent from 0 to 100, rounded
+    /// down to one decimal (never up, so it never overstates: rank 1 of 4 is 75.0, rank 1 of 3 is
+    /// 66.6, rank 1 of 2,000 is 99.9, and a player alone on a board, or last on it, is 0.0).
+    #[schema(minimum = 0, maximum = 100, example = 75.0)]
+    pub percentile: f64,
 }
 
 #[cfg(test)]

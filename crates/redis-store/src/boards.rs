@@ -1,14 +1,21 @@
 //! Leaderboards as the query side reads them: stored documents, rankings and entries.
 
 use bytes::Bytes;
-use domain::names::GameName;
+use domain::names::{GameName, PlayerName};
 use fred::prelude::*;
 use read_model::Keys;
-use read_model::boards::{Board, parse_entry};
+use read_model::boards::Board;
 use read_model::documents::PlayerStanding;
+use read_model::standings::percentile;
 
 /// The read-only Function of `projection.lua` that renders a page of a board.
 const PAGE_FUNCTION: &str = "reprise_board_page_v2";
+
+/// The read-only Function of `projection.lua` that renders the entries of named players.
+const PLAYERS_FUNCTION: &str = "reprise_board_players_v2";
+
+/// The read-only Function of `projection.lua` that gives a player's rank, entry and board total.
+const STANDING_FUNCTION: &str = "reprise_board_standing_v2";
 
 /// Reads boards (named by `read_model::boards::Board::id`) under a key prefix.
 #[derive(Debug, Clone, Copy)]
@@ -32,23 +39,17 @@ impl<'a> BoardReader<'a> {
     /// the top). `projection.lua` renders it with the code that renders the stored top-100, so the
     /// first hundred read either way are the same bytes but for `generatedAt`.
     pub async fn page(&self, board: &Board, now: &str, start: usize, limit: usize) -> Result<Bytes, Error> {
-        let [game, period, window_start, window_end, region] = crate::encode::board_heading(board);
-        let args =
-            [self.keys.prefix().to_owned(), board.id(), game, period, window_start, window_end, region]
-                .into_iter()
-                .chain([now.to_owned(), start.to_string(), limit.to_string()])
-                .collect::<Vec<_>>();
-        let render =
-            || self.redis.fcall_ro::<Bytes, _, _, _>(PAGE_FUNCTION, Vec::<String>::new(), args.clone());
-        match render().await {
-            // The projector loads the library; a query-api that reads first (or after a projector of
-            // an older release replaced it) loads it itself, once, and asks again.
-            Err(error) if error.details().contains("Function not found") => {
-                self.redis.function_load::<String, _>(true, crate::store::LIBRARY).await?;
-                render().await
-            }
-            rendered => rendered,
-        }
+        let args = heading_args(self.keys, board, now).chain([start.to_string(), limit.to_string()]);
+        self.call(PAGE_FUNCTION, args.collect()).await
+    }
+
+    /// The document of `board` rendered at `now` (RFC 3339) with only the entries of `players`, best
+    /// first, each with their rank on the whole board; players without an entry are left out, and
+    /// `total` is the whole board's. One Function call: the ranks come from the ranking every page
+    /// counts by, read at one instant.
+    pub async fn players(&self, board: &Board, now: &str, players: &[PlayerName]) -> Result<Bytes, Error> {
+        let args = heading_args(self.keys, board, now).chain(players.iter().map(ToString::to_string));
+        self.call(PLAYERS_FUNCTION, args.collect()).await
     }
 
     /// Whether the projector has seen `game` configured.
@@ -56,15 +57,53 @@ impl<'a> BoardReader<'a> {
         self.redis.hexists(self.keys.games(), game.as_str()).await
     }
 
-    /// A player's rank (1 for the top) and entry on a board; `None` when they have no score on it.
+    /// A player's rank (1 for the top), entry and percentile on a board; `None` when they have no
+    /// score on it. One Function call, so the rank and the board's total are read at one instant.
     pub async fn standing(&self, board: &str, player: &str) -> Result<Option<PlayerStanding>, Error> {
-        let stored: Option<String> = self.redis.hget(self.keys.board_entries(board), player).await?;
-        let Some(entry) = stored.as_deref().and_then(parse_entry) else { return Ok(None) };
-        let rank: Option<u64> = self.redis.zrank(self.keys.board_ranking(board), entry.member, false).await?;
-        Ok(rank.map(|rank| PlayerStanding {
-            rank: rank + 1,
-            score: entry.score,
-            achieved_at: entry.achieved_at,
+        let args = vec![self.keys.prefix().to_owned(), board.to_owned(), player.to_owned()];
+        let found: Vec<String> = self.call(STANDING_FUNCTION, args).await?;
+        let [rank, score, achieved_at, total] = match <[String; 4]>::try_from(found) {
+            Ok(standing) => standing,
+            Err(found) if found.is_empty() => return Ok(None),
+            Err(found) => return Err(unexpected(format!("a standing of {} values", found.len()))),
+        };
+        let (rank, total) = (number(&rank)?, number(&total)?);
+        Ok(Some(PlayerStanding {
+            rank,
+            score: number(&score)?,
+            achieved_at,
+            percentile: percentile(rank, total),
         }))
     }
+
+    /// Calls the read-only Function `name` with `args`. The projector loads the library; a query-api
+    /// that reads first (or after a projector of an older release replaced it) loads it itself, once,
+    /// and asks again.
+    async fn call<R: FromValue>(&self, name: &str, args: Vec<String>) -> Result<R, Error> {
+        let call = || self.redis.fcall_ro::<R, _, _, _>(name, Vec::<String>::new(), args.clone());
+        match call().await {
+            Err(error) if error.details().contains("Function not found") => {
+                self.redis.function_load::<String, _>(true, crate::store::LIBRARY).await?;
+                call().await
+            }
+            answer => answer,
+        }
+    }
+}
+
+/// A board's Function arguments up to its rendering time: the prefix, the board's id, its heading
+/// (see [`crate::encode::board_heading`]) and `now`.
+fn heading_args(keys: &Keys, board: &Board, now: &str) -> impl Iterator<Item = String> {
+    let [game, period, window_start, window_end, region] = crate::encode::board_heading(board);
+    [keys.prefix().to_owned(), board.id(), game, period, window_start, window_end, region, now.to_owned()]
+        .into_iter()
+}
+
+/// A number the Function wrote as text.
+fn number<T: std::str::FromStr>(text: &str) -> Result<T, Error> {
+    text.parse().map_err(|_| unexpected(format!("{text:?} is not a number")))
+}
+
+fn unexpected(details: String) -> Error {
+    Error::new(ErrorKind::Parse, details)
 }

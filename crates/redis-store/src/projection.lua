@@ -11,9 +11,9 @@
 local function key(prefix, relative) return prefix .. relative end
 
 -- A stored entry: `score|achievedMicros|achievedAt|member`, then `|total` for a `sum` total beyond
--- ±2^53, which the score shows clamped (the member captured here takes it in; nothing here needs it).
+-- ±2^53, which the score shows clamped (and which nothing here needs: a member never holds `|`).
 local function parse_entry(text)
-  return string.match(text, '^(-?%d+)|(-?%d+)|([^|]*)|(.*)$')
+  return string.match(text, '^(-?%d+)|(-?%d+)|([^|]*)|([^|]*)')
 end
 
 -- How many entries a board's stored document shows.
@@ -116,6 +116,20 @@ local function json_text(value)
   return '"' .. value .. '"'
 end
 
+-- One entry of a board's document.
+local function entry_row(rank, player, score, at)
+  return '{"rank":' .. rank .. ',"player":"' .. player .. '","score":' .. score .. ',"achievedAt":"' .. at .. '"}'
+end
+
+-- A board's document around its `rows`: the board's `meta` (game, period, window, region), `now`, and
+-- the board's `total` players with the rank of the last entry `shown` (see `tail`).
+local function document_of(meta, rows, now, total, shown)
+  return '{"game":"' .. meta.game .. '","period":"' .. meta.period ..
+    '","window":{"start":' .. json_text(meta.start) .. ',"end":' .. json_text(meta['end']) ..
+    '},"region":' .. json_text(meta.region) .. ',"entries":[' .. table.concat(rows, ',') ..
+    '],"generatedAt":"' .. now .. '","total":' .. tail(total, shown)
+end
+
 -- A board's document, the one renderer of it: `count` entries from rank `first + 1` (best first), the
 -- board's `meta` (game, period, window, region) and `now`. The stored top-100 is its first page; the
 -- query side asks for any other page through `board_page`, so both are the same bytes.
@@ -131,14 +145,28 @@ local function board_document(prefix, board, meta, now, first, count)
     local stored = redis.call('HMGET', key(prefix, 'lbe:' .. board), unpack(players))
     for i, player in ipairs(players) do
       local score, _, at = parse_entry(stored[i])
-      rows[i] = '{"rank":' .. (first + i) .. ',"player":"' .. player .. '","score":' .. score ..
-        ',"achievedAt":"' .. at .. '"}'
+      rows[i] = entry_row(first + i, player, score, at)
     end
   end
-  return '{"game":"' .. meta.game .. '","period":"' .. meta.period ..
-    '","window":{"start":' .. json_text(meta.start) .. ',"end":' .. json_text(meta['end']) ..
-    '},"region":' .. json_text(meta.region) .. ',"entries":[' .. table.concat(rows, ',') ..
-    '],"generatedAt":"' .. now .. '","total":' .. tail(total, first + #rows)
+  return document_of(meta, rows, now, total, first + #rows)
+end
+
+-- The `players` that have an entry on a board, best first, each with their rank on the whole board:
+-- the ranking set's order, which pages count by, so a player's rank is the one every page shows.
+-- `{ rank, player, score, at }` each.
+local function ranked_players(prefix, board, players)
+  local found = {}
+  if #players == 0 then return found end
+  local ranking = key(prefix, 'lb:' .. board)
+  local stored = redis.call('HMGET', key(prefix, 'lbe:' .. board), unpack(players))
+  for i, player in ipairs(players) do
+    local score, _, at, member
+    if stored[i] then score, _, at, member = parse_entry(stored[i]) end
+    local rank = member and redis.call('ZRANK', ranking, member)
+    if rank then found[#found + 1] = { rank = rank + 1, player = player, score = score, at = at } end
+  end
+  table.sort(found, function(a, b) return a.rank < b.rank end)
+  return found
 end
 
 local function render(prefix, board, meta, now)
@@ -372,6 +400,32 @@ local function board_page(_, args)
   return board_document(args[1], args[2], meta, args[8], tonumber(args[9]), tonumber(args[10]))
 end
 
+-- The named players of a board for a read (no writes), as a board document: best first, each with
+-- their rank on the whole board, players without an entry left out, the whole board's total and no
+-- next page. `prefix board game period start end region now player...`
+local function board_players(_, args)
+  local prefix, board = args[1], args[2]
+  local meta = { game = args[3], period = args[4], start = args[5], ['end'] = args[6], region = args[7] }
+  local rows = {}
+  for i, found in ipairs(ranked_players(prefix, board, { unpack(args, 9) })) do
+    rows[i] = entry_row(found.rank, found.player, found.score, found.at)
+  end
+  local total = redis.call('ZCARD', key(prefix, 'lb:' .. board))
+  return document_of(meta, rows, args[8], total, total)
+end
+
+-- A player's standing on a board for a read (no writes): `prefix board player` gives
+-- `{ rank, score, achievedAt, total }` as text, or an empty list when the player has no entry.
+local function board_standing(_, args)
+  local prefix, board = args[1], args[2]
+  local found = ranked_players(prefix, board, { args[3] })[1]
+  if not found then return {} end
+  local total = redis.call('ZCARD', key(prefix, 'lb:' .. board))
+  return { tostring(found.rank), found.score, found.at, tostring(total) }
+end
+
 redis.register_function{ function_name = 'reprise_apply_v2', callback = apply, flags = { 'no-cluster' } }
 redis.register_function{ function_name = 'reprise_claim_fence_v2', callback = claim_fence, flags = { 'no-cluster' } }
 redis.register_function{ function_name = 'reprise_board_page_v2', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_players_v2', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_standing_v2', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }

@@ -155,7 +155,7 @@ async fn pages_follow_the_cursor_and_around_centres_on_a_player() {
 }
 
 #[tokio::test]
-async fn a_players_standing_gives_rank_score_and_time() {
+async fn a_players_standing_gives_rank_score_time_and_percentile() {
     let stack = Stack::start().await;
     stack
         .submit(
@@ -166,7 +166,10 @@ async fn a_players_standing_gives_rank_score_and_time() {
     stack.finished(&job).await;
     let standing: serde_json::Value =
         stack.get("/v1/leaderboards/tetris/players/ada").await.json().await.unwrap();
-    assert_eq!(standing, json!({ "rank": 2, "score": 10, "achievedAt": "2026-01-01T00:00:00Z" }));
+    assert_eq!(
+        standing,
+        json!({ "rank": 2, "score": 10, "achievedAt": "2026-01-01T00:00:00Z", "percentile": 0.0 })
+    );
     assert_eq!(stack.get("/v1/leaderboards/tetris/players/nobody").await.status(), 404);
 }
 

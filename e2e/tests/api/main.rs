@@ -10,6 +10,7 @@ mod fleet;
 mod idempotency;
 mod identity;
 mod jobs;
+mod leaderboard_players;
 mod leaderboards;
 mod live;
 mod meetups;

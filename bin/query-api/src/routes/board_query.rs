@@ -4,6 +4,7 @@ use domain::errors::FieldErrors;
 use domain::names::{PlayerName, RegionName};
 use domain::scores::Period;
 use read_model::boards::{TOP, offset_of};
+use read_model::standings::NamedPlayers;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -27,6 +28,12 @@ pub struct BoardQuery {
     /// which continues a page already placed.
     #[param(nullable = false, pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     around: Option<String>,
+    /// Only these players (a friends' list): 1–100 names separated by commas, each 1–64 characters
+    /// of `[A-Za-z0-9_.-]`; a name given twice counts once. Their entries come best first, each with
+    /// its rank on the whole board; a player without a score on the board is left out. `limit` does
+    /// not apply, `nextCursor` is null and `total` is the whole board's. With `around` or `cursor`: 422.
+    #[param(nullable = false, pattern = "^[A-Za-z0-9_.-]{1,64}(,[A-Za-z0-9_.-]{1,64}){0,99}$")]
+    players: Option<String>,
 }
 
 /// Which board of a player.
@@ -56,11 +63,16 @@ enum PeriodName {
     Month,
 }
 
-/// Where a page starts.
+/// Which part of a board a read answers.
 pub enum Page {
+    /// The top entries.
     Top,
+    /// The entries from an offset (a cursor's).
     At(usize),
+    /// The entries around a player's.
     Around(PlayerName),
+    /// The entries of the named players only.
+    Players(NamedPlayers),
 }
 
 /// A board read's period, region, page size and page, or the fields that are wrong.
@@ -78,10 +90,22 @@ pub fn parse(
         }),
     );
     let around = query.around.map(|player| errors.check("around", PlayerName::parse(&player)));
-    let page = match (query.cursor, around) {
-        (Some(cursor), _) => errors.check("cursor", board_offset(&cursor)).map(Page::At),
-        (None, Some(player)) => player.map(Page::Around),
-        (None, None) => Some(Page::Top),
+    let players = query.players.map(|list| errors.check("players", NamedPlayers::parse(&list)));
+    let page = match (players, query.cursor, around) {
+        // A list of players is not paged: a page's place beside it is a mistake to point out, not
+        // one to guess at.
+        (Some(players), cursor, around) => {
+            if cursor.is_some() {
+                errors.push("cursor", "cannot be combined with players, which are not paged");
+            }
+            if around.is_some() {
+                errors.push("around", "cannot be combined with players, which are not paged");
+            }
+            players.map(Page::Players)
+        }
+        (None, Some(cursor), _) => errors.check("cursor", board_offset(&cursor)).map(Page::At),
+        (None, None, Some(player)) => player.map(Page::Around),
+        (None, None, None) => Some(Page::Top),
     };
     errors.finish()?;
     match (period, region, limit, page) {
@@ -120,4 +144,46 @@ fn board_offset(cursor: &str) -> Result<usize, String> {
         .then(|| offset_of(cursor))
         .flatten()
         .ok_or_else(|| "is not a cursor this server gave".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(players: &str, around: Option<&str>, cursor: Option<&str>, limit: Option<&str>) -> BoardQuery {
+        BoardQuery {
+            period: None,
+            region: None,
+            limit: limit.map(str::to_owned),
+            cursor: cursor.map(str::to_owned),
+            around: around.map(str::to_owned),
+            players: Some(players.to_owned()),
+        }
+    }
+
+    fn refused(query: BoardQuery) -> Vec<String> {
+        let Err(errors) = parse(query) else { panic!("the query was accepted") };
+        errors.iter().map(|error| error.field.clone()).collect()
+    }
+
+    #[test]
+    fn named_players_are_read_as_the_answers_list_whatever_the_limit() {
+        let Ok((_, _, _, Page::Players(players))) = parse(query("ada,bob,ada", None, None, Some("1"))) else {
+            panic!("not a list of players")
+        };
+        assert_eq!(players.as_slice().len(), 2);
+    }
+
+    #[test]
+    fn players_with_around_or_cursor_are_refused_naming_that_parameter() {
+        assert_eq!(refused(query("ada", Some("bob"), None, None)), ["around"]);
+        assert_eq!(refused(query("ada", None, Some("r10"), None)), ["cursor"]);
+        assert_eq!(refused(query("ada", Some("bob"), Some("r10"), None)), ["cursor", "around"]);
+    }
+
+    #[test]
+    fn an_invalid_list_or_limit_beside_players_is_refused_naming_each() {
+        assert_eq!(refused(query("ada,,bob", None, None, None)), ["players"]);
+        assert_eq!(refused(query("ada", None, None, Some("0"))), ["limit"]);
+    }
 }

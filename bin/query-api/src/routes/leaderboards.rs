@@ -16,7 +16,7 @@ use super::stored_json;
 use crate::AppState;
 use crate::state::redis_failed;
 
-/// A board of the current window of a period, best first.
+/// A board of the current window of a period, best first; or only the named players on it.
 #[utoipa::path(
     get, path = "/v1/leaderboards/{game}", tag = "scores",
     params(
@@ -25,12 +25,12 @@ use crate::state::redis_failed;
         ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the board the client holds: 304 while it is unchanged"),
     ),
     responses(
-        (status = 200, description = "The board", body = LeaderboardDocument,
+        (status = 200, description = "The board, or the named players' entries on it", body = LeaderboardDocument,
             headers(("ETag" = String, description = "A weak validator of the standings; send it back as `If-None-Match`"))),
         (status = 304, description = "Unchanged since the `If-None-Match` the client sent",
             headers(("ETag" = String, description = "The board's validator"))),
         (status = 404, description = "Unknown game, or `around` a player not on the board", body = http_kit::problem::Problem),
-        (status = 422, description = "Invalid query", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid query, or `players` with `around` or `cursor`", body = http_kit::problem::Problem),
         (status = 503, description = "The query side is unavailable or rebuilding", body = http_kit::problem::Problem),
     )
 )]
@@ -60,19 +60,22 @@ pub async fn board(
         }
     }
     ensure_game_exists(&state, &boards, &game).await?;
-    let start = match page {
-        Page::Top => 0,
-        Page::At(offset) => offset,
+    let now = timestamp(state.clock.now());
+    let rendered = match page {
+        Page::Top => boards.page(&board, &now, 0, limit).await,
+        Page::At(offset) => boards.page(&board, &now, offset, limit).await,
         Page::Around(player) => {
             let standing = boards.standing(&id, player.as_str()).await.map_err(redis_failed)?;
             let standing = standing.ok_or_else(|| not_on_board(&player))?;
-            (standing.rank as usize - 1).saturating_sub(limit / 2)
+            let start = (standing.rank as usize - 1).saturating_sub(limit / 2);
+            boards.page(&board, &now, start, limit).await
         }
-    };
-    let now = timestamp(state.clock.now());
-    let rendered = boards.page(&board, &now, start, limit).await.map_err(redis_failed)?;
+        Page::Players(players) => boards.players(&board, &now, players.as_slice()).await,
+    }
+    .map_err(redis_failed)?;
     metrics::counter!("leaderboard_reads_total", "source" => "rendered").increment(1);
-    // A page is rendered for each read: its validator covers what it says, not when it was rendered.
+    // A page (or a list of players) is rendered for each read: its validator covers what it says, not
+    // when it was rendered.
     let etag = etag_of(&without_generated_at(&rendered));
     Ok(unless_unchanged(&request, &etag, move || stored_json(rendered)))
 }
@@ -88,7 +91,7 @@ fn without_generated_at(document: &[u8]) -> Vec<u8> {
     [&document[..value], &document[end..]].concat()
 }
 
-/// One player's rank and score on a board of the current window.
+/// One player's rank, score and percentile on a board of the current window.
 #[utoipa::path(
     get, path = "/v1/leaderboards/{game}/players/{player}", tag = "scores",
     params(

@@ -2,6 +2,7 @@
 //! sends checked against a naive model, through an in-memory twin of the Function.
 
 mod board_properties;
+mod board_reads;
 mod common;
 mod job_queue;
 mod meetups;
