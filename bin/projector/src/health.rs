@@ -4,6 +4,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
+use eventlog::Lag;
+
 /// Shared between the following loop and the health endpoints.
 #[derive(Debug)]
 pub struct Status {
@@ -36,10 +38,11 @@ impl Status {
         metrics::gauge!("projector_rebuilding").set(if rebuilding { 1.0 } else { 0.0 });
     }
 
-    /// Records how many committed events are not projected yet.
-    pub fn set_lag(&self, lag: i64) {
-        self.lag.store(lag, Ordering::Relaxed);
-        metrics::gauge!("projector_lag_events").set(lag as f64);
+    /// Records how far behind the log the projection is.
+    pub fn set_lag(&self, lag: Lag) {
+        self.lag.store(lag.events, Ordering::Relaxed);
+        metrics::gauge!("projector_lag_events").set(lag.events as f64);
+        metrics::gauge!("projector_lag_seconds").set(lag.seconds);
     }
 
     /// Whether this process leads.
