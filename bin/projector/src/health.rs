@@ -2,24 +2,31 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use eventlog::Lag;
 
 /// Shared between the following loop and the health endpoints.
 #[derive(Debug)]
 pub struct Status {
     leading: AtomicBool,
     rebuilding: AtomicBool,
-    lag: AtomicI64,
-    max_lag: i64,
+    lag_events: AtomicI64,
+    /// The lag in seconds, as an `f64`'s bits.
+    lag_seconds: AtomicU64,
+    max_lag: Duration,
 }
 
 impl Status {
-    /// A projector not yet leading, ready when it lags at most `max_lag` events.
-    pub fn new(max_lag: i64) -> Self {
+    /// A projector not yet leading, ready when the oldest event it has not projected is at most
+    /// `max_lag` old.
+    pub fn new(max_lag: Duration) -> Self {
         Self {
             leading: AtomicBool::new(false),
             rebuilding: AtomicBool::new(false),
-            lag: AtomicI64::new(i64::MAX),
+            lag_events: AtomicI64::new(i64::MAX),
+            lag_seconds: AtomicU64::new(f64::INFINITY.to_bits()),
             max_lag,
         }
     }
@@ -36,10 +43,12 @@ impl Status {
         metrics::gauge!("projector_rebuilding").set(if rebuilding { 1.0 } else { 0.0 });
     }
 
-    /// Records how many committed events are not projected yet.
-    pub fn set_lag(&self, lag: i64) {
-        self.lag.store(lag, Ordering::Relaxed);
-        metrics::gauge!("projector_lag_events").set(lag as f64);
+    /// Records how far behind the log the projection is.
+    pub fn set_lag(&self, lag: Lag) {
+        self.lag_events.store(lag.events, Ordering::Relaxed);
+        self.lag_seconds.store(lag.seconds.to_bits(), Ordering::Relaxed);
+        metrics::gauge!("projector_lag_events").set(lag.events as f64);
+        metrics::gauge!("projector_lag_seconds").set(lag.seconds);
     }
 
     /// Whether this process leads.
@@ -49,7 +58,13 @@ impl Status {
 
     /// How many committed events are not projected yet (as last measured).
     pub fn lag(&self) -> i64 {
-        self.lag.load(Ordering::Relaxed)
+        self.lag_events.load(Ordering::Relaxed)
+    }
+
+    /// How old the oldest committed event not projected yet is, in seconds (as last measured; 0 when
+    /// caught up, infinite before the first measurement).
+    pub fn lag_seconds(&self) -> f64 {
+        f64::from_bits(self.lag_seconds.load(Ordering::Relaxed))
     }
 }
 
@@ -59,11 +74,14 @@ impl http_kit::operations::Readiness for Status {
             if !self.leading() {
                 return Ok(()); // A standby is ready: it takes over when the leader dies.
             }
-            let lag = self.lag();
-            match (self.rebuilding.load(Ordering::Relaxed), lag <= self.max_lag) {
-                (true, _) => Err(format!("rebuilding from the start of the log; {lag} events to go")),
+            let (events, seconds) = (self.lag(), self.lag_seconds());
+            match (self.rebuilding.load(Ordering::Relaxed), seconds <= self.max_lag.as_secs_f64()) {
+                (true, _) => Err(format!("rebuilding from the start of the log; {events} events to go")),
                 (false, true) => Ok(()),
-                (false, false) => Err(format!("{lag} events behind the log")),
+                (false, false) => Err(format!(
+                    "{seconds:.1} s behind the log ({events} events), more than the {} ms allowed",
+                    self.max_lag.as_millis()
+                )),
             }
         })
     }

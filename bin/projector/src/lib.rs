@@ -40,7 +40,7 @@ impl Projector {
         let pool = eventlog::connect(&settings.database, "projector")?;
         let redis = client(&settings.redis, Resend::Never)?;
         start(&redis);
-        let status = Arc::new(Status::new(settings.projector.ready_max_lag));
+        let status = Arc::new(Status::new(Duration::from_millis(settings.projector.ready_max_lag_ms)));
         let following = FollowSettings {
             batch_size: settings.projector.batch_size,
             poll: Duration::from_millis(settings.projector.poll_interval_ms),

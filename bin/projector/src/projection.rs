@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use eventlog::{Checkpoint, Consumer, Interrupt, LoggedEvent};
+use eventlog::{Checkpoint, Consumer, Interrupt, Lag, LoggedEvent};
 use fred::prelude::Client;
 use redis_store::ProjectionStore;
 
@@ -85,11 +85,11 @@ impl Consumer for Projection {
 
     async fn measured_lag(
         &mut self,
-        lag: i64,
+        lag: Lag,
         checkpoint: Checkpoint,
     ) -> Result<(), Interrupt<anyhow::Error>> {
         self.status.set_lag(lag);
-        if lag == 0 {
+        if lag.events == 0 {
             self.finish_rebuild(checkpoint).await.map_err(interrupted)?;
         }
         Ok(())

@@ -4,12 +4,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
+use eventlog::Lag;
+
 /// Shared between the relaying loop and the health endpoints.
 #[derive(Debug)]
 pub struct Status {
     connected: AtomicBool,
     leading: AtomicBool,
     lag: AtomicI64,
+    /// The lag in seconds, as an `f64`'s bits.
+    lag_seconds: AtomicU64,
     published: AtomicU64,
 }
 
@@ -19,6 +23,7 @@ impl Default for Status {
             connected: AtomicBool::new(false),
             leading: AtomicBool::new(false),
             lag: AtomicI64::new(i64::MAX),
+            lag_seconds: AtomicU64::new(f64::INFINITY.to_bits()),
             published: AtomicU64::new(0),
         }
     }
@@ -37,10 +42,12 @@ impl Status {
         metrics::gauge!("relay_leading").set(if leading { 1.0 } else { 0.0 });
     }
 
-    /// Records how many committed events are not published yet.
-    pub(crate) fn set_lag(&self, lag: i64) {
-        self.lag.store(lag, Ordering::Relaxed);
-        metrics::gauge!("relay_lag_events").set(lag as f64);
+    /// Records how far behind the log publishing is.
+    pub(crate) fn set_lag(&self, lag: Lag) {
+        self.lag.store(lag.events, Ordering::Relaxed);
+        self.lag_seconds.store(lag.seconds.to_bits(), Ordering::Relaxed);
+        metrics::gauge!("relay_lag_events").set(lag.events as f64);
+        metrics::gauge!("relay_lag_seconds").set(lag.seconds);
     }
 
     /// Counts events the broker confirmed and the checkpoint passed.
@@ -62,6 +69,12 @@ impl Status {
     /// How many committed events were not published yet, as last measured.
     pub fn lag(&self) -> i64 {
         self.lag.load(Ordering::Relaxed)
+    }
+
+    /// How old the oldest committed event not published yet is, in seconds, as last measured (0 when
+    /// caught up, infinite before the first measurement).
+    pub fn lag_seconds(&self) -> f64 {
+        f64::from_bits(self.lag_seconds.load(Ordering::Relaxed))
     }
 
     /// How many events this process has published since it started (duplicates included).

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use eventlog::{Checkpoint, Consumer, Interrupt, LoggedEvent};
+use eventlog::{Checkpoint, Consumer, Interrupt, Lag, LoggedEvent};
 use messaging::Envelope;
 
 use crate::Status;
@@ -79,7 +79,7 @@ impl Consumer for Publishing<'_> {
 
     async fn measured_lag(
         &mut self,
-        lag: i64,
+        lag: Lag,
         _checkpoint: Checkpoint,
     ) -> Result<(), Interrupt<anyhow::Error>> {
         self.status.set_lag(lag);

@@ -151,6 +151,19 @@ mod tests {
     }
 
     #[test]
+    fn the_projectors_readiness_is_bounded_in_milliseconds_and_the_old_count_names_no_setting() {
+        let defaults = load_from(env(&[("APP_CONFIG_PATH", "/nonexistent")])).unwrap();
+        assert_eq!(defaults.projector.ready_max_lag_ms, 5_000);
+        let settings = load_from(env(&[
+            ("APP_CONFIG_PATH", "/nonexistent"),
+            ("REPRISE_PROJECTOR__READY_MAX_LAG_MS", "750"),
+            ("REPRISE_PROJECTOR__READY_MAX_LAG", "10000"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.projector.ready_max_lag_ms, 750);
+    }
+
+    #[test]
     fn a_file_named_by_env_is_read_and_the_environment_wins_over_it() {
         let dir = std::env::temp_dir().join(format!("reprise-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

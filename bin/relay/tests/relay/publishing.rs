@@ -101,5 +101,6 @@ async fn the_health_port_reports_liveness_readiness_and_metrics() {
     assert_eq!(status, 200);
     assert!(metrics.contains("relay_events_published_total"), "{metrics}");
     assert!(metrics.contains("relay_lag_events"), "{metrics}");
+    assert!(metrics.contains("relay_lag_seconds"), "{metrics}");
     relay.stop().await;
 }

@@ -4,7 +4,7 @@
 use std::fmt::Display;
 use std::future::Future;
 
-use crate::{Checkpoint, LoggedEvent};
+use crate::{Checkpoint, Lag, LoggedEvent};
 
 /// Why handling stopped short; the follower decides what comes next.
 #[derive(Debug)]
@@ -75,10 +75,12 @@ pub trait Consumer {
         async { Ok(()) }
     }
 
-    /// The lag measured from `checkpoint`, the last one durably handled: how many events are left.
+    /// The lag measured from `checkpoint`, the last one durably handled: how many events are left and
+    /// how old the oldest of them is. Measured about once a second while leading, whether batches are
+    /// handled, the log is quiet, or handling keeps failing (then its errors are only logged).
     fn measured_lag(
         &mut self,
-        lag: i64,
+        lag: Lag,
         checkpoint: Checkpoint,
     ) -> impl Future<Output = Result<(), Interrupt<Self::Error>>> + Send;
 

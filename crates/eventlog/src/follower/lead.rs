@@ -73,6 +73,7 @@ impl<'a, C: Consumer> Lead<'a, C> {
     async fn follow(&mut self) -> Result<(), Interrupt<C::Error>> {
         let (checkpoint, mut planner) = self.consumer.resume(self.leader.fencing_token).await?;
         (self.read, self.handled) = (checkpoint, checkpoint);
+        self.follower.handled = Some(checkpoint);
         self.consumer.set_leading(true);
         tracing::info!(%checkpoint, "following the log from the stored checkpoint");
         let mut prefetched = None;
@@ -166,7 +167,7 @@ impl<'a, C: Consumer> Lead<'a, C> {
         if !quiet && self.lag_measured.is_some_and(|measured| measured.elapsed() < LAG_EVERY) {
             return Ok(());
         }
-        match self.follower.reader.estimated_lag(self.handled).await {
+        match self.follower.reader.measure_lag(self.handled).await {
             Ok(lag) => self.consumer.measured_lag(lag, self.handled).await?,
             Err(error) => tracing::debug!(%error, "cannot measure the lag"),
         }
@@ -179,6 +180,7 @@ impl<'a, C: Consumer> Lead<'a, C> {
     fn handled_up_to(&mut self, checkpoint: Option<Checkpoint>) {
         if let Some(checkpoint) = checkpoint {
             self.handled = checkpoint;
+            self.follower.handled = Some(checkpoint);
             self.follower.settings.retry.reset();
         }
     }

@@ -12,7 +12,7 @@ use backoff::{Backoff, pause_unless_stopped};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::{EventLogReader, Leader, Leadership};
+use crate::{Checkpoint, EventLogReader, Leader, Leadership};
 
 pub use consumer::{Consumer, Interrupt};
 
@@ -46,6 +46,9 @@ pub struct Follower {
     settings: FollowSettings,
     /// Kept across [`run`](Self::run)s, so a consumer that reconnects its own link keeps the lead.
     leader: Option<Leader>,
+    /// Up to where the consumer has durably handled the log while this process leads: the lag is
+    /// measured from it even while handling fails.
+    handled: Option<Checkpoint>,
 }
 
 /// How following ended, inside the follower.
@@ -64,6 +67,7 @@ impl Follower {
             pool,
             settings,
             leader: None,
+            handled: None,
         }
     }
 
@@ -78,7 +82,7 @@ impl Follower {
         match self.follow(consumer, shutdown).await {
             Exit::Disconnected(error) => Err(error),
             Exit::Shutdown => {
-                self.leader = None;
+                (self.leader, self.handled) = (None, None);
                 consumer.set_leading(false);
                 Ok(())
             }
@@ -133,7 +137,7 @@ impl Follower {
         &mut self,
         interrupt: Interrupt<C::Error>,
         leader: Leader,
-        consumer: &C,
+        consumer: &mut C,
         shutdown: &CancellationToken,
     ) -> Result<(), Exit<C::Error>> {
         match interrupt {
@@ -155,13 +159,34 @@ impl Follower {
                     "following the log failed; resuming from the stored checkpoint"
                 );
                 self.keep_if_still_leading(leader).await;
+                if self.leader.is_some() {
+                    self.measure_lag(consumer).await;
+                }
                 pause_unless_stopped(pause, shutdown).await.ok_or(Exit::Shutdown)?;
             }
         }
         if self.leader.is_none() {
+            self.handled = None;
             consumer.set_leading(false);
         }
         Ok(())
+    }
+
+    /// Measures the lag from the last checkpoint handled while handling fails: the log goes on growing
+    /// and its oldest unhandled event ageing, so a stalled consumer must show as behind, not as it last
+    /// was. Errors are only logged; the failure itself is being dealt with.
+    async fn measure_lag<C: Consumer>(&self, consumer: &mut C) {
+        let Some(handled) = self.handled else { return };
+        match self.reader.measure_lag(handled).await {
+            Ok(lag) => {
+                if let Err(Interrupt::Failed(error) | Interrupt::Disconnected(error)) =
+                    consumer.measured_lag(lag, handled).await
+                {
+                    tracing::debug!(error = format!("{error:#}"), "cannot report the lag");
+                }
+            }
+            Err(error) => tracing::debug!(%error, "cannot measure the lag"),
+        }
     }
 
     async fn keep_if_still_leading(&mut self, mut leader: Leader) {

@@ -1,13 +1,14 @@
 //! The log follower leading a consumer that keeps one batch in flight, as the projector does, against
 //! a real Postgres with writers racing it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backoff::Backoff;
 use domain::scores::{Game, GameCommand, GameSettings};
 use eventlog::{
-    Checkpoint, Consumer, EventStore, FollowSettings, Follower, Interrupt, LoggedEvent, Metadata,
+    Checkpoint, Consumer, EventStore, FollowSettings, Follower, Interrupt, Lag, LoggedEvent, Metadata,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +22,8 @@ struct Stored {
     checkpoint: Checkpoint,
     ids: Vec<String>,
     fencing_tokens: Vec<i64>,
+    /// Every lag measured, in order.
+    lags: Vec<Lag>,
 }
 
 /// A batch handed over but not stored yet.
@@ -30,17 +33,20 @@ struct InFlight {
     ids: Vec<String>,
 }
 
-/// Stores each batch at the next call, like the projector, and fails once at its `fail_at`th batch.
+/// Stores each batch at the next call, like the projector, and fails once at its `fail_at`th batch,
+/// and at every batch while `stalled`.
 struct Recording {
     stored: Arc<Mutex<Stored>>,
     in_flight: Option<InFlight>,
     handled: usize,
     fail_at: Option<usize>,
+    stalled: Arc<AtomicBool>,
 }
 
 impl Recording {
     fn new(stored: Arc<Mutex<Stored>>, fail_at: Option<usize>) -> Self {
-        Self { stored, in_flight: None, handled: 0, fail_at }
+        let stalled = Arc::new(AtomicBool::new(false));
+        Self { stored, in_flight: None, handled: 0, fail_at, stalled }
     }
 
     /// Stores the batch in flight, refusing it unless it follows the stored checkpoint.
@@ -79,7 +85,7 @@ impl Consumer for Recording {
         ids: Vec<String>,
     ) -> Result<Option<Checkpoint>, Interrupt<Error>> {
         self.handled += 1;
-        if self.fail_at == Some(self.handled) {
+        if self.fail_at == Some(self.handled) || self.stalled.load(Ordering::Relaxed) {
             return Err(Interrupt::Failed("the store failed".into()));
         }
         let stored = self.store()?;
@@ -92,7 +98,8 @@ impl Consumer for Recording {
         self.store()
     }
 
-    async fn measured_lag(&mut self, _lag: i64, _checkpoint: Checkpoint) -> Result<(), Interrupt<Error>> {
+    async fn measured_lag(&mut self, lag: Lag, _checkpoint: Checkpoint) -> Result<(), Interrupt<Error>> {
+        self.stored.lock().unwrap().lags.push(lag);
         Ok(())
     }
 
@@ -164,4 +171,45 @@ async fn after_a_failure_a_follower_keeps_the_lead_and_resumes_from_the_stored_c
     let tokens = &stored.fencing_tokens;
     assert_eq!(tokens.len(), 2, "it resumed after the failure");
     assert_eq!(tokens[0], tokens[1], "with the lock it held");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_lag_of_a_stalled_follower_grows_with_the_age_of_its_oldest_event_and_is_zero_once_caught_up() {
+    let (_database, pool, store) = common::game_store().await;
+    let stored = Arc::new(Mutex::new(Stored::default()));
+    let mut consumer = Recording::new(stored.clone(), None);
+    let stalled = consumer.stalled.clone();
+    stalled.store(true, Ordering::Relaxed);
+    let shutdown = CancellationToken::new();
+    let following = {
+        let (pool, shutdown) = (pool.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let mut follower = Follower::new(pool, "follower-test", settings());
+            follower.run(&mut consumer, &shutdown).await
+        })
+    };
+    write(&store, 8).await;
+    // From here on the oldest event not handled is one and the same.
+    let written = stored.lock().unwrap().lags.len();
+
+    let behind = |stored: &Stored| -> Vec<f64> {
+        stored.lags[written..].iter().filter(|lag| lag.events > 0).map(|lag| lag.seconds).collect()
+    };
+    testkit::wait_until("the lag to reach a second and a half", Duration::from_secs(30), || async {
+        (behind(&stored.lock().unwrap()).last().is_some_and(|seconds| *seconds >= 1.5)).then_some(())
+    })
+    .await;
+    let ages = behind(&stored.lock().unwrap());
+    assert!(ages.windows(2).all(|pair| pair[0] <= pair[1]), "the oldest event only gets older: {ages:?}");
+    assert!(ages[0] < 1.5, "the first measures came before it was that old: {ages:?}");
+    assert!(stored.lock().unwrap().ids.is_empty(), "nothing was handled while stalled");
+
+    stalled.store(false, Ordering::Relaxed);
+    testkit::wait_until("the lag to come back to zero", Duration::from_secs(30), || async {
+        let stored = stored.lock().unwrap();
+        (stored.ids.len() == 8 && stored.lags.last() == Some(&Lag::NONE)).then_some(())
+    })
+    .await;
+    shutdown.cancel();
+    assert!(following.await.unwrap().is_ok(), "following ends at shutdown");
 }

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use domain::scores::{Game, GameCommand, GameSettings};
-use eventlog::{Checkpoint, EventLogReader, EventStore, Metadata};
+use eventlog::{Checkpoint, EventLogReader, EventStore, Lag, Metadata};
 use testkit::TestDatabase;
 
 use crate::common;
@@ -117,4 +117,32 @@ async fn the_estimated_lag_is_zero_only_at_the_last_event() {
     );
     assert!(reader.estimated_lag(events[1].checkpoint).await.unwrap() >= 1);
     assert_eq!(reader.estimated_lag(events[2].checkpoint).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_lag_in_time_is_the_age_of_the_first_event_after_the_checkpoint_and_zero_at_the_last() {
+    let database = TestDatabase::create().await;
+    let pool = migrated_pool(&database).await;
+    let reader = EventLogReader::new(pool.clone());
+    assert_eq!(reader.measure_lag(Checkpoint::START).await.unwrap(), Lag::NONE);
+    for (sequence, age) in [(1, 30), (2, 10)] {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at)
+             VALUES ('game', 'old', $1, 'GameScoringStarted', '1', '\"GameScoringStarted\"', '{}', now() - make_interval(secs => $2))",
+        )
+        .bind(sequence)
+        .bind(f64::from(age))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let events = common::first_events(&reader, 2).await;
+
+    let from_start = reader.measure_lag(Checkpoint::START).await.unwrap();
+    assert!((30.0..40.0).contains(&from_start.seconds), "{from_start:?}");
+    assert_eq!(from_start.events, reader.estimated_lag(Checkpoint::START).await.unwrap());
+    let after_first = reader.measure_lag(events[0].checkpoint).await.unwrap();
+    assert!((10.0..20.0).contains(&after_first.seconds), "{after_first:?}");
+    assert_eq!(after_first.events, 1);
+    assert_eq!(reader.measure_lag(events[1].checkpoint).await.unwrap(), Lag::NONE);
 }

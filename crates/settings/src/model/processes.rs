@@ -37,8 +37,9 @@ pub struct ProjectorSettings {
     pub batch_size: i64,
     /// How often the log is polled when no notification arrives, in milliseconds.
     pub poll_interval_ms: u64,
-    /// `/readyz` fails while the projector is further behind the log than this, in events.
-    pub ready_max_lag: i64,
+    /// `/readyz` fails while the oldest event the projector has not projected yet is older than this,
+    /// in milliseconds: how stale the query side may be while its projector still counts as ready.
+    pub ready_max_lag_ms: u64,
     /// After a partial batch, the next one is read no sooner than this many milliseconds after it:
     /// a steady stream is then taken a few milliseconds' worth at a time, not one commit at a time.
     /// The first event after a quiet spell is read at once.
@@ -51,7 +52,7 @@ impl Default for ProjectorSettings {
             health_addr: "127.0.0.1:9101".to_owned(),
             batch_size: 10_000,
             poll_interval_ms: 1_000,
-            ready_max_lag: 10_000,
+            ready_max_lag_ms: 5_000,
             gather_ms: 5,
         }
     }
