@@ -2,7 +2,7 @@
 
 use domain::errors::FieldErrors;
 use domain::names::{PlayerName, RegionName};
-use domain::scores::Period;
+use domain::scores::{Period, Window};
 use read_model::boards::{TOP, offset_of};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -27,6 +27,11 @@ pub struct BoardQuery {
     /// which continues a page already placed.
     #[param(nullable = false, pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     around: Option<String>,
+    /// A kept window of `period` instead of the current one, named by its start date (`YYYY-MM-DD`:
+    /// any day for `day`, a Monday for `week`, the 1st for `month`; not with `all`): its final
+    /// standings once closed. 404 for a window not kept.
+    #[param(nullable = false, format = Date, example = "2026-11-23")]
+    window: Option<String>,
 }
 
 /// Which board of a player.
@@ -63,12 +68,17 @@ pub enum Page {
     Around(PlayerName),
 }
 
-/// A board read's period, region, page size and page, or the fields that are wrong.
+/// A board read's period, the window named (`None` for the current one), region, page size and page,
+/// or the fields that are wrong.
 pub fn parse(
     query: BoardQuery,
-) -> Result<(Period, Option<RegionName>, usize, Page), Vec<domain::FieldError>> {
+) -> Result<(BoardWindow, Option<RegionName>, usize, Page), Vec<domain::FieldError>> {
     let mut errors = FieldErrors::default();
     let period = errors.check("period", parse_period(query.period.as_deref()));
+    let window = match (period, query.window.as_deref()) {
+        (Some(period), Some(raw)) => errors.check("window", window_starting(period, raw)).map(Some),
+        _ => Some(None),
+    };
     let region = errors.check("region", parse_region(query.region.as_deref()));
     let limit = errors.check(
         "limit",
@@ -84,10 +94,24 @@ pub fn parse(
         (None, None) => Some(Page::Top),
     };
     errors.finish()?;
-    match (period, region, limit, page) {
-        (Some(period), Some(region), Some(limit), Some(page)) => Ok((period, region, limit, page)),
+    match (period, window, region, limit, page) {
+        (Some(period), Some(window), Some(region), Some(limit), Some(page)) => {
+            Ok(((period, window), region, limit, page))
+        }
         _ => Err(vec![]),
     }
+}
+
+/// A period, and the window of it a read names (`None`: the current one).
+pub type BoardWindow = (Period, Option<Window>);
+
+/// The window of `period` that starts on `raw` (`YYYY-MM-DD`), or why `raw` names none.
+pub fn window_starting(period: Period, raw: &str) -> Result<Window, String> {
+    let day = (raw.len() == 10)
+        .then(|| chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| "must be a date, YYYY-MM-DD".to_owned())?;
+    period.window_starting(day)
 }
 
 /// A standing read's period and region, or the fields that are wrong.
