@@ -193,7 +193,7 @@ async fn window_reads_that_name_no_window_of_their_period_are_422s_and_an_unknow
         ["limit"]
     );
     assert_eq!(
-        fields_of_422(&stack, "/v1/leaderboards/tetris/windows?period=week&cursor=w2026-11-24").await,
+        fields_of_422(&stack, "/v1/leaderboards/tetris/windows?period=week&cursor=w2026-11-23").await,
         ["cursor"]
     );
     assert_eq!(status(&stack, "/v1/leaderboards/nobody/windows?period=day").await, 404);

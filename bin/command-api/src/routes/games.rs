@@ -33,9 +33,9 @@ pub struct GameRequest {
         example = json!(["all", "week"]))]
     periods: Option<Vec<Period>>,
     /// How many closed day, week and month windows stay readable (`window=` and
-    /// `/v1/leaderboards/{game}/windows`): 0–366, default 12.
-    #[schema(value_type = Option<u16>, nullable = false, minimum = 0, maximum = 366, example = 12)]
-    keep_windows: Option<i64>,
+    /// `/v1/leaderboards/{game}/windows`): 0–366; absent or null: 12.
+    #[schema(value_type = Option<u16>, minimum = 0, maximum = 366, example = 12)]
+    keep_windows: Option<serde_json::Number>,
 }
 
 /// How a board ranks.
@@ -148,8 +148,12 @@ fn parse(game: &str, request: GameRequest) -> Result<(GameName, GameSettings), V
             Some(periods) => Ok(Period::EVERY.into_iter().filter(|p| periods.contains(p)).collect()),
         },
     );
-    let keep_windows = errors
-        .check("keepWindows", request.keep_windows.map_or(Ok(KeptWindows::default()), KeptWindows::new));
+    let keep_windows = errors.check(
+        "keepWindows",
+        request
+            .keep_windows
+            .map_or(Ok(KeptWindows::default()), |count| KeptWindows::new(whole_number(&count).unwrap_or(-1))),
+    );
     errors.finish()?;
     match (game, sort_order, operator, periods, keep_windows) {
         (Some(game), Some(sort_order), Some(operator), Some(periods), Some(keep_windows)) => {
@@ -157,4 +161,13 @@ fn parse(game: &str, request: GameRequest) -> Result<(GameName, GameSettings), V
         }
         _ => Err(vec![]),
     }
+}
+
+/// A JSON number that is a whole number, also when written with a fraction of zero (`12.0`), as JSON
+/// Schema's `integer` allows.
+fn whole_number(number: &serde_json::Number) -> Option<i64> {
+    number.as_i64().or_else(|| {
+        let float = number.as_f64()?;
+        (float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0).then_some(float as i64)
+    })
 }

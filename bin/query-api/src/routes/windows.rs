@@ -30,7 +30,7 @@ pub struct WindowsQuery {
     #[param(value_type = Option<u8>, nullable = false, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// Continue where a previous page's `nextCursor` left off.
-    #[param(nullable = false, pattern = "^w[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    #[param(nullable = false, pattern = "^w[0-9]{1,6}$")]
     cursor: Option<String>,
 }
 
@@ -102,11 +102,10 @@ pub async fn windows(
     let boards = BoardReader::new(&state.redis, &state.keys);
     ensure_game_exists(&state, &boards, &game).await?;
     let index = windows_index_id(&game, period, region.as_ref());
-    let before = before.and_then(|window| window.start).map(|start| start.timestamp());
     let mut listed = boards.windows(&index, before, limit + 1).await.map_err(redis_failed)?;
     let more = listed.len() > limit;
     listed.truncate(limit);
-    let next_cursor = more.then(|| listed.last().map(|(window, _)| format!("w{window}"))).flatten();
+    let next_cursor = more.then(|| listed.last().map(|&(_, start)| cursor_before(start))).flatten();
     let windows: Vec<Window> =
         listed.iter().filter_map(|(window, _)| window_starting(period, window).ok()).collect();
     let ids: Vec<String> =
@@ -132,10 +131,31 @@ pub async fn windows(
     Ok(Json(WindowList { items, next_cursor }))
 }
 
-/// The period, region, page size and the window a page continues before, or the fields that are wrong.
+/// A cursor continuing with the windows that start before `start` (seconds since the Unix epoch):
+/// `w` and the day `start` falls on, counted from 1970-01-01, so that every cursor of the documented
+/// form continues somewhere.
+fn cursor_before(start: i64) -> String {
+    format!("w{}", start.div_euclid(SECONDS_PER_DAY))
+}
+
+/// Where a cursor continues: before the start of its day, in seconds since the Unix epoch.
+fn start_of_cursor(cursor: &str) -> Result<i64, String> {
+    let days = cursor.strip_prefix('w').unwrap_or_default();
+    let well_formed = (1..=6).contains(&days.len()) && days.bytes().all(|b| b.is_ascii_digit());
+    well_formed
+        .then(|| days.parse::<i64>().ok())
+        .flatten()
+        .map(|days| days * SECONDS_PER_DAY)
+        .ok_or_else(|| "is not a cursor this server gave".to_owned())
+}
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The period, region, page size and the start (seconds since the Unix epoch) a page continues
+/// before, or the fields that are wrong.
 fn parse(
     query: WindowsQuery,
-) -> Result<(Period, Option<RegionName>, usize, Option<Window>), Vec<domain::FieldError>> {
+) -> Result<(Period, Option<RegionName>, usize, Option<i64>), Vec<domain::FieldError>> {
     let mut errors = FieldErrors::default();
     let period = errors.check(
         "period",
@@ -156,18 +176,8 @@ fn parse(
             _ => Err("must be a whole number from 1 to 100".to_owned()),
         }),
     );
-    let before = match (period, query.cursor.as_deref()) {
-        (Some(period), Some(cursor)) => errors
-            .check(
-                "cursor",
-                cursor
-                    .strip_prefix('w')
-                    .and_then(|day| window_starting(period, day).ok())
-                    .ok_or_else(|| "is not a cursor this server gave".to_owned()),
-            )
-            .map(Some),
-        _ => Some(None),
-    };
+    let before = query.cursor.as_deref().map(|cursor| errors.check("cursor", start_of_cursor(cursor)));
+    let before = before.map_or(Some(None), |before| before.map(Some));
     errors.finish()?;
     match (period, region, limit, before) {
         (Some(period), Some(region), Some(limit), Some(before)) => Ok((period, region, limit, before)),
@@ -202,10 +212,12 @@ mod tests {
     }
 
     #[test]
-    fn a_cursor_names_a_window_start_of_the_period() {
-        let (_, _, _, before) = parse(query(Some("week"), Some("w2026-11-23"))).unwrap();
-        assert_eq!(before.map(|window| window.key()), Some("2026-11-23".to_owned()));
-        for cursor in ["w2026-11-24", "2026-11-23", "wnonsense"] {
+    fn a_cursor_continues_before_the_start_of_the_window_a_page_ended_with() {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z").unwrap().timestamp();
+        let cursor = cursor_before(start);
+        let (_, _, _, before) = parse(query(Some("week"), Some(&cursor))).unwrap();
+        assert_eq!(before, Some(start));
+        for cursor in ["w2026-11-23", "20415", "w", "w1234567", "wnonsense"] {
             assert_eq!(fields(parse(query(Some("week"), Some(cursor))).unwrap_err()), ["cursor"], "{cursor}");
         }
     }
