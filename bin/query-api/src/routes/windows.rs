@@ -98,7 +98,7 @@ pub async fn windows(
     QueryParams(query): QueryParams<WindowsQuery>,
 ) -> Result<Json<WindowList>, ApiError> {
     let game = GameName::parse(&game).map_err(|_| unknown_game(&game))?;
-    let (period, region, limit, before) = parse(query).map_err(ApiError::Invalid)?;
+    let WindowsRead { period, region, limit, before } = parse(query).map_err(ApiError::Invalid)?;
     let boards = BoardReader::new(&state.redis, &state.keys);
     ensure_game_exists(&state, &boards, &game).await?;
     let index = windows_index_id(&game, period, region.as_ref());
@@ -151,11 +151,18 @@ fn start_of_cursor(cursor: &str) -> Result<i64, String> {
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
-/// The period, region, page size and the start (seconds since the Unix epoch) a page continues
-/// before, or the fields that are wrong.
-fn parse(
-    query: WindowsQuery,
-) -> Result<(Period, Option<RegionName>, usize, Option<i64>), Vec<domain::FieldError>> {
+/// A listing's query, parsed.
+#[derive(Debug, PartialEq)]
+struct WindowsRead {
+    period: Period,
+    region: Option<RegionName>,
+    limit: usize,
+    /// The start (seconds since the Unix epoch) the page continues before.
+    before: Option<i64>,
+}
+
+/// What the listing asks for, or the fields that are wrong.
+fn parse(query: WindowsQuery) -> Result<WindowsRead, Vec<domain::FieldError>> {
     let mut errors = FieldErrors::default();
     let period = errors.check(
         "period",
@@ -180,7 +187,9 @@ fn parse(
     let before = before.map_or(Some(None), |before| before.map(Some));
     errors.finish()?;
     match (period, region, limit, before) {
-        (Some(period), Some(region), Some(limit), Some(before)) => Ok((period, region, limit, before)),
+        (Some(period), Some(region), Some(limit), Some(before)) => {
+            Ok(WindowsRead { period, region, limit, before })
+        }
         _ => Err(vec![]),
     }
 }
@@ -207,16 +216,15 @@ mod tests {
         for period in [None, Some("all"), Some("year")] {
             assert_eq!(fields(parse(query(period, None)).unwrap_err()), ["period"], "{period:?}");
         }
-        let (period, _, limit, before) = parse(query(Some("week"), None)).unwrap();
-        assert_eq!((period, limit, before), (Period::Week, 20, None));
+        let read = parse(query(Some("week"), None)).unwrap();
+        assert_eq!(read, WindowsRead { period: Period::Week, region: None, limit: 20, before: None });
     }
 
     #[test]
     fn a_cursor_continues_before_the_start_of_the_window_a_page_ended_with() {
         let start = chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z").unwrap().timestamp();
         let cursor = cursor_before(start);
-        let (_, _, _, before) = parse(query(Some("week"), Some(&cursor))).unwrap();
-        assert_eq!(before, Some(start));
+        assert_eq!(parse(query(Some("week"), Some(&cursor))).unwrap().before, Some(start));
         for cursor in ["w2026-11-23", "20415", "w", "w1234567", "wnonsense"] {
             assert_eq!(fields(parse(query(Some("week"), Some(cursor))).unwrap_err()), ["cursor"], "{cursor}");
         }
