@@ -9,6 +9,7 @@ use utoipa::OpenApi;
 #[openapi(paths(
     crate::routes::leaderboards::board,
     crate::routes::leaderboards::standing,
+    crate::routes::windows::windows,
     crate::routes::jobs::job,
     crate::routes::job_list::jobs,
     crate::routes::conversions::conversions,

@@ -32,11 +32,29 @@ impl Board {
         Self { game: game.clone(), period, window: period.window_at(at), region: region.cloned() }
     }
 
+    /// The board of `game`'s `period` in `window`, for `region` (or the global one).
+    pub fn of_window(game: &GameName, period: Period, window: Window, region: Option<&RegionName>) -> Self {
+        Self { game: game.clone(), period, window, region: region.cloned() }
+    }
+
     /// `{game}:{period}:{window}:{region or ~}`; `~` is never a region's name.
     pub fn id(&self) -> String {
         let region = self.region.as_ref().map_or("~", RegionName::as_str);
         format!("{}:{}:{}:{}", self.game, self.period, self.window.key(), region)
     }
+
+    /// The id of the index of this board's windows, `{game}:{period}:{region or ~}`: see
+    /// [`windows_index_id`].
+    pub fn windows_index_id(&self) -> String {
+        windows_index_id(&self.game, self.period, self.region.as_ref())
+    }
+}
+
+/// The id of the index listing the kept windows of `game`'s `period` for `region` (or the global
+/// boards), `{game}:{period}:{region or ~}`: a sorted set of window keys scored by their start.
+pub fn windows_index_id(game: &GameName, period: Period, region: Option<&RegionName>) -> String {
+    let region = region.map_or("~", RegionName::as_str);
+    format!("{game}:{period}:{region}")
 }
 
 /// A time as the documents write it: RFC 3339, UTC, with milliseconds when there are any.
@@ -180,6 +198,10 @@ mod tests {
         let eu = RegionName::parse("eu").unwrap();
         assert_eq!(Board::containing(&game, Period::Week, at, Some(&eu)).id(), "tetris:week:2026-11-23:eu");
         assert_eq!(Board::containing(&game, Period::All, at, None).id(), "tetris:all:all:~");
+        assert_eq!(
+            Board::containing(&game, Period::Week, at, Some(&eu)).windows_index_id(),
+            "tetris:week:eu"
+        );
     }
 
     #[test]

@@ -9,13 +9,13 @@ use read_model::documents::PlayerStanding;
 use read_model::standings::percentile;
 
 /// The read-only Function of `projection.lua` that renders a page of a board.
-const PAGE_FUNCTION: &str = "reprise_board_page_v2";
+const PAGE_FUNCTION: &str = "reprise_board_page_v3";
 
 /// The read-only Function of `projection.lua` that renders the entries of named players.
-const PLAYERS_FUNCTION: &str = "reprise_board_players_v2";
+const PLAYERS_FUNCTION: &str = "reprise_board_players_v3";
 
 /// The read-only Function of `projection.lua` that gives a player's rank, entry and board total.
-const STANDING_FUNCTION: &str = "reprise_board_standing_v2";
+const STANDING_FUNCTION: &str = "reprise_board_standing_v3";
 
 /// Reads boards (named by `read_model::boards::Board::id`) under a key prefix.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +50,47 @@ impl<'a> BoardReader<'a> {
     pub async fn players(&self, board: &Board, now: &str, players: &[PlayerName]) -> Result<Bytes, Error> {
         let args = heading_args(self.keys, board, now).chain(players.iter().map(ToString::to_string));
         self.call(PLAYERS_FUNCTION, args.collect()).await
+    }
+
+    /// Whether a board has been rendered and not expired.
+    pub async fn exists(&self, board: &str) -> Result<bool, Error> {
+        self.redis.exists(self.keys.board_document(board)).await
+    }
+
+    /// Up to `limit` windows of the index `index` (a `boards::windows_index_id`), newest first, those
+    /// starting before `before` (seconds since the Unix epoch) when given: each window's key and start.
+    pub async fn windows(
+        &self,
+        index: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, Error> {
+        let newest = before.map_or(f64::INFINITY, |before| (before - 1) as f64);
+        let count = i64::try_from(limit).unwrap_or(i64::MAX);
+        let listed: Vec<(String, f64)> = self
+            .redis
+            .zrevrangebyscore(
+                self.keys.board_windows(index),
+                newest,
+                f64::NEG_INFINITY,
+                true,
+                Some((0, count)),
+            )
+            .await?;
+        Ok(listed.into_iter().map(|(window, start)| (window, start as i64)).collect())
+    }
+
+    /// How many players each of `boards` holds (0 for a board that expired), in order.
+    pub async fn totals(&self, boards: &[String]) -> Result<Vec<u64>, Error> {
+        if boards.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pipeline = self.redis.pipeline();
+        for board in boards {
+            let () = pipeline.zcard(self.keys.board_ranking(board)).await?;
+        }
+        let totals: Vec<u64> = pipeline.all().await?;
+        Ok(totals)
     }
 
     /// Whether the projector has seen `game` configured.

@@ -1,4 +1,4 @@
-//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v2`: change the one, change
+//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v3`: change the one, change
 //! the other (and the library's version with them).
 
 use read_model::Op;
@@ -118,6 +118,14 @@ fn encode_op(op: Op, args: &mut Vec<String>) {
                 expires_at.map_or(0, |at| at.timestamp()).to_string(),
             ])
         }
+        Op::ListWindow { index, window, start, oldest_kept, kept_until } => args.extend([
+            "WINDOW".into(),
+            index,
+            window,
+            start.to_string(),
+            oldest_kept.to_string(),
+            kept_until.timestamp().to_string(),
+        ]),
         Op::Refresh { game, period, region } => args.extend([
             "REFRESH".into(),
             game.to_string(),

@@ -1,4 +1,4 @@
-#!lua name=reprise_projection_v2
+#!lua name=reprise_projection_v3
 
 -- Applies a batch of the projector's operations together with its checkpoint, once: only when the
 -- stored fencing token is the caller's and the stored checkpoint is the one the batch started from.
@@ -184,6 +184,17 @@ local function render(prefix, board, meta, now)
   end
 end
 
+-- Lists a board's window (its start date, scored by its start in seconds) in the index of its game's,
+-- period's and region's windows; drops the windows that started before the oldest still kept, whose
+-- boards have expired or are about to; and keeps the index at least as long as the board, never
+-- shortening what a later window's board set.
+local function list_window(index, window, start, oldest_kept, kept_until)
+  redis.call('ZADD', index, start, window)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. oldest_kept)
+  redis.call('EXPIREAT', index, kept_until, 'NX')
+  redis.call('EXPIREAT', index, kept_until, 'GT')
+end
+
 local function refresh(prefix, game, period, region, now)
   local set = key(prefix, 'boards:' .. game)
   for _, board in ipairs(redis.call('SMEMBERS', set)) do
@@ -264,7 +275,7 @@ local function with_set(document, head, set, field)
 end
 
 -- How many arguments follow each operation's name; BOARD and the counted operations carry counts.
-local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, RENDER = 7, REFRESH = 3,
+local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, RENDER = 7, WINDOW = 5, REFRESH = 3,
   JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
   ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4, INCR = 4 }
 
@@ -337,6 +348,8 @@ local function apply(keys, args)
         render(prefix, args[i + 1], { game = args[i + 2], period = args[i + 3], region = args[i + 4],
           start = args[i + 5], ['end'] = args[i + 6], expires = args[i + 7] }, now)
       end
+    elseif op == 'WINDOW' then
+      list_window(key(prefix, args[i + 1]), args[i + 2], args[i + 3], args[i + 4], args[i + 5])
     elseif op == 'REFRESH' then
       refresh(prefix, args[i + 1], args[i + 2], args[i + 3], now)
     elseif op == 'JOBFIELDS' then
@@ -424,8 +437,8 @@ local function board_standing(_, args)
   return { tostring(found.rank), found.score, found.at, tostring(total) }
 end
 
-redis.register_function{ function_name = 'reprise_apply_v2', callback = apply, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_claim_fence_v2', callback = claim_fence, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_page_v2', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_players_v2', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_standing_v2', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_apply_v3', callback = apply, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_fence_v3', callback = claim_fence, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_page_v3', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_players_v3', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_standing_v3', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }

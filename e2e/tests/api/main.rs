@@ -2,6 +2,7 @@
 
 mod browser;
 mod chaos;
+mod closed_windows;
 mod contract;
 mod conversions;
 mod early_refusal;

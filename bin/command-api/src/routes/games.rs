@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use domain::errors::FieldErrors;
 use domain::names::GameName;
 use domain::scores::game::MAX_TITLE_CHARS;
-use domain::scores::{GameCommand, GameSettings, Operator, Period, SortOrder};
+use domain::scores::{GameCommand, GameSettings, KeptWindows, Operator, Period, SortOrder};
 use eventlog::Metadata;
 use http_kit::JsonBody;
 use http_kit::auth::AuthenticatedUser;
@@ -32,6 +32,10 @@ pub struct GameRequest {
     #[schema(value_type = Vec<PeriodName>, required = true, nullable = false, min_items = 1,
         example = json!(["all", "week"]))]
     periods: Option<Vec<Period>>,
+    /// How many closed day, week and month windows stay readable (`window=` and
+    /// `/v1/leaderboards/{game}/windows`): 0–366; absent or null: 12.
+    #[schema(value_type = Option<u16>, minimum = 0, maximum = 366, example = 12)]
+    keep_windows: Option<serde_json::Number>,
 }
 
 /// How a board ranks.
@@ -92,6 +96,9 @@ pub struct GameResponse {
     /// The periods whose boards are kept.
     #[schema(value_type = Vec<PeriodName>)]
     periods: Vec<Period>,
+    /// How many closed windows of each period stay readable.
+    #[schema(value_type = u16, minimum = 0, maximum = 366)]
+    keep_windows: KeptWindows,
 }
 
 /// Creates a game or changes its settings; sort order and operator are frozen once it has scores.
@@ -121,6 +128,7 @@ pub async fn configure(
         sort_order: settings.sort_order,
         operator: settings.operator,
         periods: settings.periods,
+        keep_windows: settings.keep_windows,
     }))
 }
 
@@ -140,11 +148,26 @@ fn parse(game: &str, request: GameRequest) -> Result<(GameName, GameSettings), V
             Some(periods) => Ok(Period::EVERY.into_iter().filter(|p| periods.contains(p)).collect()),
         },
     );
+    let keep_windows = errors.check(
+        "keepWindows",
+        request
+            .keep_windows
+            .map_or(Ok(KeptWindows::default()), |count| KeptWindows::new(whole_number(&count).unwrap_or(-1))),
+    );
     errors.finish()?;
-    match (game, sort_order, operator, periods) {
-        (Some(game), Some(sort_order), Some(operator), Some(periods)) => {
-            Ok((game, GameSettings { title: request.title, sort_order, operator, periods }))
+    match (game, sort_order, operator, periods, keep_windows) {
+        (Some(game), Some(sort_order), Some(operator), Some(periods), Some(keep_windows)) => {
+            Ok((game, GameSettings { title: request.title, sort_order, operator, periods, keep_windows }))
         }
         _ => Err(vec![]),
     }
+}
+
+/// A JSON number that is a whole number, also when written with a fraction of zero (`12.0`), as JSON
+/// Schema's `integer` allows.
+fn whole_number(number: &serde_json::Number) -> Option<i64> {
+    number.as_i64().or_else(|| {
+        let float = number.as_f64()?;
+        (float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0).then_some(float as i64)
+    })
 }

@@ -2,7 +2,7 @@
 
 use domain::errors::FieldErrors;
 use domain::names::{PlayerName, RegionName};
-use domain::scores::Period;
+use domain::scores::{Period, Window};
 use read_model::boards::{TOP, offset_of};
 use read_model::standings::NamedPlayers;
 use serde::Deserialize;
@@ -34,6 +34,11 @@ pub struct BoardQuery {
     /// not apply, `nextCursor` is null and `total` is the whole board's. With `around` or `cursor`: 422.
     #[param(nullable = false, pattern = "^[A-Za-z0-9_.-]{1,64}(,[A-Za-z0-9_.-]{1,64}){0,99}$")]
     players: Option<String>,
+    /// A kept window of `period` instead of the current one, named by its start date (`YYYY-MM-DD`:
+    /// any day for `day`, a Monday for `week`, the 1st for `month`; not with `all`): its final
+    /// standings once closed. 404 for a window not kept.
+    #[param(nullable = false, format = Date, example = "2026-11-23")]
+    window: Option<String>,
 }
 
 /// Which board of a player.
@@ -75,12 +80,17 @@ pub enum Page {
     Players(NamedPlayers),
 }
 
-/// A board read's period, region, page size and page, or the fields that are wrong.
+/// A board read's period, the window named (`None` for the current one), region, page size and page,
+/// or the fields that are wrong.
 pub fn parse(
     query: BoardQuery,
-) -> Result<(Period, Option<RegionName>, usize, Page), Vec<domain::FieldError>> {
+) -> Result<(BoardWindow, Option<RegionName>, usize, Page), Vec<domain::FieldError>> {
     let mut errors = FieldErrors::default();
     let period = errors.check("period", parse_period(query.period.as_deref()));
+    let window = match (period, query.window.as_deref()) {
+        (Some(period), Some(raw)) => errors.check("window", window_starting(period, raw)).map(Some),
+        _ => Some(None),
+    };
     let region = errors.check("region", parse_region(query.region.as_deref()));
     let limit = errors.check(
         "limit",
@@ -108,10 +118,24 @@ pub fn parse(
         (None, None, None) => Some(Page::Top),
     };
     errors.finish()?;
-    match (period, region, limit, page) {
-        (Some(period), Some(region), Some(limit), Some(page)) => Ok((period, region, limit, page)),
+    match (period, window, region, limit, page) {
+        (Some(period), Some(window), Some(region), Some(limit), Some(page)) => {
+            Ok(((period, window), region, limit, page))
+        }
         _ => Err(vec![]),
     }
+}
+
+/// A period, and the window of it a read names (`None`: the current one).
+pub type BoardWindow = (Period, Option<Window>);
+
+/// The window of `period` that starts on `raw` (`YYYY-MM-DD`), or why `raw` names none.
+pub fn window_starting(period: Period, raw: &str) -> Result<Window, String> {
+    let day = (raw.len() == 10)
+        .then(|| chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| "must be a date, YYYY-MM-DD".to_owned())?;
+    period.window_starting(day)
 }
 
 /// A standing read's period and region, or the fields that are wrong.
@@ -158,6 +182,7 @@ mod tests {
             cursor: cursor.map(str::to_owned),
             around: around.map(str::to_owned),
             players: Some(players.to_owned()),
+            window: None,
         }
     }
 

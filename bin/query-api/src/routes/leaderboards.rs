@@ -16,7 +16,8 @@ use super::stored_json;
 use crate::AppState;
 use crate::state::redis_failed;
 
-/// A board of the current window of a period, best first; or only the named players on it.
+/// A board of the current window of a period, or of a kept window, best first; or only the named
+/// players on it.
 #[utoipa::path(
     get, path = "/v1/leaderboards/{game}", tag = "scores",
     params(
@@ -29,7 +30,7 @@ use crate::state::redis_failed;
             headers(("ETag" = String, description = "A weak validator of the standings; send it back as `If-None-Match`"))),
         (status = 304, description = "Unchanged since the `If-None-Match` the client sent",
             headers(("ETag" = String, description = "The board's validator"))),
-        (status = 404, description = "Unknown game, or `around` a player not on the board", body = http_kit::problem::Problem),
+        (status = 404, description = "Unknown game, a `window` not kept, or `around` a player not on the board", body = http_kit::problem::Problem),
         (status = 422, description = "Invalid query, or `players` with `around` or `cursor`", body = http_kit::problem::Problem),
         (status = 503, description = "The query side is unavailable or rebuilding", body = http_kit::problem::Problem),
     )
@@ -41,8 +42,11 @@ pub async fn board(
     QueryParams(query): QueryParams<BoardQuery>,
 ) -> Result<Response, ApiError> {
     let game = GameName::parse(&game).map_err(|_| unknown_game(&game))?;
-    let (period, region, limit, page) = parse(query).map_err(ApiError::Invalid)?;
-    let board = Board::containing(&game, period, state.clock.now(), region.as_ref());
+    let ((period, window), region, limit, page) = parse(query).map_err(ApiError::Invalid)?;
+    let board = match window {
+        Some(window) => Board::of_window(&game, period, window, region.as_ref()),
+        None => Board::containing(&game, period, state.clock.now(), region.as_ref()),
+    };
     let id = board.id();
     let boards = BoardReader::new(&state.redis, &state.keys);
     if matches!(page, Page::Top) && limit == TOP {
@@ -60,6 +64,11 @@ pub async fn board(
         }
     }
     ensure_game_exists(&state, &boards, &game).await?;
+    if window.is_some() && !boards.exists(&id).await.map_err(redis_failed)? {
+        let not_kept =
+            ApiError::NotFound(format!("no {period} window starting {} is kept", board.window.key()));
+        return Err(state.missing(not_kept).await);
+    }
     let now = timestamp(state.clock.now());
     let rendered = match page {
         Page::Top => boards.page(&board, &now, 0, limit).await,
@@ -123,7 +132,7 @@ pub async fn standing(
 }
 
 /// 404 for a game the projector never saw (503 while it rebuilds).
-async fn ensure_game_exists(
+pub(super) async fn ensure_game_exists(
     state: &AppState,
     boards: &BoardReader<'_>,
     game: &GameName,
@@ -132,7 +141,7 @@ async fn ensure_game_exists(
     if known { Ok(()) } else { Err(state.missing(unknown_game(game.as_str())).await) }
 }
 
-fn unknown_game(game: &str) -> ApiError {
+pub(super) fn unknown_game(game: &str) -> ApiError {
     ApiError::NotFound(format!("no game is called {game}"))
 }
 

@@ -10,6 +10,7 @@ pub mod leaderboards;
 pub mod meetups;
 pub mod timeline;
 pub mod users;
+pub mod windows;
 
 use axum::Router;
 use axum::routing::get;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/leaderboards/{game}", get(leaderboards::board))
         .route("/v1/leaderboards/{game}/players/{player}", get(leaderboards::standing))
+        .route("/v1/leaderboards/{game}/windows", get(windows::windows))
         .route("/v1/jobs", get(job_list::jobs))
         .route("/v1/conversions", get(conversions::conversions))
         .route("/v1/conversions/{id}", get(conversions::conversion))

@@ -44,6 +44,54 @@ pub struct GameSettings {
     pub operator: Operator,
     /// The periods whose boards are kept, without repeats, in canonical order.
     pub periods: Vec<Period>,
+    /// How many closed windows of each period stay readable. Settings recorded before there was a
+    /// choice read as the default.
+    #[serde(default)]
+    pub keep_windows: KeptWindows,
+}
+
+/// How many closed day, week or month windows a game keeps readable after the current one: 0–366.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u16", into = "u16")]
+pub struct KeptWindows(u16);
+
+impl KeptWindows {
+    /// The most windows a game may keep: a year of days.
+    pub const MAX: u16 = 366;
+
+    /// `count` windows, or why that is not a number of windows to keep.
+    pub fn new(count: i64) -> Result<Self, String> {
+        u16::try_from(count)
+            .ok()
+            .filter(|&count| count <= Self::MAX)
+            .map(Self)
+            .ok_or_else(|| format!("must be a whole number from 0 to {}", Self::MAX))
+    }
+
+    /// The number of windows.
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl Default for KeptWindows {
+    /// A year of months, a quarter of weeks, twelve days.
+    fn default() -> Self {
+        Self(12)
+    }
+}
+
+impl TryFrom<u16> for KeptWindows {
+    type Error = String;
+    fn try_from(count: u16) -> Result<Self, String> {
+        Self::new(i64::from(count))
+    }
+}
+
+impl From<KeptWindows> for u16 {
+    fn from(kept: KeptWindows) -> u16 {
+        kept.0
+    }
 }
 
 impl Default for GameSettings {
@@ -54,6 +102,7 @@ impl Default for GameSettings {
             sort_order: SortOrder::Desc,
             operator: Operator::Best,
             periods: Period::EVERY.to_vec(),
+            keep_windows: KeptWindows::default(),
         }
     }
 }
@@ -196,6 +245,7 @@ mod tests {
             sort_order: SortOrder::Asc,
             operator: Operator::Sum,
             periods: vec![Period::All, Period::Week],
+            keep_windows: KeptWindows::new(3).unwrap(),
         }
     }
 
@@ -273,5 +323,23 @@ mod tests {
             .given(vec![configured(ascending_sum())])
             .when(GameCommand::Configure(ascending_sum()))
             .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn settings_recorded_before_keep_windows_existed_keep_twelve_windows() {
+        let recorded = r#"{"GameConfigured":{"settings":{"title":null,"sortOrder":"desc","operator":"best","periods":["all","week"]}}}"#;
+        let GameEvent::GameConfigured { settings } = serde_json::from_str(recorded).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(settings.keep_windows.get(), 12);
+    }
+
+    #[test]
+    fn a_game_keeps_from_zero_to_three_hundred_and_sixty_six_windows() {
+        assert_eq!(KeptWindows::new(0).map(KeptWindows::get), Ok(0));
+        assert_eq!(KeptWindows::new(366).map(KeptWindows::get), Ok(366));
+        assert!(KeptWindows::new(367).is_err());
+        assert!(KeptWindows::new(-1).is_err());
+        assert!(serde_json::from_str::<KeptWindows>("367").is_err());
     }
 }

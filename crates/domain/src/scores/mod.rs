@@ -8,7 +8,7 @@ pub mod refresh;
 pub mod score;
 pub mod submission;
 
-pub use game::{Game, GameCommand, GameError, GameEvent, GameSettings, Operator, SortOrder};
+pub use game::{Game, GameCommand, GameError, GameEvent, GameSettings, KeptWindows, Operator, SortOrder};
 pub use one_shot::{OneShot, OneShotRecord, Record, Recorded};
 pub use periods::{Period, Window};
 pub use refresh::{LeaderboardRefresh, RefreshEvent, RefreshScope};

@@ -138,6 +138,12 @@ impl Keys {
     pub fn board_document(&self, board: &str) -> String {
         self.full(&format!("lbdoc:{board}"))
     }
+
+    /// The index of a game's kept windows of one period and region (named by
+    /// `boards::windows_index_id`): window keys scored by their start in seconds.
+    pub fn board_windows(&self, index: &str) -> String {
+        self.full(&relative::board_windows(index))
+    }
     /// A meetup's document.
     pub fn meetup(&self, id: &str) -> String {
         self.full(&relative::meetup(id))

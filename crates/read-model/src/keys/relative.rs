@@ -13,6 +13,11 @@ pub const GAMES: &str = "games";
 /// Job update notifications.
 pub const JOB_UPDATES: &str = "jobs:updates";
 
+/// The index of a game's kept windows of one period and region.
+pub fn board_windows(index: &str) -> String {
+    format!("lbwin:{index}")
+}
+
 /// A job's document.
 pub fn job(id: &str) -> String {
     format!("job:{id}")

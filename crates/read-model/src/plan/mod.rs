@@ -111,7 +111,7 @@ impl Batch {
             GAME => scores::plan_game(event, decode(event)?, games, &mut self.ops),
             SCORE => {
                 let Recorded(score): SubmissionEvent = decode(event)?;
-                self.scores.add_score(&score, games, now);
+                self.scores.add_score(&score, event.recorded_at, games, now);
                 self.finished_jobs.push(scores::score_job(event, &score, now));
                 self.owned_jobs.extend(owned_job(event));
             }

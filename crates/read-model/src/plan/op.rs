@@ -180,6 +180,20 @@ pub enum Op {
         /// When the board's keys expire, or `None` when they never do.
         expires_at: Option<DateTime<Utc>>,
     },
+    /// List a board's window in the index of its game's, period's and region's kept windows, drop the
+    /// windows no longer kept from the index, and keep the index at least as long as the board.
+    ListWindow {
+        /// The index's key.
+        index: String,
+        /// The window's key (its start date), the member listed.
+        window: String,
+        /// The window's start, in seconds since the Unix epoch: the member's score.
+        start: i64,
+        /// Windows starting before this (in seconds since the Unix epoch) are no longer kept.
+        oldest_kept: i64,
+        /// When the board's keys expire.
+        kept_until: DateTime<Utc>,
+    },
     /// Render again every board of a game, narrowed by period and region.
     Refresh {
         /// The game.

@@ -32,9 +32,17 @@ pub(super) fn plan_game(
     games.insert(game, settings);
 }
 
-/// The boards a score counts on: each kept period's window that contains it and has not expired, for
-/// the global board and the score's region.
-fn boards_of(score: &NewScore, settings: &GameSettings, now: DateTime<Utc>) -> Vec<Board> {
+/// The boards a score counts on: each kept period's window that contains it, for the global board and
+/// the score's region; but only the windows that still took scores when the score was accepted (a late
+/// score counts on the all-time board only), and that are still kept at `now` (a board already past
+/// keeping is not written at all). Deciding by the time of acceptance, which the log records, makes a
+/// rebuild keep exactly the closed windows the live projection kept.
+fn boards_of(
+    score: &NewScore,
+    settings: &GameSettings,
+    accepted_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Board> {
     let regions: Vec<Option<&RegionName>> =
         std::iter::once(None).chain(score.region.as_ref().map(Some)).collect();
     settings
@@ -45,8 +53,14 @@ fn boards_of(score: &NewScore, settings: &GameSettings, now: DateTime<Utc>) -> V
                 .iter()
                 .map(move |region| Board::containing(&score.game, period, score.achieved_at, *region))
         })
-        .filter(|board| board.window.expires_at().is_none_or(|expiry| expiry > now))
+        .filter(|board| board.window.takes_score_accepted_at(accepted_at))
+        .filter(|board| kept_until(board, settings).is_none_or(|until| until > now))
         .collect()
+}
+
+/// When a board's keys expire under its game's settings; `None` for an all-time board.
+fn kept_until(board: &Board, settings: &GameSettings) -> Option<DateTime<Utc>> {
+    board.period.kept_until(&board.window, settings.keep_windows)
 }
 
 /// The finished job of a submitted score: its id and document, for [`Op::Jobs`].
@@ -107,6 +121,10 @@ pub(super) struct ScoreFold {
 struct BoardFold {
     board: Board,
     id: String,
+    /// When the board's keys expire, or `None` when they never do.
+    kept_until: Option<DateTime<Utc>>,
+    /// The start of the oldest window of the board's period still kept, for trimming its index.
+    oldest_kept: Option<DateTime<Utc>>,
     operator: Operator,
     order: SortOrder,
     entries: Vec<(String, Entry)>,
@@ -114,28 +132,46 @@ struct BoardFold {
 }
 
 impl ScoreFold {
-    /// Adds a score to every board it counts on, ranked by its game's settings so far.
-    pub(super) fn add_score(&mut self, score: &NewScore, games: &GameBook, now: DateTime<Utc>) {
+    /// Adds a score accepted at `accepted_at` to every board it counts on at `now`, ranked and kept by
+    /// its game's settings so far.
+    pub(super) fn add_score(
+        &mut self,
+        score: &NewScore,
+        accepted_at: DateTime<Utc>,
+        games: &GameBook,
+        now: DateTime<Utc>,
+    ) {
         let settings = games.get(&score.game).cloned().unwrap_or_default();
         let entry = Entry {
             score: score.score.get().into(),
             achieved_micros: score.achieved_at.timestamp_micros(),
             achieved_at: timestamp(score.achieved_at),
         };
-        for board in boards_of(score, &settings, now) {
-            self.add(board, &score.player, &entry, &settings);
+        for board in boards_of(score, &settings, accepted_at, now) {
+            self.add(board, &score.player, &entry, &settings, now);
         }
     }
 
-    fn add(&mut self, board: Board, player: &PlayerName, entry: &Entry, settings: &GameSettings) {
+    fn add(
+        &mut self,
+        board: Board,
+        player: &PlayerName,
+        entry: &Entry,
+        settings: &GameSettings,
+        now: DateTime<Utc>,
+    ) {
         let id = board.id();
         let at = match self.positions.get(&id) {
             Some(&at) => at,
             None => {
                 self.positions.insert(id.clone(), self.boards.len());
+                let kept_until = kept_until(&board, settings);
+                let oldest_kept = board.period.oldest_kept_start(now, settings.keep_windows);
                 self.boards.push(BoardFold {
                     board,
                     id,
+                    kept_until,
+                    oldest_kept,
                     operator: settings.operator,
                     order: settings.sort_order,
                     entries: Vec::new(),
@@ -158,12 +194,23 @@ impl ScoreFold {
     }
 
     /// One update per board, in the order the boards were first touched, with its players in the order
-    /// they first scored on it; then each board's render, once its entries are all in.
+    /// they first scored on it; then each board's render, once its entries are all in, and the listing
+    /// of a window board in its index of windows.
     pub(super) fn into_ops(self, ops: &mut Vec<Op>) {
         let mut renders = Vec::with_capacity(self.boards.len());
         for fold in self.boards {
-            let expires_at = fold.board.window.expires_at();
-            renders.push(Op::Render { board: fold.board, expires_at });
+            if let (Some(start), Some(kept_until), Some(oldest_kept)) =
+                (fold.board.window.start, fold.kept_until, fold.oldest_kept)
+            {
+                renders.push(Op::ListWindow {
+                    index: relative::board_windows(&fold.board.windows_index_id()),
+                    window: fold.board.window.key(),
+                    start: start.timestamp(),
+                    oldest_kept: oldest_kept.timestamp(),
+                    kept_until,
+                });
+            }
+            renders.push(Op::Render { board: fold.board, expires_at: fold.kept_until });
             ops.push(Op::Board {
                 board: fold.id,
                 operator: fold.operator,

@@ -58,7 +58,7 @@ fn plan(events: &[LogEntry<'_>], games: &mut GameBook) -> Vec<Op> {
 }
 
 fn book(operator: Operator, order: SortOrder, periods: Vec<Period>) -> GameBook {
-    let settings = GameSettings { title: None, sort_order: order, operator, periods };
+    let settings = GameSettings { title: None, sort_order: order, operator, periods, ..Default::default() };
     GameBook::from([(GameName::parse("tetris").unwrap(), settings)])
 }
 
@@ -134,13 +134,85 @@ fn scores_of_one_player_on_one_board_fold_into_one_update_per_batch() {
 }
 
 #[test]
-fn a_score_whose_window_has_expired_touches_no_board_of_that_period_but_still_finishes_its_job() {
+fn a_score_whose_window_is_no_longer_kept_touches_no_board_of_that_period_but_still_finishes_its_job() {
     let mut games = book(Operator::Best, SortOrder::Desc, vec![Period::All, Period::Day]);
     let ops = plan(&[submitted("j1", "ada", 10, None, "2026-11-01T10:00:00Z")], &mut games);
     assert_eq!(score_ops(&ops), [("tetris:all:all:~".into(), "ada".into(), 10)]);
     assert!(ops.iter().any(
         |op| matches!(op, Op::Jobs { documents } if documents.iter().any(|(id, document)| id == "j1" && document.contains("\"succeeded\"")))
     ));
+}
+
+/// A game whose day boards keep `kept` closed days.
+fn keeping_days(kept: i64) -> GameBook {
+    let settings = GameSettings {
+        periods: vec![Period::All, Period::Day],
+        keep_windows: domain::scores::KeptWindows::new(kept).unwrap(),
+        ..Default::default()
+    };
+    GameBook::from([(GameName::parse("tetris").unwrap(), settings)])
+}
+
+/// A score achieved at `achieved_at` that the command side accepted at `accepted_at`.
+fn accepted(id: &str, player: &str, achieved_at: &str, accepted_at: &str) -> LogEntry<'static> {
+    LogEntry { recorded_at: at(accepted_at), ..submitted(id, player, 10, None, achieved_at) }
+}
+
+#[test]
+fn a_score_accepted_after_its_window_and_the_grace_counts_on_the_all_time_board_only() {
+    let late = accepted("j1", "ada", "2026-11-20T10:00:00Z", "2026-11-22T00:00:00Z");
+    let ops = plan(&[late], &mut keeping_days(12));
+    assert_eq!(score_ops(&ops), [("tetris:all:all:~".into(), "ada".into(), 10)]);
+}
+
+#[test]
+fn a_score_accepted_within_the_grace_counts_on_its_closed_window_however_late_it_is_projected() {
+    // Projected at NOW (as a rebuild would), days after it was accepted: the window is still kept.
+    let in_grace = accepted("j1", "ada", "2026-11-20T10:00:00Z", "2026-11-21T23:59:59Z");
+    let ops = plan(&[in_grace], &mut keeping_days(12));
+    let boards: Vec<String> = score_ops(&ops).into_iter().map(|(board, _, _)| board).collect();
+    assert_eq!(boards, ["tetris:all:all:~", "tetris:day:2026-11-20:~"]);
+}
+
+#[test]
+fn a_score_of_a_window_no_longer_kept_when_projected_writes_nothing_there() {
+    // Kept 2 days: the 2026-11-20 board is kept until the end of 11-22 plus the grace, 11-24 00:00.
+    let on_time = accepted("j1", "ada", "2026-11-20T10:00:00Z", "2026-11-20T10:00:01Z");
+    assert_eq!(score_ops(&plan(&[on_time], &mut keeping_days(2))).len(), 2);
+    let older = accepted("j1", "ada", "2026-11-19T10:00:00Z", "2026-11-19T10:00:01Z");
+    assert_eq!(score_ops(&plan(&[older], &mut keeping_days(2))).len(), 1);
+}
+
+#[test]
+fn a_window_board_expires_when_no_longer_kept_and_is_listed_in_its_index_of_windows() {
+    let score = accepted("j1", "ada", "2026-11-20T10:00:00Z", "2026-11-20T10:00:01Z");
+    let ops = plan(&[score], &mut keeping_days(5));
+    let renders: Vec<(String, Option<DateTime<Utc>>)> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Render { board, expires_at } => Some((board.id(), *expires_at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        renders,
+        [
+            ("tetris:all:all:~".into(), None),
+            ("tetris:day:2026-11-20:~".into(), Some(at("2026-11-27T00:00:00Z")))
+        ]
+    );
+    let listed: Vec<&Op> = ops.iter().filter(|op| matches!(op, Op::ListWindow { .. })).collect();
+    assert_eq!(
+        listed,
+        [&Op::ListWindow {
+            index: "lbwin:tetris:day:~".into(),
+            window: "2026-11-20".into(),
+            start: at("2026-11-20T00:00:00Z").timestamp(),
+            // At NOW (11-23 noon) with 5 days kept, the oldest kept day is 11-22 minus 5 days.
+            oldest_kept: at("2026-11-17T00:00:00Z").timestamp(),
+            kept_until: at("2026-11-27T00:00:00Z"),
+        }]
+    );
 }
 
 #[test]

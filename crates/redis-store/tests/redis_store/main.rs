@@ -8,3 +8,4 @@ mod job_queue;
 mod meetups;
 mod redis_function;
 mod subscription;
+mod windows;

@@ -101,7 +101,13 @@ fn project(
     batching: &[(usize, bool)],
     mut land: impl FnMut(&mut RedisTwin, InFlight) -> Result<(), TestCaseError>,
 ) -> Result<(), TestCaseError> {
-    let settings = GameSettings { title: None, sort_order: order, operator, periods: Period::EVERY.to_vec() };
+    let settings = GameSettings {
+        title: None,
+        sort_order: order,
+        operator,
+        periods: Period::EVERY.to_vec(),
+        ..Default::default()
+    };
     let mut games = GameBook::from([(GameName::parse(GAME).unwrap(), settings)]);
     // Before every window's end: no board has expired when its scores arrive.
     let now = first_day();
