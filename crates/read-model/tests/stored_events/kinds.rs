@@ -102,7 +102,7 @@ impl<'de> Deserializer<'de> for VariantNames<'_> {
 }
 
 /// The values of `const TYPE: &'static str = "…";` (and of a one-shot record's `AGGREGATE_TYPE`) in
-/// the `.rs` files under `dir`, as the read model's own plan test finds them.
+/// the `.rs` files under `dir`.
 pub fn aggregate_types_declared_in(dir: &std::path::Path) -> Vec<String> {
     let mut types = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
