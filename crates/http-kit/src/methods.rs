@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,9 @@ static DOCUMENTED: LazyLock<PathMethods> = LazyLock::new(|| PathMethods::of_open
 #[derive(Debug, Default)]
 pub struct PathMethods {
     templates: Vec<(Vec<Segment>, Vec<Method>)>,
+    /// The same methods by template text, for a request a route matched (axum's `MatchedPath` is
+    /// the template as the document spells it): one look-up instead of a walk of every template.
+    by_template: std::collections::HashMap<String, Vec<Method>>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -33,7 +36,7 @@ impl PathMethods {
             return Self::default();
         };
         let Some(paths) = document["paths"].as_object() else { return Self::default() };
-        let templates = paths
+        let by_template: std::collections::HashMap<String, Vec<Method>> = paths
             .iter()
             .map(|(path, operations)| {
                 let methods = operations
@@ -42,10 +45,16 @@ impl PathMethods {
                     .flat_map(|o| o.keys())
                     .filter_map(|name| Method::from_bytes(name.to_ascii_uppercase().as_bytes()).ok())
                     .collect();
-                (segments(path), methods)
+                (path.clone(), methods)
             })
             .collect();
-        Self { templates }
+        let templates = by_template.iter().map(|(path, methods)| (segments(path), methods.clone())).collect();
+        Self { templates, by_template }
+    }
+
+    /// The methods of `template`, a route's path template as the document spells it.
+    pub fn of_template(&self, template: &str) -> Option<&[Method]> {
+        self.by_template.get(template).map(Vec::as_slice)
     }
 
     /// The methods of the template `path` matches, preferring literal segments (`/v1/users/me` over
@@ -86,7 +95,8 @@ fn segments(template: &str) -> Vec<Segment> {
 /// `GET` does.
 pub async fn refuse_undocumented_methods(request: Request, next: Next) -> Response {
     let method = request.method();
-    if let Some(allowed) = DOCUMENTED.of(request.uri().path()) {
+    let matched = request.extensions().get::<MatchedPath>().and_then(|m| DOCUMENTED.of_template(m.as_str()));
+    if let Some(allowed) = matched.or_else(|| DOCUMENTED.of(request.uri().path())) {
         let head_of_get = method == Method::HEAD && allowed.contains(&Method::GET);
         if !allowed.contains(method) && !head_of_get {
             return ApiError::MethodNotAllowed(allowed.to_vec()).into_response();
@@ -114,6 +124,14 @@ mod tests {
         assert_eq!(paths.of("/v1/users/me"), Some(&[Method::GET, Method::PATCH][..]));
         assert_eq!(paths.of("/v1/nothing"), None);
         assert_eq!(paths.of("/v1/users/0193/extra"), None);
+    }
+
+    #[test]
+    fn a_template_as_the_document_spells_it_gives_its_methods() {
+        let paths = PathMethods::of_openapi(DOCUMENT);
+        assert_eq!(paths.of_template("/v1/users/{id}"), Some(&[Method::GET][..]));
+        assert_eq!(paths.of_template("/v1/users/me"), Some(&[Method::GET, Method::PATCH][..]));
+        assert_eq!(paths.of_template("/v1/users/0193"), None);
     }
 
     #[test]

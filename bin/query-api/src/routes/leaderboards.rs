@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use domain::names::{GameName, PlayerName};
 use http_kit::{ApiError, QueryParams};
@@ -11,7 +10,7 @@ use read_model::documents::{LeaderboardDocument, PlayerStanding};
 use redis_store::BoardReader;
 
 use super::board_query::{BoardQuery, Page, StandingQuery, parse, parse_standing};
-use super::conditional::{Tagged, etag_of, unless_unchanged};
+use super::conditional::{IfNoneMatch, Tagged, etag_of, unless_unchanged};
 use super::stored_json;
 use crate::AppState;
 use crate::state::redis_failed;
@@ -37,7 +36,7 @@ use crate::state::redis_failed;
 )]
 pub async fn board(
     State(state): State<AppState>,
-    request: HeaderMap,
+    request: IfNoneMatch,
     Path(game): Path<String>,
     QueryParams(query): QueryParams<BoardQuery>,
 ) -> Result<Response, ApiError> {
