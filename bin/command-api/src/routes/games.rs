@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use domain::errors::FieldErrors;
 use domain::names::GameName;
-use domain::scores::game::MAX_TITLE_CHARS;
+use domain::scores::settings::MAX_TITLE_CHARS;
 use domain::scores::{GameCommand, GameSettings, KeptWindows, Operator, Period, SortOrder};
 use eventlog::Metadata;
 use http_kit::JsonBody;

@@ -6,13 +6,15 @@ pub mod one_shot;
 pub mod periods;
 pub mod refresh;
 pub mod score;
+pub mod settings;
 pub mod submission;
 
-pub use game::{Game, GameCommand, GameError, GameEvent, GameSettings, KeptWindows, Operator, SortOrder};
+pub use game::{Game, GameCommand, GameError, GameEvent};
 pub use one_shot::{OneShot, OneShotRecord, Record, Recorded};
 pub use periods::{Period, Window};
 pub use refresh::{LeaderboardRefresh, RefreshEvent, RefreshScope};
 pub use score::ScoreValue;
+pub use settings::{GameSettings, KeptWindows, Operator, SortOrder};
 pub use submission::{NewScore, ScoreSubmission, SubmissionEvent};
 
 /// A request that was accepted once already: a replay under the same idempotency key meets it.
