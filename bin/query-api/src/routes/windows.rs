@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::board_query::window_starting;
+use super::job_list::parse_limit;
 use super::leaderboards::{ensure_game_exists, unknown_game};
 use crate::AppState;
 use crate::state::redis_failed;
@@ -73,10 +74,6 @@ pub struct KeptWindow {
     /// accepted within a day of grace).
     closed: bool,
 }
-
-/// The most windows a page lists, and how many it lists unless asked.
-const MAX_LIMIT: usize = 100;
-const DEFAULT_LIMIT: usize = 20;
 
 /// The kept windows of a game's period (global, or a region's), newest first.
 #[utoipa::path(
@@ -176,13 +173,7 @@ fn parse(query: WindowsQuery) -> Result<WindowsRead, Vec<domain::FieldError>> {
         },
     );
     let region = errors.check("region", query.region.as_deref().map(RegionName::parse).transpose());
-    let limit = errors.check(
-        "limit",
-        query.limit.as_deref().map_or(Ok(DEFAULT_LIMIT), |raw| match raw.parse::<usize>() {
-            Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
-            _ => Err("must be a whole number from 1 to 100".to_owned()),
-        }),
-    );
+    let limit = errors.check("limit", parse_limit(query.limit.as_deref()));
     let before = query.cursor.as_deref().map(|cursor| errors.check("cursor", start_of_cursor(cursor)));
     let before = before.map_or(Some(None), |before| before.map(Some));
     errors.finish()?;
