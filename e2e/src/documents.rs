@@ -10,6 +10,8 @@ use serde_json::Value;
 /// Every document under `prefix`, by key without the prefix, with the fields that record when it was
 /// written (not what it says) removed.
 pub async fn documents(redis: &Client, prefix: &str) -> BTreeMap<String, Value> {
+    let Some(prefix) = generation_prefix(redis, prefix).await else { return BTreeMap::new() };
+    let prefix = prefix.as_str();
     let mut keys = Vec::new();
     let mut scan = redis.scan_buffered(format!("{prefix}*"), Some(1000), None);
     while let Some(key) = scan.next().await {
@@ -29,6 +31,13 @@ pub async fn documents(redis: &Client, prefix: &str) -> BTreeMap<String, Value> 
         .filter_map(|entry| async move { entry })
         .collect()
         .await
+}
+
+/// The prefix of the current generation of the documents under `prefix`, if one is complete.
+pub async fn generation_prefix(redis: &Client, prefix: &str) -> Option<String> {
+    let control = read_model::Keys::new(prefix.to_owned());
+    let current = redis_store::generations::current(redis, &control).await.ok()??;
+    Some(control.generation(current).prefix().to_owned())
 }
 
 /// A key's value as JSON, with the fields that record when it was written removed.

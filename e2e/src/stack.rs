@@ -136,12 +136,20 @@ impl Stack {
             .expect("redis client");
         redis_store::start(&redis);
         redis_store::connected(&redis, std::time::Duration::from_secs(10)).await.expect("connect to Redis");
-        if !options.without_projector {
-            let keys = Keys::new(settings.redis.key_prefix.clone());
-            testkit::wait_until("the projector to start", Duration::from_secs(20), || async {
-                let started: i64 = redis.exists(keys.checkpoint()).await.ok()?;
-                (started == 1).then_some(())
-            })
+        let control = Keys::new(settings.redis.key_prefix.clone());
+        if options.without_projector {
+            // What the tests then write stands for a projector's work: in the generation readers read.
+            let _: () =
+                redis.set(control.current_generation(), 1, None, None, false).await.expect("a generation");
+        } else {
+            testkit::wait_until(
+                "the projector to fill a first generation",
+                Duration::from_secs(20),
+                || async {
+                    let started: i64 = redis.exists(control.current_generation()).await.ok()?;
+                    (started == 1).then_some(())
+                },
+            )
             .await;
         }
         let http = reqwest::Client::builder().timeout(Duration::from_secs(40)).build().expect("http client");
@@ -190,9 +198,10 @@ impl Stack {
         stop
     }
 
-    /// The stack's key layout.
+    /// The stack's key layout: of the first generation of the documents, the one a stack's projector
+    /// fills (and a stack without one reads).
     pub fn keys(&self) -> Keys {
-        Keys::new(self.settings.redis.key_prefix.clone())
+        Keys::new(self.settings.redis.key_prefix.clone()).generation(1)
     }
 
     /// POSTs `body` as JSON to command-api.
@@ -272,7 +281,13 @@ impl Stack {
 
     /// A projection store on this stack's prefix, for tests that look at the checkpoint.
     pub fn store(&self) -> ProjectionStore {
-        ProjectionStore::new(self.redis.clone(), self.keys())
+        ProjectionStore::new(self.redis.clone(), Keys::new(self.settings.redis.key_prefix.clone()), 1)
+    }
+
+    /// Deletes every key of this stack in Redis, as a Redis that restarted empty has lost them.
+    pub async fn empty_redis(&self) {
+        let control = Keys::new(self.settings.redis.key_prefix.clone());
+        redis_store::generations::delete_everything(&self.redis, &control).await.expect("empty Redis");
     }
 
     /// Stops the services (the database and keys are dropped with the stack).

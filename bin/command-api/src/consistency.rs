@@ -26,7 +26,8 @@ pub async fn wait_until_projected(state: &Shared, aggregate_type: &str, id: &str
     let deadline = tokio::time::Instant::now() + READ_YOUR_WRITES;
     let mut pause = Duration::from_millis(2);
     while tokio::time::Instant::now() < deadline {
-        let stored: Result<Option<String>, Error> = state.redis.get(state.keys.checkpoint()).await;
+        let stored: Result<Option<String>, Error> =
+            state.redis.get(state.generation.keys().checkpoint()).await;
         if let Ok(Some(checkpoint)) = stored
             && checkpoint.parse::<Checkpoint>().is_ok_and(|checkpoint| checkpoint >= target)
         {

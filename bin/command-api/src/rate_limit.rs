@@ -27,8 +27,8 @@ impl<'a> SignInLimit<'a> {
         let minute = now.timestamp() / 60;
         let email = email.trim().to_lowercase();
         let keys = [
-            state.shared.keys.full(&format!("ratelimit:signin:email:{email}:{minute}")),
-            state.shared.keys.full(&format!("ratelimit:signin:address:{address}:{minute}")),
+            state.shared.generation.control().full(&format!("ratelimit:signin:email:{email}:{minute}")),
+            state.shared.generation.control().full(&format!("ratelimit:signin:address:{address}:{minute}")),
         ];
         let retry_after = Duration::from_secs((60 - now.timestamp() % 60).max(1) as u64);
         Self { state, keys, retry_after }
@@ -58,7 +58,7 @@ impl<'a> SignInLimit<'a> {
 /// away, messages are not limited.
 pub async fn count_message(state: &MeetupsState, user: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let minute = now.timestamp() / 60;
-    let key = state.shared.keys.full(&format!("ratelimit:messages:{user}:{minute}"));
+    let key = state.shared.generation.control().full(&format!("ratelimit:messages:{user}:{minute}"));
     match count_in_minute(&state.shared, &key).await {
         Some(count) if count > state.messages_per_minute => {
             Err(ApiError::TooManyRequests(Duration::from_secs((60 - now.timestamp() % 60).max(1) as u64)))

@@ -15,7 +15,7 @@ use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::{AuthState, SessionStatus, Tokens};
 use read_model::Keys;
-use redis_store::{Resend, client, start};
+use redis_store::{CurrentGeneration, Resend, client, start};
 use sqlx::PgPool;
 
 pub use contexts::{ConversionsState, JobsState, MeetupsState, ScoresState};
@@ -29,8 +29,8 @@ pub struct Shared {
     pub pool: PgPool,
     /// Redis, for what the projector would also write and for its checkpoint.
     pub redis: Client,
-    /// The key layout.
-    pub keys: Keys,
+    /// Which generation of the documents to read and write, and the key layout.
+    pub generation: CurrentGeneration,
     /// The time.
     pub clock: domain::Clock,
 }
@@ -64,8 +64,9 @@ impl AppState {
         let group_commit = BatchLimits::from_settings(&settings.database);
         let redis = client(&settings.redis, Resend::Allowed)?;
         start(&redis);
-        let keys = Keys::new(settings.redis.key_prefix.clone());
-        let shared = Shared { pool: pool.clone(), redis, keys, clock };
+        let control = Keys::new(settings.redis.key_prefix.clone());
+        let generation = CurrentGeneration::watch(redis.clone(), control);
+        let shared = Shared { pool: pool.clone(), redis, generation, clock };
         let users = EventStore::new(pool.clone());
         Ok(Self(Arc::new(Contexts {
             identity: IdentityState {

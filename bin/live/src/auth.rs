@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use fred::prelude::Client;
 use http_kit::ApiError;
 use http_kit::auth::{Tokens, bearer_token};
-use read_model::Keys;
+use redis_store::CurrentGeneration;
 use redis_store::sessions::{SessionLookup, look_up_session};
 
 /// The user behind a socket.
@@ -25,13 +25,13 @@ pub struct Caller {
 pub struct Gate {
     tokens: Tokens,
     redis: Client,
-    keys: Keys,
+    generation: CurrentGeneration,
 }
 
 impl Gate {
-    /// Verifies tokens with `tokens` and looks sessions up in `redis` under `keys`.
-    pub fn new(tokens: Tokens, redis: Client, keys: Keys) -> Self {
-        Self { tokens, redis, keys }
+    /// Verifies tokens with `tokens` and looks sessions up in `redis`, in the current `generation`.
+    pub fn new(tokens: Tokens, redis: Client, generation: CurrentGeneration) -> Self {
+        Self { tokens, redis, generation }
     }
 
     /// The caller of a request with `headers` and the `auth` query parameter `query_token`.
@@ -42,7 +42,7 @@ impl Gate {
         let claims =
             self.tokens.verify(token).ok_or_else(|| unauthorized("the token is invalid or expired"))?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
-        match look_up_session(&self.redis, &self.keys, &claims.sid).await {
+        match look_up_session(&self.redis, &self.generation.keys(), &claims.sid).await {
             Ok(SessionLookup::Open) => Ok(Caller { user_id: claims.sub, session_id: claims.sid, expires_at }),
             Ok(SessionLookup::Closed) => Err(unauthorized("the session has ended; sign in again")),
             Ok(SessionLookup::Rebuilding) => Err(ApiError::Unavailable {
@@ -59,7 +59,10 @@ impl Gate {
     /// Whether session `id` is closed (revoked or expired): `false` while it is open, and also while
     /// the session store cannot tell (being rebuilt, or away).
     pub async fn is_closed(&self, session_id: &str) -> bool {
-        matches!(look_up_session(&self.redis, &self.keys, session_id).await, Ok(SessionLookup::Closed))
+        matches!(
+            look_up_session(&self.redis, &self.generation.keys(), session_id).await,
+            Ok(SessionLookup::Closed)
+        )
     }
 
     /// Redis, for readiness.

@@ -48,7 +48,7 @@ use std::time::Duration;
 use anyhow::Context;
 use messaging::Topology;
 use read_model::Keys;
-use redis_store::{Resend, client, start};
+use redis_store::{CurrentGeneration, Resend, client, start};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -81,10 +81,11 @@ impl Live {
         let listener = TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
         let redis = client(&settings.redis, Resend::Allowed).context("configuring Redis")?;
         start(&redis);
+        let control = Keys::new(settings.redis.key_prefix.clone());
         let pool = eventlog::connect(&settings.database, "live").context("configuring the Postgres pool")?;
         Ok(Self {
             listener,
-            gate: Gate::new(tokens, redis, Keys::new(settings.redis.key_prefix.clone())),
+            gate: Gate::new(tokens, redis.clone(), CurrentGeneration::watch(redis, control)),
             pool,
             registry: Registry::new(settings.live.socket_buffer),
             status: Arc::new(Status::default()),

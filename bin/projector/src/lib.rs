@@ -1,7 +1,9 @@
 //! The projector: reads the event log in commit order and applies each batch's plan to Redis together
-//! with its checkpoint, as one fenced compare-and-set. Single-active: a Postgres advisory lock elects
-//! it, and the fencing token it then claims in Redis refuses writes from a deposed one.
+//! with its checkpoint, as one fenced compare-and-set. Single-active per generation of the documents: a
+//! Postgres advisory lock elects a leader, and the fencing token it then claims in Redis refuses writes
+//! from a deposed one. A rebuild fills a new generation beside the current one ([`generations`]).
 
+mod generations;
 mod health;
 mod pipeline;
 mod planning;
@@ -15,9 +17,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use backoff::Backoff;
-use eventlog::{FollowSettings, Follower};
+use eventlog::FollowSettings;
 use read_model::Keys;
-use redis_store::{ProjectionStore, Resend, client, start};
+use redis_store::{Resend, client, start};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -25,8 +27,7 @@ pub use health::Status;
 
 /// A projector, ready to run.
 pub struct Projector {
-    follower: Follower,
-    projection: projection::Projection,
+    generations: generations::Generations,
     health: TcpListener,
     status: Arc<Status>,
 }
@@ -47,10 +48,10 @@ impl Projector {
             gather: Duration::from_millis(settings.projector.gather_ms),
             retry: Backoff::constant(projection::RETRY),
         };
-        let store = ProjectionStore::new(redis.clone(), Keys::new(settings.redis.key_prefix.clone()));
-        let projection = projection::Projection::new(store, redis, clock, status.clone());
-        let follower = Follower::new(pool, "projector", following);
-        Ok(Self { follower, projection, health, status })
+        let control = Keys::new(settings.redis.key_prefix.clone());
+        let generations =
+            generations::Generations::new(pool, redis, control, following, clock, status.clone());
+        Ok(Self { generations, health, status })
     }
 
     /// Where `/healthz`, `/readyz` and `/metrics` listen.
@@ -64,13 +65,11 @@ impl Projector {
     }
 
     /// Projects until `shutdown` is cancelled; a batch in flight finishes first.
-    pub async fn run_until_stopped(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let readiness: Arc<dyn http_kit::operations::Readiness> = self.status.clone();
         let router = http_kit::middleware::around(http_kit::operations::routes(readiness), 1024);
         let health = tokio::spawn(http_kit::serve(self.health, router, shutdown.clone()));
-        // The projection has no link of its own to lose: following ends only at shutdown.
-        let followed = self.follower.run(&mut self.projection, &shutdown).await;
-        followed.context("following the log")?;
+        self.generations.run(shutdown).await;
         health.await.context("health server")?.context("serving health")
     }
 }

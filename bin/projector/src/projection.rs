@@ -1,6 +1,6 @@
-//! The projector as a reader of the log: a [`Consumer`] that the event log's follower leads. Its
-//! checkpoint lives in Redis beside the documents and moves with them in one fenced Function call, so
-//! every batch applies exactly once.
+//! The projector as a reader of the log: a [`Consumer`] that the event log's follower leads, one per
+//! generation of the documents. Its checkpoint lives in Redis beside the generation's documents and
+//! moves with them in one fenced Function call, so every batch applies exactly once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use crate::pipeline::{self, Pipeline, Planned, Planner, interrupted};
 /// How long to wait before trying again after Redis or Postgres failed.
 pub(crate) const RETRY: Duration = Duration::from_millis(500);
 
-/// Keeps the Redis documents of one key prefix.
+/// Keeps one generation of the Redis documents.
 pub(crate) struct Projection {
     pub(crate) store: ProjectionStore,
     pub(crate) redis: Client,
@@ -27,7 +27,7 @@ pub(crate) struct Projection {
 }
 
 impl Projection {
-    /// A projection into `store`, not leading yet.
+    /// A projection into `store`'s generation, not leading yet.
     pub(crate) fn new(
         store: ProjectionStore,
         redis: Client,
@@ -83,12 +83,13 @@ impl Consumer for Projection {
         }
     }
 
+    /// At the head of the log, a generation being built is finished and becomes the current one.
     async fn measured_lag(
         &mut self,
         lag: Lag,
         checkpoint: Checkpoint,
     ) -> Result<(), Interrupt<anyhow::Error>> {
-        self.status.set_lag(lag);
+        self.status.set_lag(self.store.generation(), lag);
         if lag.events == 0 {
             self.finish_rebuild(checkpoint).await.map_err(interrupted)?;
         }
@@ -96,6 +97,6 @@ impl Consumer for Projection {
     }
 
     fn set_leading(&self, leading: bool) {
-        self.status.set_leading(leading);
+        self.status.set_leading(self.store.generation(), leading);
     }
 }

@@ -1,8 +1,8 @@
-//! `projector rebuild`: throw the query side away and rebuild it from the log, with a progress bar.
+//! `projector rebuild`: rebuild the query side from the log, with a progress bar, while it keeps serving.
 //!
-//! It deletes the checkpoint; the leading projector notices at its next batch (or idle check),
-//! clears the documents and starts from the beginning. When no projector runs, this command leads
-//! itself until caught up.
+//! It asks for a new generation of the documents; the running projectors start filling it beside the
+//! current one, which keeps serving and being kept, and switch readers to it once it reaches the head of
+//! the log. When no projector runs, this command does the work itself until then.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use eventlog::{Checkpoint, EventLogReader};
 use fred::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use read_model::Keys;
-use redis_store::{Resend, client, start};
+use redis_store::{Resend, client, generations, start};
 use tokio_util::sync::CancellationToken;
 
 /// Asks for a rebuild and shows its progress until the projection has caught up with the log.
@@ -21,9 +21,14 @@ pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> a
     start(&redis);
     // Not `wait_for_connect`, which can miss the connection it waits for (see `resume.rs`): the first
     // command waits for it, within the command timeout.
-    let keys = Keys::new(settings.redis.key_prefix.clone());
-    let _: () = redis.set(keys.rebuilding(), "1", None, None, false).await.context("connecting to Redis")?;
-    let _: i64 = redis.del(keys.checkpoint()).await?;
+    let control = Keys::new(settings.redis.key_prefix.clone());
+    redis_store::ProjectionStore::new(redis.clone(), control.clone(), 0)
+        .load_library()
+        .await
+        .context("connecting to Redis")?;
+    let generation = generations::request(&redis, &control, true).await?;
+    let keys = control.generation(generation);
+    println!("filling generation {generation} of the documents");
 
     let mut projector_settings = settings.clone();
     projector_settings.projector.health_addr = "127.0.0.1:0".to_owned();
@@ -46,14 +51,17 @@ pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> a
             break;
         }
         let stored: Option<String> = redis.get(keys.checkpoint()).await?;
-        let rebuilding: i64 = redis.exists(keys.rebuilding()).await?;
+        if generations::current(&redis, &control).await? == Some(generation) {
+            bar.set_position(total as u64);
+            break;
+        }
+        if generations::being_built(&redis, &control).await? != Some(generation) {
+            anyhow::bail!("generation {generation} was replaced by a newer rebuild before it finished");
+        }
         let Some(checkpoint) = stored.and_then(|text| text.parse::<Checkpoint>().ok()) else { continue };
         let left = reader.estimated_lag(checkpoint).await?;
         bar.set_length((total.max(left)) as u64);
         bar.set_position((total - left).max(0) as u64);
-        if rebuilding == 0 && left == 0 {
-            break;
-        }
         if bar.is_hidden() && reported.elapsed() >= Duration::from_secs(2) {
             println!("rebuilding: {left} events to go");
             reported = std::time::Instant::now();

@@ -1,6 +1,6 @@
-//! Taking over the projection: claim the fencing token in Redis, then resume from the stored
-//! checkpoint, or start a rebuild from the beginning of the log when there is none (Redis restarted
-//! empty, a rebuild was asked for) or the documents have an older layout.
+//! Taking over a generation's projection: claim its fencing token in Redis, then resume from its stored
+//! checkpoint, or fill it from the beginning of the log when it has none (a new generation, or one that
+//! Redis lost); at the head of the log, a generation being built becomes the current one.
 
 use eventlog::{Checkpoint, Interrupt};
 use fred::prelude::*;
@@ -30,38 +30,31 @@ impl Projection {
         }
     }
 
-    /// The stored checkpoint, or, when Redis has none of this layout, a fresh start from the
+    /// The stored checkpoint, or, when the generation holds none of this layout, a fresh start from the
     /// beginning of the log.
     pub(crate) async fn stored_checkpoint(&self) -> Result<Checkpoint, Interrupt<anyhow::Error>> {
         let stored = async { Ok::<_, Error>((self.store.checkpoint().await?, self.store.format().await?)) };
         match stored.await.map_err(|error| failed(error, "cannot read the checkpoint"))? {
             (Some(checkpoint), Some(format)) if format == FORMAT => Ok(checkpoint),
             (checkpoint, format) => {
-                if checkpoint.is_some() {
-                    tracing::info!(
-                        ?format,
-                        "the documents have an older layout: rebuilding them from the log"
-                    );
-                } else {
-                    tracing::info!("no checkpoint in Redis: rebuilding from the start of the log");
-                }
+                let generation = self.store.generation();
+                tracing::info!(generation, "filling a generation of the documents from the start of the log");
                 self.start_rebuild(checkpoint.is_some() || format.is_some()).await?;
                 Ok(Checkpoint::START)
             }
         }
     }
 
-    /// Marks the projection as rebuilding from the start, clearing what an earlier one left first.
+    /// Marks the generation as being filled from the start, clearing what it held first.
     async fn start_rebuild(&self, projected_before: bool) -> Result<(), Interrupt<anyhow::Error>> {
         metrics::counter!("projector_rebuilds_total").increment(1);
-        self.status.set_rebuilding(true);
-        // Neither a checkpoint nor a layout key: nothing was ever projected under this prefix (a clear
-        // deletes the layout key last), so nothing to clear, and no scan of a keyspace that others may
-        // fill. A checkpoint without a layout key is an old layout: cleared.
+        // Neither a checkpoint nor a layout key: nothing was ever projected into this generation (a
+        // clear deletes the layout key last), so nothing to clear.
         if projected_before {
             let cleared =
-                self.store.clear().await.map_err(|error| failed(error, "clearing the old documents"))?;
-            tracing::info!(cleared, "cleared the old documents");
+                self.store.delete().await.map_err(|error| failed(error, "clearing the generation"))?;
+            tracing::info!(cleared, "cleared the generation's documents");
+            self.claim_fence().await?;
         }
         let mark = vec![
             Op::Set { key: relative::REBUILDING.to_owned(), value: "1".to_owned() },
@@ -71,15 +64,24 @@ impl Projection {
         marked.map_err(interrupted)
     }
 
-    /// At the head of the log: a rebuild in progress is finished.
+    /// At the head of the log: a generation being filled is complete, and becomes the current one if it
+    /// is the one a rebuild asked for (the current generation, or one replaced, stays as it is).
     pub(crate) async fn finish_rebuild(&self, checkpoint: Checkpoint) -> Result<(), ApplyError> {
         let rebuilding: i64 = self.redis.exists(self.store.keys().rebuilding()).await?;
         if rebuilding == 1 {
             let done = vec![Op::Del { key: relative::REBUILDING.to_owned() }];
             self.store.apply(self.fence, Some(checkpoint), checkpoint, self.clock.now(), done).await?;
-            tracing::info!("rebuild finished");
+            tracing::info!(generation = self.store.generation(), "generation filled to the head of the log");
         }
-        self.status.set_rebuilding(false);
+        let building = redis_store::generations::being_built(&self.redis, self.store.control()).await?;
+        if building == Some(self.store.generation()) {
+            let replaced = self.store.switch_to(self.fence).await?;
+            tracing::info!(
+                generation = self.store.generation(),
+                ?replaced,
+                "readers now read this generation"
+            );
+        }
         Ok(())
     }
 

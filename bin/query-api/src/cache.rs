@@ -37,8 +37,12 @@ struct Inner {
 pub struct Ticket(u64);
 
 impl DocumentCache {
-    /// Tracks every key under `prefix` on a RESP3 connection of its own.
-    pub fn track(settings: &settings::RedisSettings, prefix: String) -> anyhow::Result<Self> {
+    /// Tracks the board documents of the current generation on a RESP3 connection of its own; when
+    /// the generation changes, starts over tracking the new one's.
+    pub fn track(
+        settings: &settings::RedisSettings,
+        generation: redis_store::CurrentGeneration,
+    ) -> anyhow::Result<Self> {
         let cache = Self::default();
         let mut config = Config::from_url(settings.url.expose_secret())?;
         config.version = RespVersion::RESP3;
@@ -64,11 +68,24 @@ impl DocumentCache {
             async { Ok(()) }
         });
         let mut reconnects = client.reconnect_rx();
+        let mut changes = generation.changes();
         let (tracker, resume) = (client.clone(), cache.clone());
         tokio::spawn(async move {
-            while reconnects.recv().await.is_ok() {
+            loop {
+                tokio::select! {
+                    reconnected = reconnects.recv() => if reconnected.is_err() { return },
+                    changed = changes.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        // Documents of the replaced generation are never read again: track the new one's.
+                        resume.stop_serving();
+                        let _ = tracker.stop_tracking().await;
+                    }
+                }
                 resume.stop_serving();
-                let started = tracker.start_tracking(vec![prefix.clone()], true, false, false, false).await;
+                let prefix = generation.keys().full("lbdoc:");
+                let started = tracker.start_tracking(vec![prefix], true, false, false, false).await;
                 match started {
                     Ok(()) => {
                         // A read that began before tracking started may hold a copy written before

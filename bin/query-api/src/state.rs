@@ -8,7 +8,7 @@ use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::{AuthState, SessionStatus, Tokens};
 use read_model::Keys;
-use redis_store::{Resend, client, start};
+use redis_store::{CurrentGeneration, Resend, client, start};
 
 use crate::cache::DocumentCache;
 use crate::watch::JobUpdates;
@@ -22,8 +22,8 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     /// Redis, where the documents live.
     pub redis: Client,
-    /// The key layout.
-    pub keys: Keys,
+    /// Which generation of the documents to read, and the key layout.
+    pub generation: CurrentGeneration,
     /// The time.
     pub clock: domain::Clock,
     /// Announcements of changed job documents, for long polls.
@@ -44,23 +44,31 @@ impl std::ops::Deref for AppState {
     }
 }
 
+impl Shared {
+    /// The keys of the current generation of the documents.
+    pub fn keys(&self) -> Keys {
+        self.generation.keys()
+    }
+}
+
 impl AppState {
     /// Connects to Redis in the background.
     pub fn connect(settings: &settings::Settings, clock: domain::Clock) -> anyhow::Result<Self> {
         let redis = client(&settings.redis, Resend::Allowed)?;
         start(&redis);
-        let keys = Keys::new(settings.redis.key_prefix.clone());
-        let job_updates = JobUpdates::listen(&settings.redis, keys.job_updates())?;
+        let control = Keys::new(settings.redis.key_prefix.clone());
+        let job_updates = JobUpdates::listen(&settings.redis, control.job_updates())?;
+        let generation = CurrentGeneration::watch(redis.clone(), control);
         let tokens = Tokens::from_settings(&settings.auth)?;
-        let documents = DocumentCache::track(&settings.redis, keys.full("lbdoc:"))?;
+        let documents = DocumentCache::track(&settings.redis, generation.clone())?;
         let blobs = blobs::Blobs::from_settings(&settings.blobs)?;
-        Ok(Self(Arc::new(Shared { redis, keys, clock, job_updates, tokens, documents, blobs })))
+        Ok(Self(Arc::new(Shared { redis, generation, clock, job_updates, tokens, documents, blobs })))
     }
 
     /// The answer to a read the projector has not (yet) produced a document for: 503 while the query
     /// side is rebuilt from the log (it may exist after all), otherwise `not_found`.
     pub async fn missing(&self, not_found: ApiError) -> ApiError {
-        match redis_store::rebuilding::rebuilding(&self.redis, &self.keys).await {
+        match redis_store::rebuilding::rebuilding(&self.redis, &self.keys()).await {
             Ok(false) => not_found,
             Ok(true) => ApiError::Unavailable {
                 what: "the query side, being rebuilt from the event log,",
@@ -91,7 +99,7 @@ impl AuthState for AppState {
     /// revocation may not have been replayed yet (the query side has no event log to ask instead).
     async fn session_status(&self, _user_id: &str, session_id: &str) -> Result<SessionStatus, ApiError> {
         use redis_store::sessions::{SessionLookup, look_up_session};
-        match look_up_session(&self.redis, &self.keys, session_id).await {
+        match look_up_session(&self.redis, &self.keys(), session_id).await {
             Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
             Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),
             Ok(SessionLookup::Rebuilding) => Ok(SessionStatus::Unknown),
@@ -103,7 +111,8 @@ impl AuthState for AppState {
 impl http_kit::operations::Readiness for AppState {
     fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
         Box::pin(async move {
-            self.redis.ping::<String>(None).await.map(|_| ()).map_err(|e| format!("redis: {e}"))
+            // Ready once the pointer to the current generation has been read.
+            self.generation.refresh(&self.redis).await.map_err(|e| format!("redis: {e}"))
         })
     }
 }

@@ -1,4 +1,4 @@
-#!lua name=reprise_projection_v3
+#!lua name=reprise_projection_v4
 
 -- Applies a batch of the projector's operations together with its checkpoint, once: only when the
 -- stored fencing token is the caller's and the stored checkpoint is the one the batch started from.
@@ -9,6 +9,14 @@
 -- still running (a standby, another deployment) keeps calling the code it speaks to.
 
 local function key(prefix, relative) return prefix .. relative end
+
+-- Where the batch being applied announces job changes: the control prefix when its generation is the
+-- one readers read, nil while it is being built (nobody reads it yet) or after it was replaced.
+local announce_to = nil
+
+local function announce(channel, message)
+  if announce_to then redis.call('PUBLISH', announce_to .. channel, message) end
+end
 
 -- A stored entry: `score|achievedMicros|achievedAt|member`, then `|total` for a `sum` total beyond
 -- ±2^53, which the score shows clamped (and which nothing here needs: a member never holds `|`).
@@ -256,7 +264,7 @@ end
 local function enqueue(prefix, id)
   local priority = redis.call('HGET', key(prefix, 'jobfields:' .. id), 'priority') or '5'
   redis.call('LPUSH', key(prefix, 'queue:' .. priority), id)
-  redis.call('PUBLISH', key(prefix, 'queue:work'), id)
+  announce('queue:work', id)
 end
 
 -- Renders `document` from `head` (a JSON object) with `field` listing the members of `set` in order.
@@ -296,8 +304,12 @@ local function arity_at(args, i)
   return ARITY[op]
 end
 
+-- `prefix` is the generation's (`{control}gen{generation}:`), under which every key of the batch lives.
+local FIRST_OP = 8
+
 local function apply(keys, args)
-  local prefix, fence, expected, checkpoint, now = args[1], args[2], args[3], args[4], args[5]
+  local prefix, control, generation = args[1], args[2], args[3]
+  local fence, expected, checkpoint, now = args[4], args[5], args[6], args[7]
   if redis.call('GET', key(prefix, 'projector:fence')) ~= fence then
     return redis.error_reply('FENCED another projector leads')
   end
@@ -305,7 +317,7 @@ local function apply(keys, args)
   if stored ~= expected then
     return redis.error_reply('MOVED_ON the checkpoint is ' .. stored)
   end
-  local i = 6
+  local i = FIRST_OP
   while i <= #args do
     local arity = arity_at(args, i)
     if arity == nil or i + arity > #args then
@@ -313,7 +325,9 @@ local function apply(keys, args)
     end
     i = i + arity + 1
   end
-  i = 6
+  i = FIRST_OP
+  announce_to = nil
+  if redis.call('GET', key(control, 'generation')) == generation then announce_to = control end
   local top_changed, announced = {}, {}
   while i <= #args do
     local op = args[i]
@@ -359,7 +373,7 @@ local function apply(keys, args)
       enqueue(prefix, args[i + 1])
     elseif op == 'DELAY' then
       redis.call('ZADD', key(prefix, 'queue:delayed'), args[i + 2], args[i + 1])
-      redis.call('PUBLISH', key(prefix, 'queue:work'), args[i + 1])
+      announce('queue:work', args[i + 1])
     elseif op == 'UNDELAY' then
       redis.call('ZREM', key(prefix, 'queue:delayed'), args[i + 1])
     elseif op == 'DOC' then
@@ -390,7 +404,7 @@ local function apply(keys, args)
   end
   -- One announcement per batch: the ids of the jobs whose documents changed, separated by spaces.
   if #announced > 0 then
-    redis.call('PUBLISH', key(prefix, 'jobs:updates'), table.concat(announced, ' '))
+    announce('jobs:updates', table.concat(announced, ' '))
   end
   redis.call('SET', key(prefix, 'projector:checkpoint'), checkpoint)
   return 'OK'
@@ -437,8 +451,43 @@ local function board_standing(_, args)
   return { tostring(found.rank), found.score, found.at, tostring(total) }
 end
 
-redis.register_function{ function_name = 'reprise_apply_v3', callback = apply, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_claim_fence_v3', callback = claim_fence, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_page_v3', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_players_v3', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_standing_v3', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
+-- The generation a rebuild fills: the one being built already, unless `force` (`1`) asks for a new
+-- one, which replaces it. `control` gives `generation`, a new number above every earlier one.
+local function request_generation(_, args)
+  local control, force = args[1], args[2]
+  local next = redis.call('GET', key(control, 'generation:next'))
+  if next and force ~= '1' then return next end
+  local current = tonumber(redis.call('GET', key(control, 'generation')) or '0')
+  local number = redis.call('INCR', key(control, 'generation:counter'))
+  if number <= current then
+    number = current + 1
+    redis.call('SET', key(control, 'generation:counter'), number)
+  end
+  redis.call('SET', key(control, 'generation:next'), number)
+  return tostring(number)
+end
+
+-- Makes the generation under `prefix`, built to the head of the log, the one readers read: only from
+-- its leader (`fence`) and only while it is the generation being built. Returns the replaced one's
+-- number, or an empty string when there was none.
+local function switch_generation(_, args)
+  local control, generation, prefix, fence = args[1], args[2], args[3], args[4]
+  if redis.call('GET', key(prefix, 'projector:fence')) ~= fence then
+    return redis.error_reply('FENCED another projector leads')
+  end
+  if redis.call('GET', key(control, 'generation:next')) ~= generation then
+    return redis.error_reply('MOVED_ON generation ' .. generation .. ' is no longer the one being built')
+  end
+  local replaced = redis.call('GET', key(control, 'generation')) or ''
+  redis.call('SET', key(control, 'generation'), generation)
+  redis.call('DEL', key(control, 'generation:next'))
+  return replaced
+end
+
+redis.register_function{ function_name = 'reprise_apply_v4', callback = apply, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_fence_v4', callback = claim_fence, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_page_v4', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_players_v4', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_standing_v4', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_request_generation_v1', callback = request_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_switch_generation_v1', callback = switch_generation, flags = { 'no-cluster' } }

@@ -31,7 +31,8 @@ pub struct WorkQueue {
 }
 
 impl WorkQueue {
-    /// The queue under `keys`' prefix for worker `worker`, whose heartbeat lives `heartbeat_ttl`.
+    /// The queue of the current generation under `keys`' (the control) prefix for worker `worker`, whose
+    /// heartbeat lives `heartbeat_ttl`.
     pub fn new(client: Client, keys: Keys, worker: impl Into<String>, heartbeat_ttl: Duration) -> Self {
         Self { client, keys, worker: worker.into(), heartbeat_ttl }
     }
@@ -56,7 +57,7 @@ impl WorkQueue {
             wanted.to_string(),
         ];
         let (orders, next_due): (Vec<String>, String) =
-            self.client.fcall("reprise_claim_next_v1", Vec::<String>::new(), args).await?;
+            self.client.fcall("reprise_claim_next_v2", Vec::<String>::new(), args).await?;
         let orders = orders
             .iter()
             .filter_map(|order| match serde_json::from_str(order) {
@@ -126,11 +127,13 @@ impl WorkQueue {
 
     /// How many jobs wait in each priority's ready queue, 9 first, and how many are delayed.
     pub async fn depths(&self) -> Result<(Vec<(u8, i64)>, i64), Error> {
+        let generation = crate::generations::current(&self.client, &self.keys).await?;
+        let queue = self.keys.generation(generation.unwrap_or_default());
         let mut depths = Vec::new();
         for priority in (0..=9).rev() {
-            depths.push((priority, self.client.llen(self.keys.queue(priority)).await?));
+            depths.push((priority, self.client.llen(queue.queue(priority)).await?));
         }
-        let delayed: i64 = self.client.zcard(self.keys.delayed_jobs()).await?;
+        let delayed: i64 = self.client.zcard(queue.delayed_jobs()).await?;
         Ok((depths, delayed))
     }
 }

@@ -47,22 +47,56 @@ pub struct PreparedBatch {
 /// The Redis Function's arguments for one batch.
 pub struct FunctionArgs(Vec<String>);
 
-/// Reads and writes the projector's state in Redis.
+/// Reads and writes the projector's state in one generation of the documents in Redis.
 #[derive(Clone)]
 pub struct ProjectionStore {
     client: Client,
+    control: Keys,
+    generation: u64,
     keys: Keys,
 }
 
 impl ProjectionStore {
-    /// The projector's state under `keys`' prefix, through a client that never resends.
-    pub fn new(client: Client, keys: Keys) -> Self {
-        Self { client, keys }
+    /// Generation `generation` of the documents under `control`'s prefix, through a client that never
+    /// resends.
+    pub fn new(client: Client, control: Keys, generation: u64) -> Self {
+        let keys = control.generation(generation);
+        Self { client, control, generation, keys }
     }
 
-    /// The key layout.
+    /// The generation's key layout.
     pub fn keys(&self) -> &Keys {
         &self.keys
+    }
+
+    /// The keys above every generation (which one is current, the job queue's workers).
+    pub fn control(&self) -> &Keys {
+        &self.control
+    }
+
+    /// The generation this store writes.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Makes this generation, built to the head of the log, the one readers read; the replaced one's
+    /// number, if there was one. Only this generation's leader (`fence`) may, and only while it is the
+    /// generation being built.
+    pub async fn switch_to(&self, fence: i64) -> Result<Option<u64>, ApplyError> {
+        let args = vec![
+            self.control.prefix().to_owned(),
+            self.generation.to_string(),
+            self.keys.prefix().to_owned(),
+            fence.to_string(),
+        ];
+        let switched: Result<String, Error> =
+            self.client.fcall("reprise_switch_generation_v1", Vec::<String>::new(), args).await;
+        match switched {
+            Ok(replaced) => Ok(replaced.parse().ok()),
+            Err(error) if error.details().starts_with("FENCED") => Err(ApplyError::Fenced),
+            Err(error) if error.details().starts_with("MOVED_ON") => Err(ApplyError::CheckpointMoved),
+            Err(error) => Err(ApplyError::Redis(error)),
+        }
     }
 
     /// Loads (or replaces with the same code) the Redis Function library.
@@ -85,7 +119,7 @@ impl ProjectionStore {
     /// Makes `token` the fencing token; `false` when a larger one is already stored.
     pub async fn claim_fence(&self, token: i64) -> Result<bool, Error> {
         let args = vec![self.keys.prefix().to_owned(), token.to_string()];
-        let claimed: i64 = self.client.fcall("reprise_claim_fence_v3", Vec::<String>::new(), args).await?;
+        let claimed: i64 = self.client.fcall("reprise_claim_fence_v4", Vec::<String>::new(), args).await?;
         Ok(claimed == 1)
     }
 
@@ -158,9 +192,11 @@ impl ProjectionStore {
         states: Vec<BoardState>,
     ) -> PreparedBatch {
         // Board updates and job documents reserve their own room; ten arguments cover the others.
-        let mut args = Vec::with_capacity(5 + ops.len() * 10);
+        let mut args = Vec::with_capacity(7 + ops.len() * 10);
         args.extend([
             self.keys.prefix().to_owned(),
+            self.control.prefix().to_owned(),
+            self.generation.to_string(),
             fence.to_string(),
             from.map(|c| c.to_string()).unwrap_or_default(),
             to.to_string(),
@@ -174,7 +210,7 @@ impl ProjectionStore {
     /// Applies a prepared batch, all of it or nothing.
     pub async fn send(&self, args: FunctionArgs) -> Result<(), ApplyError> {
         let applied: Result<String, Error> =
-            self.client.fcall("reprise_apply_v3", Vec::<String>::new(), args.0).await;
+            self.client.fcall("reprise_apply_v4", Vec::<String>::new(), args.0).await;
         match applied {
             Ok(_) => Ok(()),
             Err(error) if error.details().starts_with("FENCED") => Err(ApplyError::Fenced),
@@ -183,27 +219,9 @@ impl ProjectionStore {
         }
     }
 
-    /// Deletes every key under the prefix except the fencing token, for a forced rebuild. The layout
-    /// key goes last: while it stands, a clear cut short is done again at the next start.
-    pub async fn clear(&self) -> Result<u64, Error> {
-        use futures::StreamExt as _;
-        let fence = self.keys.full(relative::FENCE);
-        let format = self.keys.full(relative::FORMAT);
-        let pattern = format!("{}*", escape_glob(self.keys.prefix()));
-        let mut deleted = 0;
-        let mut pages = self.client.scan_buffered(pattern, Some(1000), None);
-        let mut batch = Vec::new();
-        while let Some(key) = pages.next().await {
-            let key = key?;
-            if key.as_str() != Some(fence.as_str()) && key.as_str() != Some(format.as_str()) {
-                batch.push(key);
-            }
-        }
-        for chunk in batch.chunks(500) {
-            deleted += self.client.unlink::<u64, _>(chunk.to_vec()).await?;
-        }
-        deleted += self.client.unlink::<u64, _>(format).await?;
-        Ok(deleted)
+    /// Deletes every key of this generation, once readers no longer read it (or it was abandoned).
+    pub async fn delete(&self) -> Result<u64, Error> {
+        crate::generations::delete_under(&self.client, self.keys.prefix(), |_| true).await
     }
 }
 
@@ -212,15 +230,5 @@ fn each_player_once(ops: &[Op]) -> bool {
     ops.iter().all(|op| match op {
         Op::Board { board, entries, .. } => entries.iter().all(|(player, _)| named.insert((board, player))),
         _ => true,
-    })
-}
-
-fn escape_glob(prefix: &str) -> String {
-    prefix.chars().fold(String::new(), |mut out, c| {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-        out
     })
 }

@@ -1,11 +1,9 @@
 //! What a test's stack or fleet leaves in the machine's shared services, removed when it is dropped.
 
-use fred::prelude::*;
 use read_model::Keys;
-use redis_store::ProjectionStore;
 
 /// Removes what a stack or fleet on `settings` left in the shared services: its Redis keys (the
-/// projection and its fence), its durable exchanges and queues, and its blob directory.
+/// projection's generations and pointers), its durable exchanges and queues, and its blob directory.
 pub(crate) fn remove_keys_exchanges_and_blobs(settings: &settings::Settings) {
     let keys = Keys::new(settings.redis.key_prefix.clone());
     // The runtime may be shutting down, so each clean-up gets a thread and a runtime of its own.
@@ -16,9 +14,7 @@ pub(crate) fn remove_keys_exchanges_and_blobs(settings: &settings::Settings) {
             let redis = redis_store::client(&settings, redis_store::Resend::Allowed).ok()?;
             redis_store::start(&redis);
             redis_store::connected(&redis, std::time::Duration::from_secs(10)).await.ok()?;
-            let fence = keys.full(read_model::keys::relative::FENCE);
-            ProjectionStore::new(redis.clone(), keys).clear().await.ok()?;
-            redis.del::<i64, _>(fence).await.ok()
+            redis_store::generations::delete_everything(&redis, &keys).await.ok()
         })
     })
     .join();

@@ -110,8 +110,10 @@ async fn faults(fleet: &Fleet, token: &str, outage: Duration) -> Vec<String> {
 }
 
 /// The projection's checkpoint under `prefix`.
+/// The checkpoint of the current generation of the documents under `prefix`.
 async fn checkpoint(redis: &Client, prefix: &str) -> Option<Checkpoint> {
-    let stored: Option<String> = redis.get(format!("{prefix}projector:checkpoint")).await.ok()?;
+    let generation = e2e::documents::generation_prefix(redis, prefix).await?;
+    let stored: Option<String> = redis.get(format!("{generation}projector:checkpoint")).await.ok()?;
     stored?.parse().ok()
 }
 
@@ -167,11 +169,7 @@ async fn differences_from_a_clean_rebuild(fleet: &Fleet) -> Vec<String> {
     at_head(clean.clone()).await;
     drop(_stopped_however_this_ends);
     let (after, rebuilt) = (documents(&redis, &live).await, documents(&redis, &clean).await);
-    redis_store::ProjectionStore::new(redis.clone(), read_model::Keys::new(clean.clone()))
-        .clear()
-        .await
-        .unwrap();
-    let _: i64 = redis.del(format!("{clean}projector:fence")).await.unwrap();
+    redis_store::generations::delete_everything(&redis, &read_model::Keys::new(clean.clone())).await.unwrap();
     let mut differences = vec![];
     for key in after.keys().chain(rebuilt.keys()).filter(|key| is_document(key)) {
         if after.get(key) != rebuilt.get(key) && !differences.contains(key) {

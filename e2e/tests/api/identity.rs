@@ -278,7 +278,7 @@ async fn a_profile_change_keeps_what_it_does_not_mention() {
 #[tokio::test]
 async fn an_emptied_redis_logs_nobody_out_once_the_projector_rebuilt_it() {
     let stack = Stack::start_with(StackOptions::default()).await;
-    stack.store().clear().await.unwrap();
+    stack.empty_redis().await;
     testkit::wait_until("the projector to rebuild the sessions", Duration::from_secs(20), || async {
         (me_as(&stack, &stack.token).await.status() == 200).then_some(())
     })
@@ -294,7 +294,7 @@ async fn while_the_sessions_are_rebuilt_the_command_side_asks_the_event_log() {
         stack.http.delete(format!("{}/v1/sessions/mine", stack.command)).bearer_auth(&leaving).send().await;
     assert_eq!(signed_out.unwrap().status(), 200);
     // What a rebuild starts from: no records, no tombstones, no checkpoint.
-    stack.store().clear().await.unwrap();
+    stack.empty_redis().await;
 
     assert_eq!(post_score_as(&stack, &stack.token).await, 202, "an open session goes on writing");
     assert_eq!(post_score_as(&stack, &leaving).await, 401, "a revoked one stays revoked");

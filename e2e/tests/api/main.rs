@@ -20,6 +20,7 @@ mod outages;
 mod periods;
 mod projector_crash;
 mod purity;
+mod rebuild_under_traffic;
 mod secrets_in_logs;
 mod upstreams;
 mod validation;

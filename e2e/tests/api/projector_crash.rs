@@ -60,15 +60,19 @@ async fn fill_backlog(pool: &sqlx::PgPool) {
     }
 }
 
+/// The checkpoint of the first generation of the documents under `prefix`, which every projector here
+/// fills.
 async fn checkpoint(redis: &Client, prefix: &str) -> Option<Checkpoint> {
-    let stored: Option<String> = redis.get(format!("{prefix}projector:checkpoint")).await.ok()?;
+    let stored: Option<String> = redis.get(format!("{prefix}gen1:projector:checkpoint")).await.ok()?;
     stored?.parse().ok()
 }
 
 async fn caught_up(redis: &Client, prefix: &str, head: Checkpoint) {
     testkit::wait_until("the projector to catch up", Duration::from_secs(240), || async {
-        let rebuilding: i64 = redis.exists(format!("{prefix}projector:rebuilding")).await.ok()?;
-        (checkpoint(redis, prefix).await? == head && rebuilding == 0).then_some(())
+        let rebuilding: i64 = redis.exists(format!("{prefix}gen1:projector:rebuilding")).await.ok()?;
+        let current: Option<String> = redis.get(format!("{prefix}generation")).await.ok()?;
+        (checkpoint(redis, prefix).await? == head && rebuilding == 0 && current.as_deref() == Some("1"))
+            .then_some(())
     })
     .await;
 }
@@ -122,10 +126,8 @@ async fn a_projector_killed_mid_backlog_and_restarted_ends_exactly_where_a_clean
         let stored = entries[&player].as_str().unwrap();
         assert_eq!(stored.split('|').next(), Some(sum.to_string().as_str()), "{player}'s all-time sum");
     }
-    let _: () = {
-        let s = redis_store::ProjectionStore::new(stack.redis.clone(), read_model::Keys::new(clean.clone()));
-        s.clear().await.unwrap();
-    };
+    let clean_keys = read_model::Keys::new(clean.clone());
+    redis_store::generations::delete_everything(&stack.redis, &clean_keys).await.unwrap();
     assert_eq!(after_crash.len(), rebuilt.len());
     assert!(after_crash.len() > EVENTS as usize, "expected a job document per event and the boards");
     for (key, value) in &rebuilt {
@@ -167,23 +169,30 @@ async fn projector_rebuild_throws_the_documents_away_and_rebuilds_the_same_ones_
 }
 
 #[tokio::test]
-async fn a_prefix_never_projected_is_not_cleared_but_one_whose_checkpoint_was_deleted_is() {
+async fn a_generation_never_projected_is_not_cleared_one_whose_checkpoint_was_deleted_is_and_keys_beside_stay()
+ {
     let stack = Stack::start_with(StackOptions { without_projector: true, ..Default::default() }).await;
     stack.submit(serde_json::json!({ "game": "tetris", "player": "ada", "score": 1 })).await;
     let pool = sqlx::PgPool::connect(&stack.database.url()).await.unwrap();
     let head = EventLogReader::new(pool).head().await.unwrap();
     let prefix = stack.settings.redis.key_prefix.clone();
-    let stray = format!("{prefix}stray");
-    let _: () = stack.redis.set(&stray, "not a projection's", None, None, false).await.unwrap();
+    let (beside, inside) = (format!("{prefix}stray"), format!("{prefix}gen1:stray"));
+    for stray in [&beside, &inside] {
+        let _: () = stack.redis.set(stray, "not a projection's", None, None, false).await.unwrap();
+    }
 
-    // Nothing was ever projected here (no layout key): the projector starts without clearing.
+    // Nothing was ever projected into generation 1 (no layout key): the projector fills it without
+    // clearing.
     project_to(&stack, &prefix, head).await;
-    let kept: i64 = stack.redis.exists(&stray).await.unwrap();
-    assert_eq!(kept, 1, "a first projection cleared keys it never wrote");
+    let kept: i64 = stack.redis.exists(vec![&beside, &inside]).await.unwrap();
+    assert_eq!(kept, 2, "a first projection cleared keys it never wrote");
 
-    // A deleted checkpoint under a projected prefix (what `projector rebuild` does) clears it first.
-    let _: i64 = stack.redis.del(format!("{prefix}projector:checkpoint")).await.unwrap();
+    // A deleted checkpoint in a projected generation (Redis lost it) clears the generation first, and
+    // only the generation.
+    let _: i64 = stack.redis.del(format!("{prefix}gen1:projector:checkpoint")).await.unwrap();
     project_to(&stack, &prefix, head).await;
-    let kept: i64 = stack.redis.exists(&stray).await.unwrap();
-    assert_eq!(kept, 0, "the rebuild kept a key it should have cleared");
+    let kept: i64 = stack.redis.exists(&inside).await.unwrap();
+    assert_eq!(kept, 0, "the refill kept a key of the generation it should have cleared");
+    let kept: i64 = stack.redis.exists(&beside).await.unwrap();
+    assert_eq!(kept, 1, "the refill cleared a key beside the generations");
 }

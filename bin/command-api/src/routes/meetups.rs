@@ -180,7 +180,7 @@ async fn answer(
     fallback: impl FnOnce() -> Option<MeetupDocument>,
 ) -> Result<Response, ApiError> {
     let stored: Result<Option<String>, fred::error::Error> =
-        state.shared.redis.get(state.shared.keys.meetup(id)).await;
+        state.shared.redis.get(state.shared.generation.keys().meetup(id)).await;
     if let Ok(Some(document)) = stored {
         let json = [(header::CONTENT_TYPE, "application/json")];
         return Ok((StatusCode::CREATED, json, document).into_response());

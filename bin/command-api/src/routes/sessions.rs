@@ -104,19 +104,21 @@ pub async fn sign_out(
     let command = UserCommand::RevokeSession { session_id: caller.session_id.clone() };
     state.users.execute(&caller.user_id, command, &metadata).await?;
     // The projector marks it revoked too; marking it now makes the revocation immediate.
-    let revoked: Result<(), Error> = state
-        .shared
-        .redis
-        .set(
-            state.shared.keys.session(&caller.session_id),
-            read_model::users::REVOKED,
-            Some(Expiration::EX(state.tokens.ttl().num_seconds().max(1))),
-            None,
-            false,
-        )
-        .await;
-    if let Err(error) = revoked {
-        tracing::warn!(%error, "could not mark the session revoked; the projector will");
+    if let Some(keys) = state.shared.generation.keys_to_write() {
+        let revoked: Result<(), Error> = state
+            .shared
+            .redis
+            .set(
+                keys.session(&caller.session_id),
+                read_model::users::REVOKED,
+                Some(Expiration::EX(state.tokens.ttl().num_seconds().max(1))),
+                None,
+                false,
+            )
+            .await;
+        if let Err(error) = revoked {
+            tracing::warn!(%error, "could not mark the session revoked; the projector will");
+        }
     }
     Ok(Json(serde_json::json!({ "sessionId": caller.session_id, "revoked": true })).into_response())
 }
@@ -140,19 +142,21 @@ pub async fn open_session(
         scopes: session.scopes.clone(),
         expires_at: session.expires_at,
     };
-    let written: Result<Option<String>, Error> = state
-        .shared
-        .redis
-        .set(
-            state.shared.keys.session(&session.id),
-            serde_json::to_string(&record).unwrap_or_default(),
-            Some(Expiration::EXAT(session.expires_at.timestamp())),
-            Some(SetOptions::NX),
-            false,
-        )
-        .await;
-    if let Err(error) = written {
-        tracing::warn!(%error, "could not write the session record; the projector will");
+    if let Some(keys) = state.shared.generation.keys_to_write() {
+        let written: Result<Option<String>, Error> = state
+            .shared
+            .redis
+            .set(
+                keys.session(&session.id),
+                serde_json::to_string(&record).unwrap_or_default(),
+                Some(Expiration::EXAT(session.expires_at.timestamp())),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await;
+        if let Err(error) = written {
+            tracing::warn!(%error, "could not write the session record; the projector will");
+        }
     }
     state.tokens.issue(user_id, &session.id, &session.scopes, now, session.expires_at)
 }

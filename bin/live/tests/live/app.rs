@@ -76,9 +76,12 @@ impl TestLive {
         let redis =
             redis_store::client(&settings.redis, redis_store::Resend::Allowed).expect("a Redis client");
         redis.init().await.expect("connect to Redis");
-        let keys = Keys::new(settings.redis.key_prefix.clone());
+        let control = Keys::new(settings.redis.key_prefix.clone());
+        let keys = control.generation(1);
         // What the projector writes once it has caught up: without it every session is "rebuilding".
         redis.set::<(), _, _>(keys.checkpoint(), "0:0", an_hour(), None, false).await.expect("a checkpoint");
+        let pointer = control.current_generation();
+        redis.set::<(), _, _>(&pointer, 1, an_hour(), None, false).await.expect("a current generation");
 
         let live = Live::build(settings.clone()).await.expect("build live");
         let (address, status, sockets) = (live.address(), live.status(), live.sockets());
@@ -97,7 +100,7 @@ impl TestLive {
             status,
             sockets,
             tokens: Tokens::from_settings(&settings.auth).expect("tokens"),
-            written: std::sync::Mutex::new(vec![keys.checkpoint()]),
+            written: std::sync::Mutex::new(vec![keys.checkpoint(), pointer]),
             settings,
             users: EventStore::new(pool.clone()),
             channels: EventStore::new(pool.clone()),

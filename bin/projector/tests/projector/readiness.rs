@@ -5,10 +5,8 @@ use std::time::Duration;
 
 use domain::scores::{Game, GameCommand, GameSettings};
 use eventlog::{EventStore, Metadata};
-use fred::prelude::KeysInterface;
 use projector::Projector;
 use read_model::Keys;
-use redis_store::ProjectionStore;
 use secrecy::SecretString;
 use testkit::{TcpProxy, TestDatabase, wait_until};
 use tokio_util::sync::CancellationToken;
@@ -25,10 +23,8 @@ async fn remove_keys(prefix: &str) {
         .expect("a Redis client");
     redis_store::start(&redis);
     redis_store::connected(&redis, Duration::from_secs(10)).await.expect("connect to Redis");
-    let keys = Keys::new(prefix.to_owned());
-    let fence = keys.full(read_model::keys::relative::FENCE);
-    ProjectionStore::new(redis.clone(), keys).clear().await.expect("clear the test's keys");
-    let _: i64 = redis.del(fence).await.expect("delete the fence");
+    let control = Keys::new(prefix.to_owned());
+    redis_store::generations::delete_everything(&redis, &control).await.expect("clear the test's keys");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

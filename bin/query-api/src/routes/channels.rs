@@ -35,12 +35,12 @@ pub async fn channels(
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Response, ApiError> {
     let (limit, after) = paging.parse()?;
-    let public = newest_first(&state, &state.keys.public_channels(), after.as_ref(), limit + 1).await?;
+    let public = newest_first(&state, &state.keys().public_channels(), after.as_ref(), limit + 1).await?;
     let own =
-        newest_first(&state, &state.keys.channels_of(&caller.user_id), after.as_ref(), limit + 1).await?;
+        newest_first(&state, &state.keys().channels_of(&caller.user_id), after.as_ref(), limit + 1).await?;
     let mut entries = merge(public, own);
     entries.truncate(limit + 1);
-    let keys: Vec<String> = entries.iter().take(limit).map(|entry| state.keys.channel(&entry.id)).collect();
+    let keys: Vec<String> = entries.iter().take(limit).map(|entry| state.keys().channel(&entry.id)).collect();
     documents_page(&state, keys, &entries, limit).await
 }
 
@@ -77,9 +77,9 @@ pub async fn messages(
     QueryParams(before): QueryParams<Before>,
 ) -> Result<Response, ApiError> {
     let pipeline = state.redis.pipeline();
-    let () = pipeline.get(state.keys.channel(&id)).await.map_err(redis_failed)?;
+    let () = pipeline.get(state.keys().channel(&id)).await.map_err(redis_failed)?;
     let () =
-        pipeline.sismember(state.keys.channel_members(&id), &caller.user_id).await.map_err(redis_failed)?;
+        pipeline.sismember(state.keys().channel_members(&id), &caller.user_id).await.map_err(redis_failed)?;
     let (document, member): (Option<Bytes>, bool) = pipeline.all().await.map_err(redis_failed)?;
     let Some(document) = document else {
         return Err(state.missing(ApiError::NotFound("no such channel".to_owned())).await);
@@ -89,7 +89,7 @@ pub async fn messages(
         let forbidden = ApiError::Forbidden("this private channel is for its members only".to_owned());
         return Err(state.missing(forbidden).await);
     }
-    let index = state.keys.channel_messages(&id);
+    let index = state.keys().channel_messages(&id);
     let after = match (&before.cursor, &before.before) {
         (Some(cursor), _) => {
             Some(Entry::from_cursor(cursor).map_err(|message| ApiError::invalid("cursor", message))?)
@@ -107,7 +107,7 @@ pub async fn messages(
     };
     let entries = newest_first(&state, &index, after.as_ref(), MESSAGES_PER_PAGE + 1).await?;
     let keys: Vec<String> =
-        entries.iter().take(MESSAGES_PER_PAGE).map(|entry| state.keys.message(&entry.id)).collect();
+        entries.iter().take(MESSAGES_PER_PAGE).map(|entry| state.keys().message(&entry.id)).collect();
     documents_page(&state, keys, &entries, MESSAGES_PER_PAGE).await
 }
 

@@ -52,13 +52,13 @@ pub async fn conversions(
     let after = errors.check("cursor", paging.cursor.as_deref().map(decode_cursor).transpose());
     errors.finish().map_err(ApiError::Invalid)?;
     let limit = limit.unwrap_or(20);
-    let index = state.keys.conversions_of(&caller.user_id);
+    let index = state.keys().conversions_of(&caller.user_id);
     let members = newest_first(&state, &index, after.flatten().as_deref(), limit + 1).await?;
     let more = members.len() > limit;
     let members = &members[..members.len().min(limit)];
     let ids: Vec<String> = members
         .iter()
-        .map(|m| state.keys.conversion(m.split_once(':').map_or(m.as_str(), |(_, id)| id)))
+        .map(|m| state.keys().conversion(m.split_once(':').map_or(m.as_str(), |(_, id)| id)))
         .collect();
     let documents: Vec<Option<Bytes>> =
         if ids.is_empty() { vec![] } else { state.redis.mget(ids).await.map_err(redis_failed)? };
@@ -85,7 +85,7 @@ pub async fn conversion(
 ) -> Result<Response, ApiError> {
     let facts = Facts::load(&state, &id).await?;
     facts.ensure_visible(&state, &caller, &id).await?;
-    let stored: Option<Bytes> = state.redis.get(state.keys.conversion(&id)).await.map_err(redis_failed)?;
+    let stored: Option<Bytes> = state.redis.get(state.keys().conversion(&id)).await.map_err(redis_failed)?;
     match stored {
         Some(stored) => Ok(stored_json(stored)),
         None => Err(state.missing(not_found(&id)).await),
@@ -188,7 +188,7 @@ impl Facts {
     async fn load(state: &AppState, id: &str) -> Result<Self, ApiError> {
         let fields: Vec<Option<String>> = state
             .redis
-            .hmget(state.keys.conversion_fields(id), vec!["owner", "status", "filename", "mp3"])
+            .hmget(state.keys().conversion_fields(id), vec!["owner", "status", "filename", "mp3"])
             .await
             .map_err(redis_failed)?;
         let text = |n: usize| hidden::<String>(fields.get(n).and_then(|v| v.as_deref()));

@@ -79,7 +79,8 @@ pub async fn jobs(
     QueryParams(filter): QueryParams<JobFilter>,
 ) -> Result<Response, ApiError> {
     let wanted = Wanted::parse(&filter)?;
-    let index = if caller.is_admin() { state.keys.all_jobs() } else { state.keys.jobs_of(&caller.user_id) };
+    let index =
+        if caller.is_admin() { state.keys().all_jobs() } else { state.keys().jobs_of(&caller.user_id) };
     let mut items: Vec<Bytes> = Vec::new();
     let mut after = wanted.after.clone();
     let mut scanned = 0;
@@ -92,7 +93,7 @@ pub async fn jobs(
             break;
         }
         scanned += members.len();
-        let ids: Vec<String> = members.iter().map(|m| state.keys.job(id_of(m))).collect();
+        let ids: Vec<String> = members.iter().map(|m| state.keys().job(id_of(m))).collect();
         let documents: Vec<Option<Bytes>> = state.redis.mget(ids).await.map_err(redis_failed)?;
         for (member, document) in members.iter().zip(documents) {
             after = Some(member.clone());

@@ -44,7 +44,7 @@ pub async fn job(
     let deadline = tokio::time::Instant::now() + requested_wait(&headers);
     loop {
         let mut watch = state.job_updates.watch(&id);
-        let stored: Option<Bytes> = state.redis.get(state.keys.job(&id)).await.map_err(redis_failed)?;
+        let stored: Option<Bytes> = state.redis.get(state.keys().job(&id)).await.map_err(redis_failed)?;
         let Some(stored) = stored else {
             return Err(state.missing(ApiError::NotFound(format!("no job has the id {id}"))).await);
         };
@@ -71,7 +71,7 @@ async fn ensure_visible(state: &AppState, caller: &AuthenticatedUser, id: &str) 
     if caller.is_admin() {
         return Ok(());
     }
-    let owner: Option<String> = state.redis.get(state.keys.job_owner(id)).await.map_err(redis_failed)?;
+    let owner: Option<String> = state.redis.get(state.keys().job_owner(id)).await.map_err(redis_failed)?;
     match owner {
         Some(owner) if owner == caller.user_id => Ok(()),
         Some(_) => Err(ApiError::NotFound(format!("no job has the id {id}"))),

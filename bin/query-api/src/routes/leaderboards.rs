@@ -47,9 +47,10 @@ pub async fn board(
         None => Board::containing(&game, period, state.clock.now(), region.as_ref()),
     };
     let id = board.id();
-    let boards = BoardReader::new(&state.redis, &state.keys);
+    let keys = state.keys();
+    let boards = BoardReader::new(&state.redis, &keys);
     if matches!(page, Page::Top) && limit == TOP {
-        let key = state.keys.board_document(&id);
+        let key = keys.board_document(&id);
         if let Some(cached) = state.documents.get(&key) {
             metrics::counter!("leaderboard_reads_total", "source" => "memory").increment(1);
             return Ok(unless_unchanged(&request, &cached.etag, || stored_json(cached.body)));
@@ -123,7 +124,8 @@ pub async fn standing(
     let player = PlayerName::parse(&player)
         .map_err(|_| ApiError::NotFound(format!("no player is called {player}")))?;
     let (period, region) = parse_standing(query).map_err(ApiError::Invalid)?;
-    let boards = BoardReader::new(&state.redis, &state.keys);
+    let keys = state.keys();
+    let boards = BoardReader::new(&state.redis, &keys);
     ensure_game_exists(&state, &boards, &game).await?;
     let id = Board::containing(&game, period, state.clock.now(), region.as_ref()).id();
     let standing = boards.standing(&id, player.as_str()).await.map_err(redis_failed)?;

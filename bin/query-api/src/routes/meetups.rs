@@ -53,7 +53,7 @@ pub async fn meetups(
     State(state): State<AppState>,
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Response, ApiError> {
-    page_of(&state, &state.keys.all_meetups(), &paging).await
+    page_of(&state, &state.keys().all_meetups(), &paging).await
 }
 
 /// The meetups the caller joined, most recently joined first.
@@ -72,13 +72,13 @@ pub async fn joined(
     caller: AuthenticatedUser,
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Response, ApiError> {
-    page_of(&state, &state.keys.meetups_of(&caller.user_id), &paging).await
+    page_of(&state, &state.keys().meetups_of(&caller.user_id), &paging).await
 }
 
 async fn page_of(state: &AppState, index: &str, paging: &Paging) -> Result<Response, ApiError> {
     let (limit, after) = paging.parse()?;
     let entries = newest_first(state, index, after.as_ref(), limit + 1).await?;
-    let keys: Vec<String> = entries.iter().take(limit).map(|entry| state.keys.meetup(&entry.id)).collect();
+    let keys: Vec<String> = entries.iter().take(limit).map(|entry| state.keys().meetup(&entry.id)).collect();
     documents_page(state, keys, &entries, limit).await
 }
 

@@ -47,7 +47,7 @@ pub async fn user(
 }
 
 async fn load(state: &AppState, id: &str) -> Result<UserDocument, ApiError> {
-    let stored: Option<String> = state.redis.get(state.keys.user(id)).await.map_err(redis_failed)?;
+    let stored: Option<String> = state.redis.get(state.keys().user(id)).await.map_err(redis_failed)?;
     match stored {
         Some(json) => serde_json::from_str(&json).map_err(ApiError::internal),
         None => Err(state.missing(ApiError::NotFound(format!("no user has the id {id}"))).await),

@@ -96,7 +96,8 @@ pub async fn windows(
 ) -> Result<Json<WindowList>, ApiError> {
     let game = GameName::parse(&game).map_err(|_| unknown_game(&game))?;
     let WindowsRead { period, region, limit, before } = parse(query).map_err(ApiError::Invalid)?;
-    let boards = BoardReader::new(&state.redis, &state.keys);
+    let keys = state.keys();
+    let boards = BoardReader::new(&state.redis, &keys);
     ensure_game_exists(&state, &boards, &game).await?;
     let index = windows_index_id(&game, period, region.as_ref());
     let mut listed = boards.windows(&index, before, limit + 1).await.map_err(redis_failed)?;

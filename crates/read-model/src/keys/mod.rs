@@ -19,6 +19,23 @@ impl Keys {
         &self.prefix
     }
 
+    /// The keys of generation `number` of the documents: every projected key (documents, indexes, the
+    /// job queue, the projector's checkpoint and fencing token) lives under `{prefix}gen{number}:`, so
+    /// that a rebuild fills a new generation while readers keep reading the current one.
+    pub fn generation(&self, number: u64) -> Keys {
+        Self::new(format!("{}{}{number}:", self.prefix, relative::GENERATION_PREFIX))
+    }
+
+    /// The number of the generation readers read (absent: none is complete yet).
+    pub fn current_generation(&self) -> String {
+        self.full(relative::CURRENT_GENERATION)
+    }
+
+    /// The number of the generation being built, while a rebuild runs.
+    pub fn next_generation(&self) -> String {
+        self.full(relative::NEXT_GENERATION)
+    }
+
     /// Prepends the prefix to a key named relative to it (what plans use).
     pub fn full(&self, relative: &str) -> String {
         format!("{}{relative}", self.prefix)

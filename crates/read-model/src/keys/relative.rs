@@ -8,6 +8,14 @@ pub const FENCE: &str = "projector:fence";
 pub const FORMAT: &str = "projector:format";
 /// Present while rebuilding.
 pub const REBUILDING: &str = "projector:rebuilding";
+/// What a generation's prefix starts with, after the control prefix: `gen7:`.
+pub const GENERATION_PREFIX: &str = "gen";
+/// Under the control prefix: the number of the generation readers read.
+pub const CURRENT_GENERATION: &str = "generation";
+/// Under the control prefix: the number of the generation being built.
+pub const NEXT_GENERATION: &str = "generation:next";
+/// Under the control prefix: the last generation number handed out.
+pub const GENERATION_COUNTER: &str = "generation:counter";
 /// Every game's settings.
 pub const GAMES: &str = "games";
 /// Job update notifications.

@@ -9,16 +9,18 @@ use read_model::{GameBook, Keys, LogEntry, Op, plan_batch};
 use redis_store::{ProjectionStore, Resend, client, start};
 use serde_json::Value;
 
-/// A store under a fresh prefix, its Functions loaded and fencing token 1 claimed, through a client that
-/// never resends.
+/// A store of generation 1 under a fresh prefix, the current one, its Functions loaded and fencing
+/// token 1 claimed, through a client that never resends; with the generation's keys.
 pub async fn store() -> (ProjectionStore, Client, Keys) {
     let redis = client(&settings::RedisSettings::default(), Resend::Never).unwrap();
     start(&redis);
     redis_store::connected(&redis, std::time::Duration::from_secs(10)).await.unwrap();
-    let keys = Keys::new(testkit::unique_prefix());
-    let store = ProjectionStore::new(redis.clone(), keys.clone());
+    let control = Keys::new(testkit::unique_prefix());
+    let store = ProjectionStore::new(redis.clone(), control.clone(), 1);
     store.load_library().await.unwrap();
     assert!(store.claim_fence(1).await.unwrap());
+    let _: () = redis.set(control.current_generation(), 1, None, None, false).await.unwrap();
+    let keys = store.keys().clone();
     (store, redis, keys)
 }
 

@@ -35,7 +35,7 @@ impl Fixture {
     }
 
     fn queue(&self, worker: &str) -> WorkQueue {
-        WorkQueue::new(self.redis.clone(), self.keys.clone(), worker, Duration::from_secs(5))
+        WorkQueue::new(self.redis.clone(), self.store.control().clone(), worker, Duration::from_secs(5))
     }
 
     async fn stored(&self, id: &str) -> String {
@@ -161,6 +161,38 @@ async fn a_silent_worker_is_found_by_the_others() {
     let (alive, silent) = (fixture.queue("alive"), fixture.queue("silent"));
     alive.beat(at(0)).await.unwrap();
     silent.beat(at(0)).await.unwrap();
-    let _: i64 = fixture.redis.del(fixture.keys.heartbeat("silent")).await.unwrap();
+    let _: i64 = fixture.redis.del(fixture.store.control().heartbeat("silent")).await.unwrap();
     assert_eq!(alive.silent_workers().await.unwrap(), ["silent"]);
+}
+
+#[tokio::test]
+async fn a_job_taken_from_a_replaced_generation_is_not_taken_again_from_the_one_rebuilt_beside_it() {
+    let mut fixture = Fixture::new().await;
+    fixture.apply(&[queued("j", 5, None)]).await;
+    let queue = fixture.queue("w1");
+    queue.load_library().await.unwrap();
+    assert_eq!(claim_ids(&queue, 1, at(1)).await, ["j"]);
+
+    // A rebuild replays the log into generation 2, where `j` still waits: its run has recorded nothing.
+    let control = fixture.store.control().clone();
+    let requested = redis_store::generations::request(&fixture.redis, &control, false).await.unwrap();
+    let rebuilt = ProjectionStore::new(fixture.redis.clone(), control, requested);
+    assert!(rebuilt.claim_fence(1).await.unwrap());
+    let ops = plan(&[queued("j", 5, None)], &mut GameBook::new(), at(0));
+    rebuilt.apply(1, None, checkpoint(1), at(0), ops).await.unwrap();
+    assert_eq!(rebuilt.switch_to(1).await.unwrap(), Some(1), "generation 1 was replaced");
+
+    let other = fixture.queue("w2");
+    assert!(claim_ids(&other, 1, at(2)).await.is_empty(), "the run w1 took is not taken again");
+    // A retry is another run: it is taken.
+    let retry = JobEvent::JobRetryScheduled {
+        attempt: 1,
+        started_at: at(1),
+        failed_at: at(2),
+        error: "boom".into(),
+        retry_at: at(3),
+    };
+    let ops = plan(&[event("j", 2, retry)], &mut GameBook::new(), at(2));
+    rebuilt.apply(1, Some(checkpoint(1)), checkpoint(2), at(2), ops).await.unwrap();
+    assert_eq!(claim_ids(&other, 1, at(4)).await, ["j"]);
 }

@@ -4,6 +4,7 @@
 mod board_properties;
 mod board_reads;
 mod common;
+mod generations;
 mod job_queue;
 mod meetups;
 mod redis_function;

@@ -1,0 +1,173 @@
+//! Which generations of the documents this process follows: the current one, which readers read, and
+//! the one a rebuild fills beside it. Each has a follower of its own (its own advisory lock and fencing
+//! token), so a rebuild never stops the current generation from being kept. A replaced generation is
+//! still kept for a grace period, while readers that polled the pointer before the switch finish with
+//! it, then stopped and deleted.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventlog::{FollowSettings, Follower};
+use fred::prelude::*;
+use read_model::Keys;
+use read_model::keys::relative;
+use redis_store::store::FORMAT;
+use redis_store::{ProjectionStore, generations};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::Status;
+use crate::projection::Projection;
+
+/// How often the pointers are read.
+const LOOK: Duration = Duration::from_millis(100);
+
+/// How long a replaced generation is still kept: many times the readers' poll of the pointer.
+const GRACE: Duration = Duration::from_secs(3);
+
+/// What every generation's follower is made from.
+pub(crate) struct Generations {
+    pub pool: PgPool,
+    pub redis: Client,
+    pub control: Keys,
+    pub following: FollowSettings,
+    pub clock: domain::Clock,
+    pub status: Arc<Status>,
+    running: HashMap<u64, Running>,
+}
+
+/// A generation being followed.
+struct Running {
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+    /// When it stops being followed, once it is neither current nor being built.
+    retire_at: Option<Instant>,
+}
+
+impl Generations {
+    /// Followers to come, over `pool`'s log and `redis`, under `control`'s prefix.
+    pub fn new(
+        pool: PgPool,
+        redis: Client,
+        control: Keys,
+        following: FollowSettings,
+        clock: domain::Clock,
+        status: Arc<Status>,
+    ) -> Self {
+        Self { pool, redis, control, following, clock, status, running: HashMap::new() }
+    }
+
+    /// Follows the generations that need it until `shutdown`, then stops every follower.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            if let Err(error) = self.look(&shutdown).await {
+                tracing::warn!(%error, "cannot read which generations to keep");
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                () = tokio::time::sleep(LOOK) => {}
+            }
+        }
+        for (_, running) in self.running.drain() {
+            running.stop.cancel();
+            let _ = running.task.await;
+        }
+    }
+
+    /// Starts following the generations that need it, and retires the others after the grace period.
+    async fn look(&mut self, shutdown: &CancellationToken) -> Result<(), Error> {
+        let (mut current, mut building) = self.pointers().await?;
+        if building.is_none() && !self.current_is_usable(current).await? {
+            if current.is_none() {
+                let cleared = generations::clear_unversioned(&self.redis, &self.control).await?;
+                if cleared > 0 {
+                    tracing::info!(cleared, "cleared documents projected before generations");
+                }
+            }
+            let library = ProjectionStore::new(self.redis.clone(), self.control.clone(), 0);
+            library.load_library().await?;
+            let requested = generations::request(&self.redis, &self.control, false).await?;
+            tracing::info!(generation = requested, ?current, "filling a new generation of the documents");
+            (current, building) = self.pointers().await?;
+        }
+        self.status.set_current(current);
+        let wanted: Vec<u64> = current.into_iter().chain(building).collect();
+        for &generation in &wanted {
+            if !self.running.contains_key(&generation) {
+                let running = self.follow(generation, shutdown);
+                self.running.insert(generation, running);
+            }
+        }
+        let now = Instant::now();
+        let mut retired = Vec::new();
+        for (&generation, running) in &mut self.running {
+            if wanted.contains(&generation) {
+                running.retire_at = None;
+            } else if *running.retire_at.get_or_insert(now + GRACE) <= now {
+                retired.push(generation);
+            }
+        }
+        for generation in retired {
+            let running = self.running.remove(&generation).expect("listed above");
+            self.status.forget(generation);
+            tokio::spawn(retire(
+                running,
+                ProjectionStore::new(self.redis.clone(), self.control.clone(), generation),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The current generation and the one being built, as Redis says.
+    async fn pointers(&self) -> Result<(Option<u64>, Option<u64>), Error> {
+        let current = generations::current(&self.redis, &self.control).await?;
+        let building = generations::being_built(&self.redis, &self.control).await?;
+        Ok((current, building))
+    }
+
+    /// Whether the current generation can go on being kept: one exists, and has this code's layout
+    /// (or none yet: its follower fills it).
+    async fn current_is_usable(&self, current: Option<u64>) -> Result<bool, Error> {
+        let Some(current) = current else { return Ok(false) };
+        let format: Option<String> =
+            self.redis.get(self.control.generation(current).full(relative::FORMAT)).await?;
+        if format.as_deref().is_some_and(|format| format != FORMAT) {
+            tracing::info!(?format, "the current generation has another layout: a new one is filled");
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Starts following `generation`, leading it when no other process does.
+    fn follow(&self, generation: u64, shutdown: &CancellationToken) -> Running {
+        let store = ProjectionStore::new(self.redis.clone(), self.control.clone(), generation);
+        let mut projection =
+            Projection::new(store, self.redis.clone(), self.clock.clone(), self.status.clone());
+        let name = format!("projector:{}{generation}", relative::GENERATION_PREFIX);
+        let mut follower = Follower::new(self.pool.clone(), &name, self.following.clone());
+        let stop = shutdown.child_token();
+        let until = stop.clone();
+        let task = tokio::spawn(async move {
+            // The projection has no link of its own to lose: following ends only when stopped.
+            if let Err(error) = follower.run(&mut projection, &until).await {
+                tracing::error!(error = format!("{error:#}"), generation, "following a generation failed");
+            }
+        });
+        tracing::info!(generation, "following a generation of the documents");
+        Running { stop, task, retire_at: None }
+    }
+}
+
+/// Stops following a replaced (or abandoned) generation and deletes its documents.
+async fn retire(running: Running, store: ProjectionStore) {
+    running.stop.cancel();
+    let _ = running.task.await;
+    let generation = store.generation();
+    match store.delete().await {
+        Ok(deleted) => tracing::info!(generation, deleted, "deleted a replaced generation"),
+        Err(error) => tracing::warn!(%error, generation, "cannot delete a replaced generation"),
+    }
+}

@@ -1,0 +1,179 @@
+//! Generations of the documents: every projected key lives under `{prefix}gen{n}:`, and one control
+//! key names the generation readers read. A rebuild fills the next generation from the log while the
+//! current one keeps serving (and keeps being updated); once the new one reaches the head of the log, one
+//! fenced step makes it current (`ProjectionStore::switch_to`), and the old one is deleted a little later,
+//! after every reader has moved on.
+//!
+//! Readers follow the pointer through a [`CurrentGeneration`], which polls it: a reader may read the
+//! replaced generation for up to a poll interval after a switch, which is why the projector keeps that
+//! one up to date for a grace period before deleting it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+
+use fred::prelude::*;
+use read_model::Keys;
+use read_model::keys::relative;
+
+/// How often readers read the pointer.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// The number no generation has: readers read under it (finding nothing) until a first one is complete.
+const NONE: u64 = 0;
+
+/// The generation readers read, if one is complete.
+pub async fn current(client: &Client, control: &Keys) -> Result<Option<u64>, Error> {
+    let stored: Option<String> = client.get(control.current_generation()).await?;
+    Ok(stored.and_then(|text| text.parse().ok()))
+}
+
+/// The generation being built, while a rebuild runs.
+pub async fn being_built(client: &Client, control: &Keys) -> Result<Option<u64>, Error> {
+    let stored: Option<String> = client.get(control.next_generation()).await?;
+    Ok(stored.and_then(|text| text.parse().ok()))
+}
+
+/// Asks for a rebuild: the number of the generation to fill, the one being built already unless
+/// `replace` asks for a new one. Needs the projection's Function library loaded.
+pub async fn request(client: &Client, control: &Keys, replace: bool) -> Result<u64, Error> {
+    let args = vec![control.prefix().to_owned(), if replace { "1" } else { "0" }.to_owned()];
+    let number: String = client.fcall("reprise_request_generation_v1", Vec::<String>::new(), args).await?;
+    number.parse().map_err(|_| Error::new(ErrorKind::Parse, format!("generation {number:?}")))
+}
+
+/// Deletes what a release before generations projected straight under the control prefix (found by its
+/// checkpoint there): every key under the prefix except generations, their pointers and the workers'
+/// keys. Returns how many keys went.
+pub async fn clear_unversioned(client: &Client, control: &Keys) -> Result<u64, Error> {
+    let checkpoint: i64 = client.exists(control.checkpoint()).await?;
+    if checkpoint == 0 {
+        return Ok(0);
+    }
+    let generations = control.full(relative::GENERATION_PREFIX);
+    let workers = control.full("worker");
+    let cleared = delete_under(client, control.prefix(), |key| {
+        !key.starts_with(&generations)
+            && !key.starts_with(&workers)
+            && !key.starts_with(&control.full("claimed:"))
+    })
+    .await?;
+    client.unlink::<u64, _>(control.checkpoint()).await.map(|last| cleared + last)
+}
+
+/// Deletes every key under `control`'s prefix: every generation, the pointers and the workers' keys (a
+/// deployment or a test torn down).
+pub async fn delete_everything(client: &Client, control: &Keys) -> Result<u64, Error> {
+    delete_under(client, control.prefix(), |_| true).await
+}
+
+/// Deletes every key under `prefix` that `doomed` picks, in pages.
+pub(crate) async fn delete_under(
+    client: &Client,
+    prefix: &str,
+    doomed: impl Fn(&str) -> bool,
+) -> Result<u64, Error> {
+    use futures::StreamExt as _;
+    let mut pages = client.scan_buffered(format!("{}*", escape_glob(prefix)), Some(1000), None);
+    let mut batch = Vec::new();
+    let mut deleted = 0;
+    while let Some(key) = pages.next().await {
+        let key = key?;
+        if key.as_str().is_some_and(&doomed) {
+            batch.push(key);
+        }
+        if batch.len() >= 500 {
+            deleted += client.unlink::<u64, _>(std::mem::take(&mut batch)).await?;
+        }
+    }
+    if !batch.is_empty() {
+        deleted += client.unlink::<u64, _>(batch).await?;
+    }
+    Ok(deleted)
+}
+
+fn escape_glob(prefix: &str) -> String {
+    prefix.chars().fold(String::new(), |mut out, c| {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
+
+/// The generation a reader reads: the pointer as last polled. Cloned handles share it; the poll stops
+/// when the last handle is dropped.
+#[derive(Clone)]
+pub struct CurrentGeneration {
+    inner: Arc<Watched>,
+}
+
+struct Watched {
+    control: Keys,
+    number: AtomicU64,
+    keys: RwLock<Keys>,
+    changes: tokio::sync::watch::Sender<u64>,
+}
+
+impl CurrentGeneration {
+    /// Follows the pointer under `control`'s prefix through `client`, polling it every [`POLL`].
+    pub fn watch(client: Client, control: Keys) -> Self {
+        let (changes, _) = tokio::sync::watch::channel(NONE);
+        let keys = RwLock::new(control.generation(NONE));
+        let inner = Arc::new(Watched { control, number: AtomicU64::new(NONE), keys, changes });
+        tokio::spawn(poll(client, Arc::downgrade(&inner)));
+        Self { inner }
+    }
+
+    /// The keys of the generation to read (of none, where nothing is found, until one is complete).
+    pub fn keys(&self) -> Keys {
+        self.inner.keys.read().expect("never poisoned: nothing panics holding it").clone()
+    }
+
+    /// The keys of the current generation, to write what the projector will also write: `None` while
+    /// no generation is complete (what is written then would never be read, nor deleted).
+    pub fn keys_to_write(&self) -> Option<Keys> {
+        (self.inner.number.load(Ordering::SeqCst) != NONE).then(|| self.keys())
+    }
+
+    /// The keys above every generation.
+    pub fn control(&self) -> &Keys {
+        &self.inner.control
+    }
+
+    /// Reads the pointer now, rather than at the next poll.
+    pub async fn refresh(&self, client: &Client) -> Result<(), Error> {
+        let number = current(client, &self.inner.control).await?.unwrap_or(NONE);
+        self.inner.set(number);
+        Ok(())
+    }
+
+    /// Tells of every change of generation, by its number.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+}
+
+impl Watched {
+    fn set(&self, number: u64) {
+        if self.number.swap(number, Ordering::SeqCst) != number {
+            *self.keys.write().expect("never poisoned: nothing panics holding it") =
+                self.control.generation(number);
+            self.changes.send_replace(number);
+            tracing::info!(generation = number, "reading a new generation of the documents");
+        }
+    }
+}
+
+async fn poll(client: Client, watched: Weak<Watched>) {
+    loop {
+        let Some(watched) = watched.upgrade() else { return };
+        match current(&client, &watched.control).await {
+            Ok(number) => watched.set(number.unwrap_or(NONE)),
+            Err(error) => tracing::debug!(%error, "cannot read the current generation"),
+        }
+        drop(watched);
+        tokio::time::sleep(POLL).await;
+    }
+}
