@@ -40,7 +40,7 @@ started=$(date +%s.%N)
 REPRISE_REDIS__KEY_PREFIX="$prefix" REPRISE_PROJECTOR__HEALTH_ADDR=127.0.0.1:0 RUST_LOG=warn \
   ${PROJECTOR:-target/release/projector} &
 projector=$!
-until [ "$(redis-cli get "${prefix}projector:checkpoint")" = "$head" ]; do sleep 0.05; done
+until [ "$(redis-cli get "${prefix}gen1:projector:checkpoint")" = "$head" ]; do sleep 0.05; done
 finished=$(date +%s.%N)
 projector_cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$projector/stat")
 kill -TERM $projector; wait $projector || true

@@ -168,7 +168,7 @@ SQL
   REPRISE_DATABASE__URL=postgres://postgres@127.0.0.1:5432/reprise_bench REPRISE_REDIS__KEY_PREFIX="$prefix" \
     REPRISE_PROJECTOR__HEALTH_ADDR=127.0.0.1:0 RUST_LOG=warn target/release/projector &
   catch_up_projector=$!
-  until [ "$(redis-cli -h 127.0.0.1 get "${prefix}projector:checkpoint")" = "$head" ]; do sleep 0.05; done
+  until [ "$(redis-cli -h 127.0.0.1 get "${prefix}gen1:projector:checkpoint")" = "$head" ]; do sleep 0.05; done
   finished=$(date +%s.%N)
   kill -TERM $catch_up_projector; wait $catch_up_projector || true
   catch_up_projector=
@@ -179,6 +179,7 @@ SQL
 }
 catch_up "players uniform over 100,000 (worst case: nothing folds)" "'p' || (n % 100000)"
 catch_up "players log-uniform over 100,000 (skewed, as real traffic)" "'p' || floor(power(100000, random()))::int"
+source bench/rebuild.sh
 
 rows+=("| resident memory (RSS) of each service, idle at the start → after the POST, jobs and conversion figures | $(paste -d' ' <(echo "$rss_idle") <(echo "$rss_loaded") | awk '{printf "%s%s %s → %s MiB", sep, $1, $2, $4; sep="; "}') | — | — |")
 

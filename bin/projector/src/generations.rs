@@ -94,6 +94,7 @@ impl Generations {
             (current, building) = self.pointers().await?;
         }
         self.status.set_current(current);
+        self.status.set_building(building);
         let wanted: Vec<u64> = current.into_iter().chain(building).collect();
         for &generation in &wanted {
             if !self.running.contains_key(&generation) {

@@ -43,7 +43,11 @@ impl Status {
             metrics::gauge!("projector_generation").set(generation as f64);
             self.report();
         }
-        metrics::gauge!("projector_rebuilding").set(if generation == 0 { 1.0 } else { 0.0 });
+    }
+
+    /// Records whether a generation is being filled beside the current one.
+    pub fn set_building(&self, building: Option<u64>) {
+        metrics::gauge!("projector_rebuilding").set(if building.is_some() { 1.0 } else { 0.0 });
     }
 
     /// Records whether this process leads the following of `generation`.
