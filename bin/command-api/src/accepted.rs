@@ -5,10 +5,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use domain::jobs::JobKind;
 use eventlog::{CommandError, Metadata};
-use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
 use read_model::documents::JobDocument;
+use read_model::keys::relative;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -176,15 +176,10 @@ pub async fn accepted_as(
     let document = serde_json::to_string(document).unwrap_or_default();
     // The projector writes document and owner together in one Function call, so both exist or
     // neither does: MSETNX writes both first versions, or nothing over the projector's.
-    if let Some(keys) = state.generation.keys_to_write() {
-        let first: Result<bool, Error> = state
-            .redis
-            .msetnx(vec![(keys.job(&id), document), (keys.job_owner(&id), owner.user_id.clone())])
-            .await;
-        if let Err(error) = first {
-            // The projector writes them from the log soon anyway; the command is committed.
-            tracing::warn!(%error, job = %id, "could not write the first job document");
-        }
+    let pairs = vec![relative::job(&id), document, relative::job_owner(&id), owner.user_id.clone()];
+    if let Err(error) = state.generation.write(&state.redis, "MSETNX", pairs).await {
+        // The projector writes them from the log soon anyway; the command is committed.
+        tracing::warn!(%error, job = %id, "could not write the first job document");
     }
     let location = format!("/v1/jobs/{id}");
     let body = Accepted { job_id: id, status: "queued", links: AcceptedLinks { job: location.clone() } };

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use eventlog::Checkpoint;
-use fred::prelude::*;
 
 use crate::state::Shared;
 
@@ -26,10 +25,14 @@ pub async fn wait_until_projected(state: &Shared, aggregate_type: &str, id: &str
     let deadline = tokio::time::Instant::now() + READ_YOUR_WRITES;
     let mut pause = Duration::from_millis(2);
     while tokio::time::Instant::now() < deadline {
-        let stored: Result<Option<String>, Error> =
-            state.redis.get(state.generation.keys().checkpoint()).await;
-        if let Ok(Some(checkpoint)) = stored
-            && checkpoint.parse::<Checkpoint>().is_ok_and(|checkpoint| checkpoint >= target)
+        // With the pointer: the checkpoint of the generation readers read now.
+        let stored = state.generation.mget(&state.redis, |keys| vec![keys.checkpoint()]).await;
+        if let Ok((_, stored)) = stored
+            && let Some(Some(checkpoint)) = stored.first()
+            && std::str::from_utf8(checkpoint)
+                .ok()
+                .and_then(|text| text.parse::<Checkpoint>().ok())
+                .is_some_and(|checkpoint| checkpoint >= target)
         {
             return;
         }

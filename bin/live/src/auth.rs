@@ -42,7 +42,7 @@ impl Gate {
         let claims =
             self.tokens.verify(token).ok_or_else(|| unauthorized("the token is invalid or expired"))?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
-        match look_up_session(&self.redis, &self.generation.keys(), &claims.sid).await {
+        match look_up_session(&self.redis, &self.generation, &claims.sid).await {
             Ok(SessionLookup::Open) => Ok(Caller { user_id: claims.sub, session_id: claims.sid, expires_at }),
             Ok(SessionLookup::Closed) => Err(unauthorized("the session has ended; sign in again")),
             Ok(SessionLookup::Rebuilding) => Err(ApiError::Unavailable {
@@ -59,10 +59,7 @@ impl Gate {
     /// Whether session `id` is closed (revoked or expired): `false` while it is open, and also while
     /// the session store cannot tell (being rebuilt, or away).
     pub async fn is_closed(&self, session_id: &str) -> bool {
-        matches!(
-            look_up_session(&self.redis, &self.generation.keys(), session_id).await,
-            Ok(SessionLookup::Closed)
-        )
+        matches!(look_up_session(&self.redis, &self.generation, session_id).await, Ok(SessionLookup::Closed))
     }
 
     /// Redis, for readiness.

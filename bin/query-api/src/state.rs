@@ -99,7 +99,7 @@ impl AuthState for AppState {
     /// revocation may not have been replayed yet (the query side has no event log to ask instead).
     async fn session_status(&self, _user_id: &str, session_id: &str) -> Result<SessionStatus, ApiError> {
         use redis_store::sessions::{SessionLookup, look_up_session};
-        match look_up_session(&self.redis, &self.keys(), session_id).await {
+        match look_up_session(&self.redis, &self.generation, session_id).await {
             Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
             Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),
             Ok(SessionLookup::Rebuilding) => Ok(SessionStatus::Unknown),

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
+use fred::bytes::Bytes;
 use fred::prelude::*;
+use fred::types::Value;
 use read_model::Keys;
 use read_model::keys::relative;
 
@@ -131,12 +133,6 @@ impl CurrentGeneration {
         self.inner.keys.read().expect("never poisoned: nothing panics holding it").clone()
     }
 
-    /// The keys of the current generation, to write what the projector will also write: `None` while
-    /// no generation is complete (what is written then would never be read, nor deleted).
-    pub fn keys_to_write(&self) -> Option<Keys> {
-        (self.inner.number.load(Ordering::SeqCst) != NONE).then(|| self.keys())
-    }
-
     /// The keys above every generation.
     pub fn control(&self) -> &Keys {
         &self.inner.control
@@ -147,6 +143,51 @@ impl CurrentGeneration {
         let number = current(client, &self.inner.control).await?.unwrap_or(NONE);
         self.inner.set(number);
         Ok(())
+    }
+
+    /// Reads the keys `keys_of` names in the current generation, and the pointer with them, in one
+    /// `MGET`: when the pointer has moved since the last poll, follows it at once and reads again. So
+    /// a read that must see a write (read-your-writes) never reads a generation a switch replaced.
+    pub async fn mget(
+        &self,
+        client: &Client,
+        keys_of: impl Fn(&Keys) -> Vec<String>,
+    ) -> Result<(Keys, Vec<Option<Bytes>>), Error> {
+        let mut keys = self.keys();
+        for _ in 0..3 {
+            let mut names = vec![self.inner.control.current_generation()];
+            names.extend(keys_of(&keys));
+            let mut values: Vec<Option<Bytes>> = client.mget(names).await?;
+            let pointer = values.remove(0);
+            let number = pointer
+                .as_deref()
+                .and_then(|text| std::str::from_utf8(text).ok()?.parse().ok())
+                .unwrap_or(NONE);
+            if number == self.inner.number.load(Ordering::SeqCst) {
+                return Ok((keys, values));
+            }
+            self.inner.set(number);
+            keys = self.keys();
+        }
+        Err(Error::new(ErrorKind::Unknown, "the current generation changed three times in a row"))
+    }
+
+    /// The keys of the current generation, the pointer read now.
+    pub async fn fresh_keys(&self, client: &Client) -> Result<Keys, Error> {
+        self.refresh(client).await?;
+        Ok(self.keys())
+    }
+
+    /// Writes what the projector will also write (a session's record, a job's first document) in the
+    /// generation current when Redis runs the write, resolved there: `SET relative value [options]`,
+    /// or `MSETNX relative value …`. Nothing is written while no generation is complete.
+    pub async fn write(&self, client: &Client, command: &str, arguments: Vec<String>) -> Result<(), Error> {
+        let mut args = vec![self.inner.control.prefix().to_owned(), command.to_owned()];
+        args.extend(arguments);
+        client
+            .fcall::<Value, _, _, _>("reprise_write_current_v1", Vec::<String>::new(), args)
+            .await
+            .map(|_| ())
     }
 
     /// Tells of every change of generation, by its number.

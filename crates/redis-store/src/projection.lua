@@ -484,6 +484,27 @@ local function switch_generation(_, args)
   return replaced
 end
 
+-- Writes what a service also writes ahead of the projector (a session's record, a job's first document)
+-- in the generation current now: `control command relative value [argument...]`, where `command` is
+-- `SET` (its options follow the value) or `MSETNX` (relative-value pairs). Nothing while no generation
+-- is complete.
+local function write_current(_, args)
+  local control, command = args[1], args[2]
+  local generation = redis.call('GET', key(control, 'generation'))
+  if not generation then return nil end
+  local prefix = control .. 'gen' .. generation .. ':'
+  local call = { command }
+  for i = 3, #args do call[#call + 1] = args[i] end
+  if command == 'SET' then
+    call[2] = key(prefix, args[3])
+  elseif command == 'MSETNX' then
+    for i = 2, #call, 2 do call[i] = key(prefix, call[i]) end
+  else
+    return redis.error_reply('BADOP ' .. command)
+  end
+  return redis.call(unpack(call))
+end
+
 redis.register_function{ function_name = 'reprise_apply_v4', callback = apply, flags = { 'no-cluster' } }
 redis.register_function{ function_name = 'reprise_claim_fence_v4', callback = claim_fence, flags = { 'no-cluster' } }
 redis.register_function{ function_name = 'reprise_board_page_v4', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
@@ -491,3 +512,4 @@ redis.register_function{ function_name = 'reprise_board_players_v4', callback = 
 redis.register_function{ function_name = 'reprise_board_standing_v4', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
 redis.register_function{ function_name = 'reprise_request_generation_v1', callback = request_generation, flags = { 'no-cluster' } }
 redis.register_function{ function_name = 'reprise_switch_generation_v1', callback = switch_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_write_current_v1', callback = write_current, flags = { 'no-cluster' } }

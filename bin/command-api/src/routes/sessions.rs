@@ -7,12 +7,11 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SubsecRound, Utc};
 use domain::identity::{Email, Session, User, UserCommand};
 use eventlog::Metadata;
-use fred::prelude::*;
-use fred::types::{Expiration, SetOptions};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 use read_model::boards::timestamp;
-use read_model::users::{SessionRecord, UserDocument};
+use read_model::keys::relative;
+use read_model::users::{REVOKED, SessionRecord, UserDocument};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -104,21 +103,10 @@ pub async fn sign_out(
     let command = UserCommand::RevokeSession { session_id: caller.session_id.clone() };
     state.users.execute(&caller.user_id, command, &metadata).await?;
     // The projector marks it revoked too; marking it now makes the revocation immediate.
-    if let Some(keys) = state.shared.generation.keys_to_write() {
-        let revoked: Result<(), Error> = state
-            .shared
-            .redis
-            .set(
-                keys.session(&caller.session_id),
-                read_model::users::REVOKED,
-                Some(Expiration::EX(state.tokens.ttl().num_seconds().max(1))),
-                None,
-                false,
-            )
-            .await;
-        if let Err(error) = revoked {
-            tracing::warn!(%error, "could not mark the session revoked; the projector will");
-        }
+    let ttl = state.tokens.ttl().num_seconds().max(1).to_string();
+    let record = vec![relative::session(&caller.session_id), REVOKED.to_owned(), "EX".to_owned(), ttl];
+    if let Err(error) = state.shared.generation.write(&state.shared.redis, "SET", record).await {
+        tracing::warn!(%error, "could not mark the session revoked; the projector will");
     }
     Ok(Json(serde_json::json!({ "sessionId": caller.session_id, "revoked": true })).into_response())
 }
@@ -142,21 +130,15 @@ pub async fn open_session(
         scopes: session.scopes.clone(),
         expires_at: session.expires_at,
     };
-    if let Some(keys) = state.shared.generation.keys_to_write() {
-        let written: Result<Option<String>, Error> = state
-            .shared
-            .redis
-            .set(
-                keys.session(&session.id),
-                serde_json::to_string(&record).unwrap_or_default(),
-                Some(Expiration::EXAT(session.expires_at.timestamp())),
-                Some(SetOptions::NX),
-                false,
-            )
-            .await;
-        if let Err(error) = written {
-            tracing::warn!(%error, "could not write the session record; the projector will");
-        }
+    let record = vec![
+        relative::session(&session.id),
+        serde_json::to_string(&record).unwrap_or_default(),
+        "EXAT".to_owned(),
+        session.expires_at.timestamp().to_string(),
+        "NX".to_owned(),
+    ];
+    if let Err(error) = state.shared.generation.write(&state.shared.redis, "SET", record).await {
+        tracing::warn!(%error, "could not write the session record; the projector will");
     }
     state.tokens.issue(user_id, &session.id, &session.scopes, now, session.expires_at)
 }

@@ -41,7 +41,7 @@ impl IdentityState {
     /// aggregate in the event log says, so writes go on during a rebuild and a revocation still holds.
     pub async fn session_status(&self, user_id: &str, session_id: &str) -> Result<SessionStatus, Failure> {
         use redis_store::sessions::{SessionLookup, look_up_session};
-        match look_up_session(&self.shared.redis, &self.shared.generation.keys(), session_id).await {
+        match look_up_session(&self.shared.redis, &self.shared.generation, session_id).await {
             Ok(SessionLookup::Open) => Ok(SessionStatus::Open),
             Ok(SessionLookup::Closed) => Ok(SessionStatus::Closed),
             Ok(SessionLookup::Rebuilding) => {

@@ -2,12 +2,10 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use domain::jobs::JobStatus;
-use fred::prelude::*;
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
 use read_model::documents::JobDocument;
@@ -44,8 +42,10 @@ pub async fn job(
     let deadline = tokio::time::Instant::now() + requested_wait(&headers);
     loop {
         let mut watch = state.job_updates.watch(&id);
-        let stored: Option<Bytes> = state.redis.get(state.keys().job(&id)).await.map_err(redis_failed)?;
-        let Some(stored) = stored else {
+        // With the pointer: a job just accepted must be found even across a switch of generations.
+        let (_, stored) =
+            state.generation.mget(&state.redis, |keys| vec![keys.job(&id)]).await.map_err(redis_failed)?;
+        let Some(stored) = stored.into_iter().next().flatten() else {
             return Err(state.missing(ApiError::NotFound(format!("no job has the id {id}"))).await);
         };
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -71,9 +71,10 @@ async fn ensure_visible(state: &AppState, caller: &AuthenticatedUser, id: &str) 
     if caller.is_admin() {
         return Ok(());
     }
-    let owner: Option<String> = state.redis.get(state.keys().job_owner(id)).await.map_err(redis_failed)?;
-    match owner {
-        Some(owner) if owner == caller.user_id => Ok(()),
+    let (_, owner) =
+        state.generation.mget(&state.redis, |keys| vec![keys.job_owner(id)]).await.map_err(redis_failed)?;
+    match owner.into_iter().next().flatten() {
+        Some(owner) if owner == caller.user_id.as_bytes() => Ok(()),
         Some(_) => Err(ApiError::NotFound(format!("no job has the id {id}"))),
         None => Err(state.missing(ApiError::NotFound(format!("no job has the id {id}"))).await),
     }
