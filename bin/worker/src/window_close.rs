@@ -37,7 +37,8 @@ pub struct WindowCloseChecker {
     jobs: EventStore<Job>,
     log: EventLogReader,
     redis: Client,
-    keys: Keys,
+    /// The key prefix, whose current generation of the documents is read.
+    control: Keys,
     clock: domain::Clock,
     /// Callback jobs known to be in the log, so their ids are not looked up again: only a shortcut,
     /// the log decides (a new checker starts empty and finds them there).
@@ -66,7 +67,7 @@ impl WindowCloseChecker {
             log: EventLogReader::new(pool.clone()),
             pool,
             redis,
-            keys: Keys::new(settings.redis.key_prefix.clone()),
+            control: Keys::new(settings.redis.key_prefix.clone()),
             clock,
             queued: Mutex::default(),
         })
@@ -91,9 +92,14 @@ impl WindowCloseChecker {
     pub async fn check(&self) -> anyhow::Result<CheckReport> {
         let now = self.clock.now().trunc_subsecs(6);
         let subscriptions = configurations::subscriptions(&self.pool).await?;
+        // One generation of the documents for the whole check (none yet: nothing to read, try later).
+        let Some(generation) = redis_store::generations::current(&self.redis, &self.control).await? else {
+            return Ok(CheckReport::default());
+        };
+        let keys = self.control.generation(generation);
         let mut owed = Vec::new();
         for subscription in &subscriptions {
-            for board in self.closed_boards(subscription, now).await? {
+            for board in self.closed_boards(&keys, subscription, now).await? {
                 owed.push((subscription, board.callback_job_id(), board));
             }
         }
@@ -104,12 +110,12 @@ impl WindowCloseChecker {
         if owed.is_empty() {
             return Ok(report);
         }
-        if !self.projector_caught_up().await? {
+        if !self.projector_caught_up(&keys).await? {
             report.postponed = owed.len();
             return Ok(report);
         }
         for (subscription, id, board) in owed {
-            match self.queue(subscription, id, &board, now).await? {
+            match self.queue(&keys, subscription, id, &board, now).await? {
                 true => report.queued += 1,
                 false => report.already_queued += 1,
             }
@@ -121,12 +127,13 @@ impl WindowCloseChecker {
     /// that job already (another checker was first).
     async fn queue(
         &self,
+        keys: &Keys,
         subscription: &Subscription,
         id: Uuid,
         board: &ClosedBoard,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
-        let entries = self.top_entries(board, subscription.callback.top.get(), now).await?;
+        let entries = self.top_entries(keys, board, subscription.callback.top.get(), now).await?;
         let spec = board.callback_job(subscription, entries);
         let metadata = Metadata::from([
             ("job_id".to_owned(), id.to_string()),
@@ -146,11 +153,12 @@ impl WindowCloseChecker {
     /// board that holds a score.
     async fn closed_boards(
         &self,
+        keys: &Keys,
         subscription: &Subscription,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<ClosedBoard>> {
         let game = &subscription.game;
-        let regions: Vec<String> = self.redis.smembers(self.keys.game_regions(game.as_str())).await?;
+        let regions: Vec<String> = self.redis.smembers(keys.game_regions(game.as_str())).await?;
         let regions: Vec<RegionName> =
             regions.iter().filter_map(|region| RegionName::parse(region).ok()).collect();
         let mut boards = Vec::new();
@@ -161,7 +169,7 @@ impl WindowCloseChecker {
             regional.extend(regions.iter().map(|region| board(Some(region.clone()))));
         }
         let ids: Vec<String> = regional.iter().map(|closed| board_of(closed).id()).collect();
-        let totals = BoardReader::new(&self.redis, &self.keys).totals(&ids).await?;
+        let totals = BoardReader::new(&self.redis, keys).totals(&ids).await?;
         boards
             .extend(regional.into_iter().zip(totals).filter(|(_, total)| *total > 0).map(|(board, _)| board));
         Ok(boards)
@@ -192,11 +200,11 @@ impl WindowCloseChecker {
 
     /// Whether the projector has passed every event committed so far, waiting a little for it: the
     /// boards then hold every score accepted before the windows closed.
-    async fn projector_caught_up(&self) -> anyhow::Result<bool> {
+    async fn projector_caught_up(&self, keys: &Keys) -> anyhow::Result<bool> {
         let head = self.log.head().await.context("reading the head of the log")?;
         let deadline = tokio::time::Instant::now() + CATCH_UP_WAIT;
         loop {
-            let stored: Option<String> = self.redis.get(self.keys.checkpoint()).await?;
+            let stored: Option<String> = self.redis.get(keys.checkpoint()).await?;
             if stored
                 .and_then(|checkpoint| checkpoint.parse::<Checkpoint>().ok())
                 .is_some_and(|at| at >= head)
@@ -213,11 +221,12 @@ impl WindowCloseChecker {
     /// The top `top` entries of a closed board, as its documents list them.
     async fn top_entries(
         &self,
+        keys: &Keys,
         closed: &ClosedBoard,
         top: u16,
         now: DateTime<Utc>,
     ) -> anyhow::Result<serde_json::Value> {
-        let page = BoardReader::new(&self.redis, &self.keys)
+        let page = BoardReader::new(&self.redis, keys)
             .page(&board_of(closed), &timestamp(now), 0, usize::from(top))
             .await
             .context("reading a closed board's top entries")?;
