@@ -186,11 +186,20 @@ impl Stack {
         &self,
         extra: Vec<std::sync::Arc<dyn job_kinds::JobHandler>>,
     ) -> CancellationToken {
+        self.start_worker_with(extra, Clock::default()).await
+    }
+
+    /// [`Stack::start_worker`] with a worker that tells the time by `clock` (to close windows early).
+    pub async fn start_worker_with(
+        &self,
+        extra: Vec<std::sync::Arc<dyn job_kinds::JobHandler>>,
+        clock: Clock,
+    ) -> CancellationToken {
         let mut kinds = job_kinds::Registry::standard(&self.settings);
         for handler in extra {
             kinds = kinds.with_shared(handler);
         }
-        let worker = worker::Worker::build_with_kinds(self.settings.clone(), Clock::default(), kinds)
+        let worker = worker::Worker::build_with_kinds(self.settings.clone(), clock, kinds)
             .await
             .expect("build worker");
         let stop = self.shutdown.child_token();

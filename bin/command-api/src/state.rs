@@ -83,6 +83,7 @@ impl AppState {
                 submissions: CommandBatcher::start(EventStore::new(pool.clone()), group_commit),
                 refreshes: EventStore::new(pool.clone()),
                 clock_skew: chrono::Duration::seconds(settings.http.clock_skew_seconds),
+                webhook: job_kinds::Webhook::new(settings),
                 scoring_games: Arc::default(),
                 shared: shared.clone(),
             },

@@ -1,12 +1,15 @@
 //! The worker: takes jobs newest first from the Redis queue the projector keeps, runs each kind's
-//! handler and records the outcome as a command on the job; on a cron cadence or continuously.
+//! handler and records the outcome as a command on the job; on a cron cadence or continuously. On an
+//! interval of its own it also queues the callbacks of windows that closed ([`window_close`]).
 //!
-//! Three Redis connections keep each other unblocked: one for claims, one for heartbeats and the
-//! cleaner, one subscribed to the projector's announcements of new work (the blocking wait).
+//! Its Redis connections keep each other unblocked: one for claims, one for heartbeats and the
+//! cleaner, one subscribed to the projector's announcements of new work (the blocking wait), and one
+//! for the window-close checks.
 
 mod cadence;
 mod cleaner;
 mod run;
+pub mod window_close;
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -24,6 +27,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use cadence::Cadence;
+pub use window_close::{CheckReport, WindowCloseChecker};
 
 /// How long a worker waits for work before looking again without being told.
 const IDLE_LOOK: Duration = Duration::from_secs(1);
@@ -41,6 +45,8 @@ pub struct Worker {
     work: Arc<Notify>,
     health: Option<TcpListener>,
     redis: Client,
+    /// With how often it checks, when this worker looks for closed windows owed a callback.
+    window_close: Option<(WindowCloseChecker, Duration)>,
 }
 
 impl Worker {
@@ -81,6 +87,12 @@ impl Worker {
             retry_base: Duration::from_millis(settings.jobs.retry_base_ms),
             retry_cap: Duration::from_millis(settings.jobs.retry_cap_ms),
         });
+        let window_close = match settings.worker.window_close_check_ms {
+            0 => None,
+            every => {
+                Some((WindowCloseChecker::build(&settings, clock.clone())?, Duration::from_millis(every)))
+            }
+        };
         let cleaner = cleaner::Cleaner {
             queue: WorkQueue::new(beats, keys, name, ttl),
             jobs: eventlog::EventStore::new(pool),
@@ -96,6 +108,7 @@ impl Worker {
             work,
             health: Some(health),
             redis: claims,
+            window_close,
         })
     }
 
@@ -125,6 +138,10 @@ impl Worker {
         tracing::info!(worker = %self.runner.queue.worker(), cadence = ?self.cadence, "worker started");
         let beating =
             tokio::spawn(self.cleaner.clone().beat_and_clean(self.heartbeat_every, shutdown.clone()));
+        let checking = self
+            .window_close
+            .take()
+            .map(|(checker, every)| tokio::spawn(checker.check_every(every, shutdown.clone())));
         let mut runs = JoinSet::new();
         match &self.cadence {
             Cadence::Continuous => self.consume(&mut runs, usize::MAX, &shutdown).await,
@@ -135,6 +152,9 @@ impl Worker {
             tracing::warn!("runs still going at shutdown are left for the cleaner of another worker");
         }
         beating.abort();
+        if let Some(checking) = checking {
+            checking.abort();
+        }
         health.await.context("health server")?.context("serving health")
     }
 

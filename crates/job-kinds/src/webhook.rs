@@ -41,14 +41,19 @@ impl Webhook {
             .and_then(|payload| payload.get("url"))
             .and_then(|url| url.as_str())
             .ok_or_else(|| "a webhook job needs payload.url".to_owned())?;
-        let url =
-            reqwest::Url::parse(url).map_err(|_| "payload.url must be an absolute http(s) URL".to_owned())?;
+        self.callable(url).map_err(|why| format!("payload.url {why}"))
+    }
+
+    /// `url` when a webhook may call it: an absolute http(s) URL whose host is on the allow-list;
+    /// otherwise why not, in words that follow the name of the field that holds it.
+    pub fn callable(&self, url: &str) -> Result<reqwest::Url, String> {
+        let url = reqwest::Url::parse(url).map_err(|_| "must be an absolute http(s) URL".to_owned())?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err("payload.url must be an http(s) URL".to_owned());
+            return Err("must be an http(s) URL".to_owned());
         }
         let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_ascii_lowercase();
         if !self.allowed_hosts.contains(&host) {
-            return Err(format!("payload.url's host {host} is not on the webhook allow-list"));
+            return Err(format!("names host {host}, which is not on the webhook allow-list"));
         }
         Ok(url)
     }

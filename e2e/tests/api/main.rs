@@ -24,3 +24,4 @@ mod rebuild_under_traffic;
 mod secrets_in_logs;
 mod upstreams;
 mod validation;
+mod window_callbacks;

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use domain::errors::FieldErrors;
 use domain::names::GameName;
 use domain::scores::settings::MAX_TITLE_CHARS;
-use domain::scores::{GameCommand, GameSettings, KeptWindows, Operator, Period, SortOrder};
+use domain::scores::{GameCommand, GameSettings, KeptWindows, OnWindowClose, Operator, Period, SortOrder};
 use eventlog::Metadata;
 use http_kit::JsonBody;
 use http_kit::auth::AuthenticatedUser;
@@ -14,6 +14,8 @@ use utoipa::ToSchema;
 
 use crate::failure::Failure;
 use crate::state::ScoresState;
+
+mod window_close;
 
 /// A game's settings, as sent.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -36,6 +38,24 @@ pub struct GameRequest {
     /// `/v1/leaderboards/{game}/windows`): 0–366; absent or null: 12.
     #[schema(value_type = Option<u16>, minimum = 0, maximum = 366, example = 12)]
     keep_windows: Option<serde_json::Number>,
+    /// When a day, week or month window closes, a `webhook` job of the caller's posts the window's
+    /// top entries to `url`; absent or null: no callbacks.
+    #[schema(value_type = Option<WindowCloseCallback>, nullable = true)]
+    on_window_close: Option<serde_json::Value>,
+}
+
+/// `onWindowClose`: where each closed window is posted, and how many of its entries. The post is
+/// `{ url, game, period, region, window, start, end, entries }`, signed as every webhook.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes `OnWindowClose` in the document
+pub struct WindowCloseCallback {
+    /// An absolute http(s) URL of at most 2048 characters, whose host is on the webhook allow-list
+    /// (`jobs.webhook_allowed_hosts`, loopback by default).
+    #[schema(pattern = r"^https?://\S+$", max_length = 2048, example = "http://127.0.0.1:9000/closed")]
+    url: String,
+    /// How many entries from the top each post carries: 1–1000.
+    #[schema(minimum = 1, maximum = 1000, example = 10)]
+    top: u16,
 }
 
 /// How a board ranks.
@@ -99,6 +119,9 @@ pub struct GameResponse {
     /// How many closed windows of each period stay readable.
     #[schema(value_type = u16, minimum = 0, maximum = 366)]
     keep_windows: KeptWindows,
+    /// Where closed windows are posted, or null.
+    #[schema(value_type = Option<WindowCloseCallback>)]
+    on_window_close: Option<OnWindowClose>,
 }
 
 /// Creates a game or changes its settings; sort order and operator are frozen once it has scores.
@@ -115,13 +138,15 @@ pub struct GameResponse {
 )]
 pub async fn configure(
     State(state): State<ScoresState>,
-    _caller: AuthenticatedUser,
+    caller: AuthenticatedUser,
     Path(game): Path<String>,
     JsonBody(request): JsonBody<GameRequest>,
 ) -> Result<Json<GameResponse>, Failure> {
-    let (game, settings) = parse(&game, request)?;
+    let (game, settings) = parse(&game, request, &state.webhook)?;
+    // Whoever sets `onWindowClose` owns its callback jobs: the log names them on the event.
+    let metadata = Metadata::from([("user_id".to_owned(), caller.user_id)]);
     // A game with scores refuses a new sort order or operator: 409, saying which.
-    state.games.execute(game.as_str(), GameCommand::Configure(settings.clone()), &Metadata::new()).await?;
+    state.games.execute(game.as_str(), GameCommand::Configure(settings.clone()), &metadata).await?;
     Ok(Json(GameResponse {
         game: game.to_string(),
         title: settings.title,
@@ -129,10 +154,15 @@ pub async fn configure(
         operator: settings.operator,
         periods: settings.periods,
         keep_windows: settings.keep_windows,
+        on_window_close: settings.on_window_close,
     }))
 }
 
-fn parse(game: &str, request: GameRequest) -> Result<(GameName, GameSettings), Vec<domain::FieldError>> {
+fn parse(
+    game: &str,
+    request: GameRequest,
+    webhook: &job_kinds::Webhook,
+) -> Result<(GameName, GameSettings), Vec<domain::FieldError>> {
     let mut errors = FieldErrors::default();
     let game = errors.check("game", GameName::parse(game));
     if request.title.as_ref().is_some_and(|title| title.chars().count() > MAX_TITLE_CHARS) {
@@ -154,10 +184,22 @@ fn parse(game: &str, request: GameRequest) -> Result<(GameName, GameSettings), V
             .keep_windows
             .map_or(Ok(KeptWindows::default()), |count| KeptWindows::new(whole_number(&count).unwrap_or(-1))),
     );
+    let on_window_close = match request.on_window_close {
+        None => Some(None),
+        Some(callback) => window_close::parse(&callback, webhook, &mut errors).map(Some),
+    };
     errors.finish()?;
-    match (game, sort_order, operator, periods, keep_windows) {
-        (Some(game), Some(sort_order), Some(operator), Some(periods), Some(keep_windows)) => {
-            Ok((game, GameSettings { title: request.title, sort_order, operator, periods, keep_windows }))
+    match (game, sort_order, operator, periods, keep_windows, on_window_close) {
+        (
+            Some(game),
+            Some(sort_order),
+            Some(operator),
+            Some(periods),
+            Some(keep_windows),
+            Some(on_window_close),
+        ) => {
+            let title = request.title;
+            Ok((game, GameSettings { title, sort_order, operator, periods, keep_windows, on_window_close }))
         }
         _ => Err(vec![]),
     }
@@ -165,7 +207,7 @@ fn parse(game: &str, request: GameRequest) -> Result<(GameName, GameSettings), V
 
 /// A JSON number that is a whole number, also when written with a fraction of zero (`12.0`), as JSON
 /// Schema's `integer` allows.
-fn whole_number(number: &serde_json::Number) -> Option<i64> {
+pub(super) fn whole_number(number: &serde_json::Number) -> Option<i64> {
     number.as_i64().or_else(|| {
         let float = number.as_f64()?;
         (float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0).then_some(float as i64)

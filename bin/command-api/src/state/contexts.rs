@@ -24,6 +24,8 @@ pub struct ScoresState {
     pub refreshes: EventStore<LeaderboardRefresh>,
     /// How far `achievedAt` may lie ahead of the clock.
     pub clock_skew: chrono::Duration,
+    /// The webhook kind, whose allow-list decides which `onWindowClose` URLs may be called.
+    pub webhook: job_kinds::Webhook,
     /// Games this process has seen accept a score: their ranking is frozen, so later scores need not
     /// touch the game's aggregate again (a set that only grows, so it cannot go stale).
     pub scoring_games: Arc<RwLock<HashSet<GameName>>>,

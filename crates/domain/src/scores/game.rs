@@ -147,6 +147,7 @@ mod tests {
             operator: Operator::Sum,
             periods: vec![Period::All, Period::Week],
             keep_windows: KeptWindows::new(3).unwrap(),
+            on_window_close: None,
         }
     }
 
@@ -233,6 +234,13 @@ mod tests {
             unreachable!()
         };
         assert_eq!(settings.keep_windows.get(), 12);
+        assert_eq!(settings.on_window_close, None);
+    }
+
+    #[test]
+    fn settings_without_a_window_close_callback_are_recorded_as_they_were_before_it_existed() {
+        let recorded = serde_json::to_string(&configured(GameSettings::default())).unwrap();
+        assert!(!recorded.contains("onWindowClose"), "{recorded}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Scores and leaderboards: games with their ranking rules, one aggregate per submitted score, and
-//! refresh requests (both [`one_shot`] aggregates).
+//! Scores and leaderboards: games with their ranking rules, one aggregate per submitted score,
+//! refresh requests (both [`one_shot`] aggregates), and the callbacks owed when a window closes
+//! ([`window_close`]).
 
 pub mod game;
 pub mod one_shot;
@@ -8,6 +9,8 @@ pub mod refresh;
 pub mod score;
 pub mod settings;
 pub mod submission;
+pub mod window_callback;
+pub mod window_close;
 
 pub use game::{Game, GameCommand, GameError, GameEvent};
 pub use one_shot::{OneShot, OneShotRecord, Record, Recorded};
@@ -16,6 +19,7 @@ pub use refresh::{LeaderboardRefresh, RefreshEvent, RefreshScope};
 pub use score::ScoreValue;
 pub use settings::{GameSettings, KeptWindows, Operator, SortOrder};
 pub use submission::{NewScore, ScoreSubmission, SubmissionEvent};
+pub use window_callback::{CallbackTop, CallbackUrl, OnWindowClose};
 
 /// A request that was accepted once already: a replay under the same idempotency key meets it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,9 +1,11 @@
 //! A game's leaderboard settings: which end of the board is the top, how a player's scores combine,
-//! which periods have boards, and how many closed windows of each are kept.
+//! which periods have boards, how many closed windows of each are kept, and who is told when one
+//! closes.
 
 use serde::{Deserialize, Serialize};
 
 use super::Period;
+use super::window_callback::OnWindowClose;
 
 /// Which end of the board is the top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,6 +45,10 @@ pub struct GameSettings {
     /// choice read as the default.
     #[serde(default)]
     pub keep_windows: KeptWindows,
+    /// Where each closed day, week or month window's top entries are posted, if anywhere. Left out of
+    /// the record when unset, so the settings of games without it are recorded as they always were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_window_close: Option<OnWindowClose>,
 }
 
 /// How many closed day, week or month windows a game keeps readable after the current one: 0–366.
@@ -98,6 +104,7 @@ impl Default for GameSettings {
             operator: Operator::Best,
             periods: Period::EVERY.to_vec(),
             keep_windows: KeptWindows::default(),
+            on_window_close: None,
         }
     }
 }

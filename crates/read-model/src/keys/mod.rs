@@ -161,6 +161,12 @@ impl Keys {
     pub fn board_windows(&self, index: &str) -> String {
         self.full(&relative::board_windows(index))
     }
+
+    /// The regions that have a board of `game` (see [`relative::game_regions`]).
+    pub fn game_regions(&self, game: &str) -> String {
+        self.full(&relative::game_regions(game))
+    }
+
     /// A meetup's document.
     pub fn meetup(&self, id: &str) -> String {
         self.full(&relative::meetup(id))

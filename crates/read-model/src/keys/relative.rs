@@ -26,6 +26,11 @@ pub fn board_windows(index: &str) -> String {
     format!("lbwin:{index}")
 }
 
+/// The regions that have a board of a game: a set of region names, added to and never trimmed.
+pub fn game_regions(game: &str) -> String {
+    format!("lbregions:{game}")
+}
+
 /// A job's document.
 pub fn job(id: &str) -> String {
     format!("job:{id}")

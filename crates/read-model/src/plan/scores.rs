@@ -194,11 +194,19 @@ impl ScoreFold {
     }
 
     /// One update per board, in the order the boards were first touched, with its players in the order
-    /// they first scored on it; then each board's render, once its entries are all in, and the listing
-    /// of a window board in its index of windows.
+    /// they first scored on it; then each board's render, once its entries are all in, the listing
+    /// of a window board in its index of windows, and each region in its game's regions (which the
+    /// window-close callbacks go through).
     pub(super) fn into_ops(self, ops: &mut Vec<Op>) {
         let mut renders = Vec::with_capacity(self.boards.len());
+        let mut regions_listed = std::collections::HashSet::new();
         for fold in self.boards {
+            if let Some(region) = &fold.board.region
+                && regions_listed.insert((fold.board.game.clone(), region.clone()))
+            {
+                let key = relative::game_regions(fold.board.game.as_str());
+                renders.push(Op::SAdd { key, member: region.to_string() });
+            }
             if let (Some(start), Some(kept_until), Some(oldest_kept)) =
                 (fold.board.window.start, fold.kept_until, fold.oldest_kept)
             {

@@ -91,6 +91,26 @@ fn a_regional_score_counts_on_its_region_and_the_global_board_of_every_kept_peri
 }
 
 #[test]
+fn a_batch_lists_each_region_it_scored_in_among_its_games_regions_once() {
+    let mut games = book(Operator::Best, SortOrder::Desc, vec![Period::All, Period::Week]);
+    let batch = [
+        submitted("j1", "ada", 10, Some("eu"), NOW),
+        submitted("j2", "bob", 20, Some("eu"), NOW),
+        submitted("j3", "cy", 30, Some("us"), NOW),
+        submitted("j4", "di", 40, None, NOW),
+    ];
+    let listed: Vec<(String, String)> = plan(&batch, &mut games)
+        .into_iter()
+        .filter_map(|op| match op {
+            Op::SAdd { key, member } => Some((key, member)),
+            _ => None,
+        })
+        .collect();
+    let regions = |region: &str| ("lbregions:tetris".to_owned(), region.to_owned());
+    assert_eq!(listed, [regions("eu"), regions("us")]);
+}
+
+#[test]
 fn a_score_without_region_counts_on_the_global_boards_only() {
     let mut games = book(Operator::Best, SortOrder::Desc, Period::EVERY.to_vec());
     let ops = plan(&[submitted("j1", "ada", 10, None, NOW)], &mut games);

@@ -74,6 +74,9 @@ pub struct WorkerSettings {
     /// A run still going after this long records its start, so it shows `running`, in milliseconds;
     /// shorter runs record start and end in one event.
     pub record_start_after_ms: u64,
+    /// How often it looks for day, week and month windows that closed and are owed an `onWindowClose`
+    /// callback, in milliseconds; 0: never (another worker does).
+    pub window_close_check_ms: u64,
     /// Where its health and metrics endpoints listen.
     pub health_addr: String,
 }
@@ -86,6 +89,7 @@ impl Default for WorkerSettings {
             concurrency: 64,
             heartbeat_ttl_seconds: 10,
             record_start_after_ms: 250,
+            window_close_check_ms: 10_000,
             health_addr: "127.0.0.1:9105".to_owned(),
         }
     }
