@@ -17,7 +17,12 @@ fn messages(count: usize) -> Value {
 }
 
 fn job_ids(accepted: &Value) -> Vec<String> {
-    accepted["items"].as_array().unwrap().iter().map(|item| item["jobId"].as_str().unwrap().to_owned()).collect()
+    accepted["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["jobId"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// How many jobs the log holds, and in how many transactions they were committed.
@@ -51,7 +56,10 @@ async fn a_batch_of_1000_jobs_is_one_commit_answered_in_request_order_and_each_j
     let _worker = stack.start_worker(vec![]).await;
     for (n, id) in [(0, &ids[0]), (999, &ids[999])] {
         let done = stack.finished(id).await;
-        assert_eq!((done["status"].as_str(), done["result"]["message"].as_str()), (Some("succeeded"), Some(format!("m{n}").as_str())));
+        assert_eq!(
+            (done["status"].as_str(), done["result"]["message"].as_str()),
+            (Some("succeeded"), Some(format!("m{n}").as_str()))
+        );
     }
 }
 
@@ -134,9 +142,7 @@ async fn through_nginx_a_full_batch_of_large_jobs_passes_and_a_body_over_8_mib_i
     let nginx =
         Nginx::start(stack.query.trim_start_matches("http://"), stack.command.trim_start_matches("http://"))
             .await;
-    let large = |count: usize, chars: usize| {
-        json!({ "jobs": (0..count).map(|_| json!({ "message": "x".repeat(chars) })).collect::<Vec<_>>() })
-    };
+    let large = |count: usize, chars: usize| json!({ "jobs": (0..count).map(|_| json!({ "message": "x".repeat(chars) })).collect::<Vec<_>>() });
     let full = post_batch(&stack, &nginx.url, None, &large(1000, 7 * 1024)).await;
     assert_eq!(full.status(), 202);
     let too_large = post_batch(&stack, &nginx.url, None, &large(1000, 9 * 1024)).await;

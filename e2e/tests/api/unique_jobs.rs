@@ -61,11 +61,16 @@ async fn racing_requests_with_one_unique_key_create_exactly_one_job_round_after_
             post_job(&stack, &stack.token, json!({ "message": format!("attempt {n}"), "uniqueKey": key }))
         });
         let answers = join_all(racing).await;
-        let created: Vec<&Value> = answers.iter().filter(|(status, _)| *status == 202).map(|(_, b)| b).collect();
+        let created: Vec<&Value> =
+            answers.iter().filter(|(status, _)| *status == 202).map(|(_, b)| b).collect();
         assert_eq!(created.len(), 1, "round {round}: {answers:?}");
         let job = created[0]["jobId"].clone();
         for (status, body) in answers.iter().filter(|(status, _)| *status != 202) {
-            assert_eq!((*status, &body["id"], &body["deduplicated"]), (200, &job, &json!(true)), "round {round}");
+            assert_eq!(
+                (*status, &body["id"], &body["deduplicated"]),
+                (200, &job, &json!(true)),
+                "round {round}"
+            );
         }
         assert_eq!(jobs_with_key(&stack, &key).await, 1, "round {round}");
     }
@@ -152,7 +157,10 @@ async fn the_key_holds_across_a_restart_with_the_job_documents_gone_from_redis()
     stop.cancel();
     assert_eq!(again.status(), 200);
     let again: Value = again.json().await.unwrap();
-    assert_eq!((&again["id"], &again["status"], &again["deduplicated"]), (&first["jobId"], &json!("queued"), &json!(true)));
+    assert_eq!(
+        (&again["id"], &again["status"], &again["deduplicated"]),
+        (&first["jobId"], &json!("queued"), &json!(true))
+    );
 }
 
 #[tokio::test]

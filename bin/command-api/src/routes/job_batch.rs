@@ -113,14 +113,18 @@ fn parse_all(
         let field = |name: &str| format!("jobs[{index}].{name}");
         let unique = [("uniqueKey", job.unique_key.is_some()), ("uniqueFor", job.unique_for.is_some())];
         for (name, _) in unique.into_iter().filter(|(_, given)| *given) {
-            errors.push(FieldError::new(field(name), "is not accepted in a batch; queue unique jobs through POST /v1/jobs"));
+            errors.push(FieldError::new(
+                field(name),
+                "is not accepted in a batch; queue unique jobs through POST /v1/jobs",
+            ));
         }
         match parse(state, job, owner, request_hash.to_owned()) {
             Ok(spec) => specs.push(spec),
-            Err(refused) if refused.is_empty() => errors.push(FieldError::new(format!("jobs[{index}]"), "is invalid")),
-            Err(refused) => {
-                errors.extend(refused.into_iter().map(|error| FieldError::new(field(&error.field), error.message)))
+            Err(refused) if refused.is_empty() => {
+                errors.push(FieldError::new(format!("jobs[{index}]"), "is invalid"))
             }
+            Err(refused) => errors
+                .extend(refused.into_iter().map(|error| FieldError::new(field(&error.field), error.message))),
         }
     }
     if errors.is_empty() { Ok(specs) } else { Err(errors) }

@@ -55,7 +55,8 @@ pub async fn queue(
             match queue_unique(&state, &job, command, &unique, now).await? {
                 UniqueOutcome::Queued(outcome) => outcome,
                 UniqueOutcome::DuplicateOf(holder) => {
-                    metrics::counter!("jobs_deduplicated_total", "kind" => document.kind.clone()).increment(1);
+                    metrics::counter!("jobs_deduplicated_total", "kind" => document.kind.clone())
+                        .increment(1);
                     return deduplicated(&state, &holder).await;
                 }
             }
@@ -126,4 +127,3 @@ async fn owner_of_other_job(state: &JobsState, id: &str) -> Result<Option<String
     .await?;
     Ok(owner.flatten())
 }
-

@@ -111,7 +111,9 @@ async fn stored_document(state: &JobsState, id: &str) -> Option<serde_json::Valu
 async fn document_from_the_log(state: &JobsState, id: &str) -> Result<JobDocument, Failure> {
     let job: Job = state.jobs.load(id).await?;
     let (Some(spec), Some(queued_at), Some(status)) = (job.spec(), job.queued_at(), job.status()) else {
-        return Err(http_kit::ApiError::internal(format!("unique job {id} holds its key but has no events")).into());
+        return Err(
+            http_kit::ApiError::internal(format!("unique job {id} holds its key but has no events")).into()
+        );
     };
     let mut document = first_document(id, spec, queued_at);
     document.status = status;
