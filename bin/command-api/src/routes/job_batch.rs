@@ -134,12 +134,10 @@ fn parse_all(
 /// job's place), so a replay or a racing duplicate lands on the same aggregates; otherwise fresh
 /// UUIDv7s.
 fn job_ids(batch: &NewJob, count: usize) -> Vec<String> {
-    (0..count)
-        .map(|index| match batch.keyed() {
-            true => Uuid::new_v5(&batch.id, index.to_string().as_bytes()).to_string(),
-            false => Uuid::now_v7().to_string(),
-        })
-        .collect()
+    let id_of = |index: usize| {
+        if batch.keyed() { Uuid::new_v5(&batch.id, index.to_string().as_bytes()) } else { Uuid::now_v7() }
+    };
+    (0..count).map(|index| id_of(index).to_string()).collect()
 }
 
 /// A batch whose first job exists already was committed before under the same `Idempotency-Key`

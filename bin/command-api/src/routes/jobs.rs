@@ -52,7 +52,7 @@ pub async fn queue(
         // A replay under the same Idempotency-Key answers as the first request did, whoever holds the
         // key now.
         Some(unique) if !job.replays::<Job>(&state.shared.pool).await? => {
-            match queue_unique(&state, &job, command, &unique, now).await? {
+            match queue_unique(&state, &caller.user_id, &job, command, &unique, now).await? {
                 UniqueOutcome::Queued(outcome) => outcome,
                 UniqueOutcome::DuplicateOf(holder) => {
                     metrics::counter!("jobs_deduplicated_total", "kind" => document.kind.clone())

@@ -39,17 +39,17 @@ pub struct DeduplicatedJob {
     deduplicated: bool,
 }
 
-/// Queues `job` with `command` unless another job of the same user holds `unique.key`: the claim and
-/// the job's first event commit in one transaction, or neither does.
+/// Queues `job` with `command` unless another job of `owner`'s holds `unique.key`: the claim and the
+/// job's first event commit in one transaction, or neither does.
 pub async fn queue_unique(
     state: &JobsState,
+    owner: &str,
     job: &NewJob,
     command: JobCommand,
     unique: &Uniqueness,
     queued_at: DateTime<Utc>,
 ) -> Result<UniqueOutcome, Failure> {
     let id = job.id.to_string();
-    let owner = job.metadata.get("user_id").map_or("", String::as_str);
     let value = format!("{owner}\n{}", unique.key);
     let new = state.jobs.decide_new(&id, command.clone(), &job.metadata).await?;
     let mut transaction = state.shared.pool.begin().await?;
