@@ -1,6 +1,9 @@
 //! `POST /v1/jobs/batch`: up to 1,000 jobs validated together and appended in one commit.
 
+use std::time::Duration;
+
 use e2e::{Nginx, Stack};
+use fred::prelude::*;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
@@ -52,6 +55,11 @@ async fn a_batch_of_1000_jobs_is_one_commit_answered_in_request_order_and_each_j
     assert_eq!(first["links"]["job"], format!("/v1/jobs/{}", ids[0]));
     assert_eq!(jobs_and_commits(&stack).await, (1000, 1));
     assert_eq!(stack.get(&format!("/v1/jobs/{}", ids[999])).await.status(), 200, "readable at once");
+    testkit::wait_until("the projector to queue the whole batch", Duration::from_secs(20), || async {
+        let depth: i64 = stack.redis.llen(stack.keys().queue(5)).await.ok()?;
+        (depth == 1000).then_some(())
+    })
+    .await;
 
     let _worker = stack.start_worker(vec![]).await;
     for (n, id) in [(0, &ids[0]), (999, &ids[999])] {
