@@ -159,3 +159,39 @@ async fn through_nginx_a_full_batch_of_large_jobs_passes_and_a_body_over_8_mib_i
     let direct = post_batch(&stack, &stack.command, None, &large(1000, 9 * 1024)).await;
     assert_eq!(direct.status(), 413, "command-api enforces the same limit");
 }
+
+#[tokio::test]
+async fn a_batch_without_a_token_is_a_401_and_one_not_json_a_415_or_malformed_a_400() {
+    let stack = Stack::start().await;
+    let url = format!("{}/v1/jobs/batch", stack.command);
+    let anonymous = stack.http.post(&url).json(&messages(1)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let as_text = stack.http.post(&url).bearer_auth(&stack.token).body("jobs=1").send().await.unwrap();
+    assert_eq!(as_text.status(), 415);
+    let malformed = stack
+        .http
+        .post(&url)
+        .bearer_auth(&stack.token)
+        .header("content-type", "application/json")
+        .body("{\"jobs\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+}
+
+#[tokio::test]
+async fn reading_the_batch_path_is_a_405_naming_post_not_a_job_called_batch() {
+    let stack = Stack::start().await;
+    let response = stack.get("/v1/jobs/batch").await;
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    let cancel = stack
+        .http
+        .delete(format!("{}/v1/jobs/batch", stack.command))
+        .bearer_auth(&stack.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), 405);
+}
