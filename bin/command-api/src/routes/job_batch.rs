@@ -173,3 +173,29 @@ async fn write_first_documents(state: &JobsState, owner: &str, documents: &[JobD
         tracing::warn!(%error, jobs = documents.len(), "could not write the first job documents");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minted(key: Option<&str>) -> NewJob {
+        let mut headers = HeaderMap::new();
+        if let Some(key) = key {
+            headers.insert("idempotency-key", key.parse().unwrap());
+        }
+        NewJob::mint(&headers, "u1", "POST /v1/jobs/batch", &serde_json::json!({ "jobs": [] })).unwrap()
+    }
+
+    #[test]
+    fn a_batch_with_an_idempotency_key_gets_the_same_distinct_job_ids_every_time() {
+        let ids = job_ids(&minted(Some("k")), 3);
+        assert_eq!(ids, job_ids(&minted(Some("k")), 3));
+        assert_ne!(ids, job_ids(&minted(Some("other")), 3));
+        assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), 3);
+    }
+
+    #[test]
+    fn a_batch_without_a_key_gets_fresh_job_ids() {
+        assert_ne!(job_ids(&minted(None), 2), job_ids(&minted(None), 2));
+    }
+}
