@@ -111,6 +111,9 @@ tps32=$(pgbench_tps "$OUT/pgbench-32.txt")
 rows+=("| jobs end to end, 32 connections: $jobs_accepted \`message\` jobs POSTed for ${DURATION} s ($jobs_rps req/s, p99 $jobs_p99 ms), all succeeded after $jobs_seconds s | $jobs_rate jobs/s from the first POST to the last success | pgbench append: $tps32 tps | $(awk -v a="$jobs_rate" -v b="$tps32" 'BEGIN {printf "%.0f%%", 100*a/b}') (target ≥ 40%) |")
 settle
 
+source bench/bulk-jobs.sh
+settle
+
 source bench/conversions.sh
 rss_loaded=$(bench/rss.sh)
 

@@ -1,9 +1,11 @@
-//! Unique claims: an e-mail or user name belongs to one user and a channel name to one channel, even
-//! when creations race.
+//! Unique claims: an e-mail or user name belongs to one user, a channel name to one channel and a
+//! unique job's key to one job at a time, even when creations race.
 
+use chrono::{DateTime, Utc};
+use domain::jobs::JobEvent;
 use domain::meetups::ChannelEvent;
 use http_kit::ApiError;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::failure::Failure;
 
@@ -16,6 +18,8 @@ pub enum Claim {
     UserName,
     /// A channel's name, in lower case.
     ChannelName,
+    /// A unique job's key, as `{user id}\n{uniqueKey}`.
+    UniqueJob,
 }
 
 impl Claim {
@@ -24,6 +28,7 @@ impl Claim {
             Claim::Email => "email",
             Claim::UserName => "user_name",
             Claim::ChannelName => "channel_name",
+            Claim::UniqueJob => "job_unique_key",
         }
     }
 
@@ -32,15 +37,17 @@ impl Claim {
         match self {
             Claim::Email | Claim::UserName => "user",
             Claim::ChannelName => "channel",
+            Claim::UniqueJob => "job",
         }
     }
 
-    /// The type of the event after which a holder never holds the claim again, for holders that can
-    /// end (a deleted channel); users never end.
-    fn holder_ended(self) -> Option<&'static str> {
+    /// The types of the events after which a holder never holds the claim again, for holders that can
+    /// end (a deleted channel, a final job); users never end.
+    fn holder_endings(self) -> &'static [&'static str] {
         match self {
-            Claim::Email | Claim::UserName => None,
-            Claim::ChannelName => Some(ChannelEvent::DELETED),
+            Claim::Email | Claim::UserName => &[],
+            Claim::ChannelName => &[ChannelEvent::DELETED],
+            Claim::UniqueJob => &JobEvent::ENDINGS,
         }
     }
 
@@ -50,6 +57,7 @@ impl Claim {
             Claim::Email => "email",
             Claim::UserName => "userName",
             Claim::ChannelName => "name",
+            Claim::UniqueJob => "uniqueKey",
         }
     }
 }
@@ -116,23 +124,70 @@ pub async fn take_over_from_ended(
     value: &str,
     to: &str,
 ) -> Result<bool, sqlx::Error> {
-    let Some(ending) = claim.holder_ended() else {
+    let endings = claim.holder_endings();
+    if endings.is_empty() {
         return Ok(false);
-    };
+    }
     let moved = sqlx::query(
         "UPDATE unique_claims c SET user_id = $3, claimed_at = now()
          WHERE c.kind = $1 AND c.value = $2
            AND EXISTS (SELECT 1 FROM events e
-                       WHERE e.aggregate_type = $4 AND e.aggregate_id = c.user_id AND e.event_type = $5)",
+                       WHERE e.aggregate_type = $4 AND e.aggregate_id = c.user_id AND e.event_type = ANY($5))",
     )
     .bind(claim.kind())
     .bind(value)
     .bind(to)
     .bind(claim.holder_type())
-    .bind(ending)
+    .bind(endings)
     .execute(pool)
     .await?;
     Ok(moved.rows_affected() == 1)
+}
+
+/// Claims `value` for `holder` inside the caller's transaction, to commit with `holder`'s first events,
+/// and answers who holds it then: `holder` when the claim was free, `holder`'s already, lapsed
+/// (`expires_at` passed by `now`) or held, without an expiry, by an aggregate the log shows ended (a
+/// final job); its holder otherwise. Decided in one statement from what the log holds, so no release
+/// needs to run when a holder ends, and no crash can keep a claim past its holder's end. The claim's
+/// row stays locked until the transaction ends: a racing claimant waits, then sees the outcome.
+/// Claim and events commit together, so no claim outlives a holder that never came into being.
+pub async fn claim_or_find_holder(
+    connection: &mut PgConnection,
+    claim: Claim,
+    value: &str,
+    holder: &str,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<String, sqlx::Error> {
+    let claimed: Option<String> = sqlx::query_scalar(
+        "INSERT INTO unique_claims (kind, value, user_id, expires_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (kind, value) DO UPDATE
+           SET user_id = EXCLUDED.user_id, claimed_at = now(), expires_at = EXCLUDED.expires_at
+           WHERE unique_claims.user_id = EXCLUDED.user_id
+              OR unique_claims.expires_at <= $5
+              OR (unique_claims.expires_at IS NULL
+                  AND EXISTS (SELECT 1 FROM events e
+                              WHERE e.aggregate_type = $6 AND e.aggregate_id = unique_claims.user_id
+                                AND e.event_type = ANY($7)))
+         RETURNING user_id",
+    )
+    .bind(claim.kind())
+    .bind(value)
+    .bind(holder)
+    .bind(expires_at)
+    .bind(now)
+    .bind(claim.holder_type())
+    .bind(claim.holder_endings())
+    .fetch_optional(&mut *connection)
+    .await?;
+    if let Some(claimed) = claimed {
+        return Ok(claimed);
+    }
+    sqlx::query_scalar("SELECT user_id FROM unique_claims WHERE kind = $1 AND value = $2")
+        .bind(claim.kind())
+        .bind(value)
+        .fetch_one(connection)
+        .await
 }
 
 /// Moves the claim on `value` from `from` to `to` when `from` still holds it and claimed it over a

@@ -14,6 +14,7 @@ use utoipa::OpenApi;
         crate::routes::scores::submit,
         crate::routes::refresh::request,
         crate::routes::jobs::queue,
+        crate::routes::job_batch::queue_batch,
         crate::routes::jobs::cancel,
         crate::routes::conversions::upload,
         crate::routes::meetups::create,

@@ -92,6 +92,7 @@ impl AppState {
                 new_jobs: CommandBatcher::start(EventStore::new(pool.clone()), group_commit),
                 job_kinds: Arc::new(job_kinds::Registry::standard(settings)),
                 max_job_message_chars: settings.jobs.max_message_chars,
+                max_batch_body_bytes: settings.jobs.max_batch_body_bytes,
                 shared: shared.clone(),
             },
             conversions: ConversionsState {

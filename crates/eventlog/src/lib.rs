@@ -19,5 +19,6 @@ pub use leadership::{Leader, Leadership};
 pub use pool::{connect, migrate};
 pub use reader::{Checkpoint, EventLogReader, Lag, LoggedEvent, Wakeups};
 pub use store::{
-    CommandError, EventStore, Metadata, NewAggregate, aggregate_exists, append_new, is_unreachable,
+    CommandError, EventStore, Metadata, NewAggregate, aggregate_exists, append_new, append_new_in,
+    is_unreachable,
 };

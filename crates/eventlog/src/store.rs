@@ -174,9 +174,22 @@ pub async fn append_new(
     Ok(append(pool, aggregates).await?)
 }
 
+/// [`append_new`] inside the caller's transaction, so the events commit together with whatever else
+/// it writes (a unique claim) or not at all. On `Ok(false)` Postgres has aborted the transaction: roll
+/// it back.
+pub async fn append_new_in(
+    connection: &mut sqlx::PgConnection,
+    aggregates: &[NewAggregate],
+) -> Result<bool, CommandError<std::convert::Infallible>> {
+    Ok(append(connection, aggregates).await?)
+}
+
 /// Appends decided events in one INSERT, all or none; `Ok(false)` when another command appended to one
 /// of the aggregates first (its next sequence is taken), and then none was appended.
-pub(crate) async fn append(pool: &PgPool, aggregates: &[NewAggregate]) -> Result<bool, sqlx::Error> {
+pub(crate) async fn append<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    aggregates: &[NewAggregate],
+) -> Result<bool, sqlx::Error> {
     let rows: Vec<_> = aggregates
         .iter()
         .flat_map(|new| {
@@ -200,7 +213,7 @@ pub(crate) async fn append(pool: &PgPool, aggregates: &[NewAggregate]) -> Result
             .push_bind(payload)
             .push_bind(&new.metadata);
     });
-    match insert.build().execute(pool).await {
+    match insert.build().execute(executor).await {
         Ok(_) => Ok(true),
         Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("23505") => Ok(false),
         Err(error) => Err(error),

@@ -21,6 +21,9 @@ pub struct PathMethods {
     /// The same methods by template text, for a request a route matched (axum's `MatchedPath` is
     /// the template as the document spells it): one look-up instead of a walk of every template.
     by_template: std::collections::HashMap<String, Vec<Method>>,
+    /// Templates some of whose paths a more literal template takes (`/v1/jobs/{id}` has
+    /// `/v1/jobs/batch`): a route matched on one of them is looked up by its path instead.
+    shadowed: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -48,12 +51,25 @@ impl PathMethods {
                 (path.clone(), methods)
             })
             .collect();
-        let templates = by_template.iter().map(|(path, methods)| (segments(path), methods.clone())).collect();
-        Self { templates, by_template }
+        let templates: Vec<_> =
+            by_template.iter().map(|(path, methods)| (segments(path), methods.clone())).collect();
+        let shadowed = by_template
+            .keys()
+            .filter(|path| {
+                let general = segments(path);
+                templates.iter().any(|(other, _)| shadows(other, &general))
+            })
+            .cloned()
+            .collect();
+        Self { templates, by_template, shadowed }
     }
 
-    /// The methods of `template`, a route's path template as the document spells it.
+    /// The methods of `template`, a route's path template as the document spells it; `None` also
+    /// for a template a more literal one shadows (ask [`PathMethods::of`] the path then).
     pub fn of_template(&self, template: &str) -> Option<&[Method]> {
+        if self.shadowed.contains(template) {
+            return None;
+        }
         self.by_template.get(template).map(Vec::as_slice)
     }
 
@@ -75,6 +91,18 @@ impl PathMethods {
             .max_by_key(|(template, _)| template.iter().filter(|s| matches!(s, Segment::Literal(_))).count())
             .map(|(_, methods)| methods.as_slice())
     }
+}
+
+/// Whether `literal` takes some of `general`'s paths: as long, a literal wherever `general` has one,
+/// and a literal somewhere `general` has a parameter.
+fn shadows(literal: &[Segment], general: &[Segment]) -> bool {
+    literal.len() == general.len()
+        && literal.iter().zip(general).all(|pair| match pair {
+            (Segment::Literal(a), Segment::Literal(b)) => a == b,
+            (_, Segment::Parameter) => true,
+            (Segment::Parameter, Segment::Literal(_)) => false,
+        })
+        && literal.iter().zip(general).any(|pair| matches!(pair, (Segment::Literal(_), Segment::Parameter)))
 }
 
 fn segments(template: &str) -> Vec<Segment> {
@@ -129,9 +157,16 @@ mod tests {
     #[test]
     fn a_template_as_the_document_spells_it_gives_its_methods() {
         let paths = PathMethods::of_openapi(DOCUMENT);
-        assert_eq!(paths.of_template("/v1/users/{id}"), Some(&[Method::GET][..]));
+        assert_eq!(paths.of_template("/v1/jobs"), Some(&[Method::GET, Method::POST][..]));
         assert_eq!(paths.of_template("/v1/users/me"), Some(&[Method::GET, Method::PATCH][..]));
         assert_eq!(paths.of_template("/v1/users/0193"), None);
+    }
+
+    #[test]
+    fn a_template_a_more_literal_one_shadows_is_looked_up_by_its_path() {
+        let paths = PathMethods::of_openapi(DOCUMENT);
+        assert_eq!(paths.of_template("/v1/users/{id}"), None);
+        assert_eq!(paths.of("/v1/users/me"), Some(&[Method::GET, Method::PATCH][..]));
     }
 
     #[test]

@@ -190,6 +190,24 @@ impl CurrentGeneration {
             .map(|_| ())
     }
 
+    /// [`Self::write`] for many writes of one `command` at once, in one round trip; the first error, if
+    /// any.
+    pub async fn write_each(
+        &self,
+        client: &Client,
+        command: &str,
+        each: Vec<Vec<String>>,
+    ) -> Result<(), Error> {
+        let pipeline = client.pipeline();
+        for arguments in each {
+            let mut args = vec![self.inner.control.prefix().to_owned(), command.to_owned()];
+            args.extend(arguments);
+            pipeline.fcall::<(), _, _, _>("reprise_write_current_v1", Vec::<String>::new(), args).await?;
+        }
+        // `all` answers the first error of the pipeline, if any.
+        pipeline.all::<Vec<Value>>().await.map(|_| ())
+    }
+
     /// Tells of every change of generation, by its number.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.changes.subscribe()

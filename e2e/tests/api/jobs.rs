@@ -207,6 +207,7 @@ async fn a_job_whose_handler_panics_fails_with_the_message_and_the_worker_keeps_
         payload: None,
         owner: "someone".into(),
         request_hash: "h".into(),
+        unique: None,
     };
     let jobs = eventlog::EventStore::<domain::jobs::Job>::new(
         sqlx::PgPool::connect(&stack.database.url()).await.unwrap(),

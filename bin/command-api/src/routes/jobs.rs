@@ -1,80 +1,31 @@
-//! `POST /v1/jobs` queues a job for the worker; `DELETE /v1/jobs/{id}` cancels one that has not run.
+//! `POST /v1/jobs` queues a job for the worker (once per `uniqueKey`); `DELETE /v1/jobs/{id}` cancels
+//! one that has not run.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, SubsecRound, Utc};
-use domain::errors::FieldErrors;
-use domain::jobs::{JobCommand, JobRefusal, JobSpec, JobStatus};
+use chrono::SubsecRound;
+use domain::jobs::{Job, JobCommand, JobRefusal, JobStatus};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
-use read_model::boards::timestamp;
-use read_model::documents::JobDocument;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+use super::job_request::{JobRequest, first_document, parse};
+use super::unique_jobs::{DeduplicatedJob, UniqueOutcome, deduplicated, queue_unique};
 use crate::accepted::{Accepted, AcceptedLinks, IdempotencyKey, NewJob, accepted_as};
 use crate::failure::Failure;
 use crate::state::JobsState;
 
-/// The priority of a job that does not say.
-const DEFAULT_PRIORITY: u8 = 5;
-/// The runs a job gets when it does not say.
-const DEFAULT_MAX_ATTEMPTS: u32 = 3;
-/// The most runs a job may ask for.
-const MOST_ATTEMPTS: u32 = 25;
-
-/// A job, as sent.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct JobRequest {
-    /// What the job is about: not blank, at most 65,536 characters (`jobs.max_message_chars`).
-    #[schema(
-        example = "resize the avatar of user 42",
-        required = true,
-        nullable = false,
-        max_length = 65536,
-        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-    )]
-    message: Option<String>,
-    /// `message` (default) or `webhook`.
-    #[schema(value_type = Option<JobKindName>)]
-    kind: Option<String>,
-    /// 0–9, default 5; 9 runs first.
-    #[schema(minimum = 0, maximum = 9)]
-    priority: Option<i64>,
-    /// Not before this time (RFC 3339).
-    #[schema(format = DateTime,
-        pattern = r"^([0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")]
-    run_at: Option<String>,
-    /// 1–25, default 3: how many runs before the job fails for good.
-    #[schema(minimum = 1, maximum = 25)]
-    max_attempts: Option<i64>,
-    /// The kind's input. A `webhook` needs `{ "url": … }` with a host on the settings' allow-list
-    /// (`jobs.webhook_allowed_hosts`, loopback by default).
-    #[schema(value_type = Option<Object>)]
-    payload: Option<serde_json::Value>,
-}
-
-/// The kinds of job `POST /v1/jobs` queues.
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)] // describes `kind` in the document
-enum JobKindName {
-    /// Records its message.
-    Message,
-    /// POSTs `payload` to `payload.url`, signed.
-    Webhook,
-}
-
-/// Queues a job; a worker runs it, newest first within its priority.
+/// Queues a job; a worker runs it, newest first within its priority. With a `uniqueKey` another job of
+/// the caller's holds, queues nothing and answers 200 with that job.
 #[utoipa::path(
     post, path = "/v1/jobs", tag = "jobs",
     request_body = JobRequest,
     security(("bearer" = [])),
     params(IdempotencyKey),
     responses(
+        (status = 200, description = "Deduplicated: a job of yours with this `uniqueKey` is not final \
+            (or is within its `uniqueFor`); nothing was queued", body = DeduplicatedJob),
         (status = 202, description = "Accepted; poll the job", body = Accepted,
             headers(("Location" = String, description = "/v1/jobs/{id}"))),
         (status = 400, description = "Malformed JSON", body = http_kit::problem::Problem),
@@ -95,8 +46,23 @@ pub async fn queue(
     let job = NewJob::mint(&headers, &caller.user_id, "POST /v1/jobs", &request)?;
     let spec = parse(&state, request, &caller.user_id, job.request_hash.clone())?;
     let document = first_document(&job.id.to_string(), &spec, now);
-    let outcome =
-        state.new_jobs.create(&job.id.to_string(), JobCommand::Queue { spec, at: now }, &job.metadata).await;
+    let unique = spec.unique.clone();
+    let command = JobCommand::Queue { spec, at: now };
+    let outcome = match unique {
+        // A replay under the same Idempotency-Key answers as the first request did, whoever holds the
+        // key now.
+        Some(unique) if !job.replays::<Job>(&state.shared.pool).await? => {
+            match queue_unique(&state, &caller.user_id, &job, command, &unique, now).await? {
+                UniqueOutcome::Queued(outcome) => outcome,
+                UniqueOutcome::DuplicateOf(holder) => {
+                    metrics::counter!("jobs_deduplicated_total", "kind" => document.kind.clone())
+                        .increment(1);
+                    return deduplicated(&state, &holder).await;
+                }
+            }
+        }
+        _ => state.new_jobs.create(&job.id.to_string(), command, &job.metadata).await,
+    };
     job.settle(outcome, |refusal| match refusal {
         JobRefusal::AlreadyQueued { request_hash } => request_hash,
         _ => "",
@@ -160,89 +126,4 @@ async fn owner_of_other_job(state: &JobsState, id: &str) -> Result<Option<String
     .fetch_optional(&state.shared.pool)
     .await?;
     Ok(owner.flatten())
-}
-
-fn first_document(id: &str, spec: &JobSpec, now: DateTime<Utc>) -> JobDocument {
-    let mut document = JobDocument::queued(id, domain::jobs::JobKind::ScoreSubmit, now);
-    document.kind = spec.kind.clone();
-    document.priority = spec.priority;
-    document.max_attempts = spec.max_attempts;
-    document.run_at = spec.run_at.map(timestamp);
-    if spec.run_at.is_some_and(|run_at| run_at > now) {
-        document.status = JobStatus::Scheduled;
-    }
-    document
-}
-
-fn parse(
-    state: &JobsState,
-    request: JobRequest,
-    owner: &str,
-    request_hash: String,
-) -> Result<JobSpec, Vec<domain::FieldError>> {
-    let mut errors = FieldErrors::default();
-    let message = errors.check(
-        "message",
-        match request.message {
-            None => Err("is required".to_owned()),
-            Some(message) if message.trim().is_empty() => Err("must not be empty".to_owned()),
-            Some(message) if message.chars().count() > state.max_job_message_chars => {
-                Err(format!("must be at most {} characters", state.max_job_message_chars))
-            }
-            Some(message) => Ok(message),
-        },
-    );
-    let kind = request.kind.unwrap_or_else(|| "message".to_owned());
-    let handler = state.job_kinds.get(&kind);
-    if handler.is_none() {
-        errors.push("kind", format!("must be one of {}", state.job_kinds.kinds().join(", ")));
-    }
-    let priority = errors.check(
-        "priority",
-        match request.priority {
-            None => Ok(DEFAULT_PRIORITY),
-            Some(p @ 0..=9) => Ok(p as u8),
-            Some(_) => Err("must be an integer from 0 to 9".to_owned()),
-        },
-    );
-    let max_attempts = errors.check(
-        "maxAttempts",
-        match request.max_attempts {
-            None => Ok(DEFAULT_MAX_ATTEMPTS),
-            Some(n) if (1..=i64::from(MOST_ATTEMPTS)).contains(&n) => Ok(n as u32),
-            Some(_) => Err(format!("must be an integer from 1 to {MOST_ATTEMPTS}")),
-        },
-    );
-    let run_at = match request.run_at {
-        None => Some(None),
-        Some(text) => errors
-            .check(
-                "runAt",
-                DateTime::parse_from_rfc3339(&text)
-                    .map(|at| at.with_timezone(&Utc).trunc_subsecs(6))
-                    .map_err(|_| "must be an RFC 3339 time, e.g. 2026-11-23T10:00:00Z".to_owned()),
-            )
-            .map(Some),
-    };
-    if request.payload.as_ref().is_some_and(|payload| !payload.is_object()) {
-        errors.push("payload", "must be an object");
-    } else if let (Some(handler), Some(message)) = (&handler, &message) {
-        for error in handler.validate(message, request.payload.as_ref()).err().unwrap_or_default() {
-            errors.push(&error.field, error.message);
-        }
-    }
-    errors.finish()?;
-    match (message, priority, max_attempts, run_at) {
-        (Some(message), Some(priority), Some(max_attempts), Some(run_at)) => Ok(JobSpec {
-            kind,
-            message,
-            priority,
-            run_at,
-            max_attempts,
-            payload: request.payload,
-            owner: owner.to_owned(),
-            request_hash,
-        }),
-        _ => Err(vec![]),
-    }
 }

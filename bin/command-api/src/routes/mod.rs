@@ -5,12 +5,15 @@ mod channel_names;
 pub mod channels;
 pub mod conversions;
 pub mod games;
+pub mod job_batch;
+mod job_request;
 pub mod jobs;
 pub mod meetups;
 pub mod messages;
 pub mod refresh;
 pub mod scores;
 pub mod sessions;
+mod unique_jobs;
 pub mod users;
 
 use axum::Router;
@@ -24,6 +27,7 @@ use crate::AppState;
 
 /// Every command route.
 pub fn router(state: AppState) -> Router {
+    let batch_body_limit = state.jobs.max_batch_body_bytes;
     Router::new()
         .route("/v1/users", post(users::sign_up))
         .route("/v1/users/me", patch(users::update_me))
@@ -32,6 +36,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/games/{game}", put(games::configure))
         .route("/v1/scores", post(scores::submit))
         .route("/v1/jobs", post(jobs::queue))
+        // A full batch of 1,000 jobs needs more than the JSON body limit.
+        .route("/v1/jobs/batch", post(job_batch::queue_batch).layer(DefaultBodyLimit::max(batch_body_limit)))
         // Uploads stream to the blob store under their own limit, not the JSON body limit; one
         // refused early has the rest of its body read and discarded after the answer.
         .route(

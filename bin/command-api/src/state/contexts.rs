@@ -44,6 +44,8 @@ pub struct JobsState {
     pub job_kinds: Arc<job_kinds::Registry>,
     /// The longest job message accepted, in characters.
     pub max_job_message_chars: usize,
+    /// The largest body of a batch of jobs, in bytes.
+    pub max_batch_body_bytes: usize,
     /// What every context uses.
     pub shared: Shared,
 }

@@ -6,6 +6,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::retry::RunOutcome;
+use super::uniqueness::Uniqueness;
 
 /// What was asked for, as validated by the command side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,9 @@ pub struct JobSpec {
     pub owner: String,
     /// A hash of the request, to tell an idempotent replay from a different request.
     pub request_hash: String,
+    /// The `uniqueKey` (and `uniqueFor`) that kept duplicates of it out, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique: Option<Uniqueness>,
 }
 
 /// What can be asked of a job.
@@ -141,6 +145,12 @@ pub enum JobEvent {
         /// When the job was taken back.
         rescued_at: DateTime<Utc>,
     },
+}
+
+impl JobEvent {
+    /// The types of the events after which a job never changes again (succeeded, failed, cancelled):
+    /// what Postgres looks for to tell that a unique job no longer keeps its key.
+    pub const ENDINGS: [&'static str; 3] = ["JobSucceeded", "JobFailed", "JobCancelled"];
 }
 
 impl DomainEvent for JobEvent {

@@ -20,6 +20,7 @@ use super::retry::{RunOutcome, retry_delay};
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     spec: Option<JobSpec>,
+    queued_at: Option<DateTime<Utc>>,
     status: Option<JobStatus>,
     attempts: u32,
     worker: Option<String>,
@@ -30,6 +31,11 @@ impl Job {
     /// What was asked for, once the job exists.
     pub fn spec(&self) -> Option<&JobSpec> {
         self.spec.as_ref()
+    }
+
+    /// When the job was queued, once it exists.
+    pub fn queued_at(&self) -> Option<DateTime<Utc>> {
+        self.queued_at
     }
 
     /// Where the job stands, once it exists.
@@ -156,6 +162,7 @@ impl Aggregate for Job {
                 let later = spec.run_at.is_some_and(|run_at| run_at > queued_at);
                 self.status = Some(if later { JobStatus::Scheduled } else { JobStatus::Queued });
                 self.spec = Some(spec);
+                self.queued_at = Some(queued_at);
             }
             JobEvent::JobStarted { worker, attempt, .. } => {
                 self.status = Some(JobStatus::Running);

@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 mod commands;
 mod job;
 mod retry;
+mod uniqueness;
 mod work_order;
 
 pub use commands::{JobCommand, JobEvent, JobRefusal, JobSpec};
 pub use job::{Job, decide};
 pub use retry::{Backoff, RunOutcome, retry_delay};
+pub use uniqueness::{MAX_UNIQUE_FOR_SECONDS, MAX_UNIQUE_KEY_CHARS, Uniqueness};
 pub use work_order::WorkOrder;
 
 /// What a job does.

@@ -162,6 +162,7 @@ impl ClosedBoard {
             payload: Some(payload),
             owner: subscription.owner.clone(),
             request_hash: format!("window-close {}", self.callback_job_id()),
+            unique: None,
         }
     }
 }

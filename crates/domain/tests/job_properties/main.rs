@@ -55,6 +55,7 @@ fn job_command(command: &Command, n: usize, jitter: f64) -> JobCommand {
                 payload: None,
                 owner: "u1".into(),
                 request_hash: "h1".into(),
+                unique: None,
             };
             JobCommand::Queue { spec, at }
         }

@@ -62,6 +62,7 @@ fn queued(id: &str, priority: u8, run_at: Option<DateTime<Utc>>) -> LogEntry<'st
         payload: None,
         owner: "u1".into(),
         request_hash: "h".into(),
+        unique: None,
     };
     event(id, 1, JobEvent::JobQueued { spec, queued_at: at(0) })
 }

@@ -21,6 +21,7 @@ fn spec(max_attempts: u32) -> JobSpec {
         payload: None,
         owner: "u1".into(),
         request_hash: "h1".into(),
+        unique: None,
     }
 }
 
@@ -212,4 +213,43 @@ fn retries_back_off_exponentially_up_to_the_cap_with_jitter_around_the_delay() {
     assert_eq!(retry_delay(25, base, cap, 0.5), cap);
     assert_eq!(retry_delay(1, base, cap, 0.0), Duration::from_millis(500));
     assert!(retry_delay(1, base, cap, 0.999) < Duration::from_millis(1500));
+}
+
+#[test]
+fn the_endings_are_exactly_the_events_that_leave_a_job_final() {
+    use cqrs_es::DomainEvent;
+    let events = [
+        JobEvent::JobStarted { worker: "w1".into(), attempt: 1, started_at: at(1) },
+        JobEvent::JobSucceeded { attempt: 1, started_at: at(1), finished_at: at(2), result: json!(null) },
+        JobEvent::JobRetryScheduled {
+            attempt: 1,
+            started_at: at(1),
+            failed_at: at(2),
+            error: "boom".into(),
+            retry_at: at(9),
+        },
+        JobEvent::JobFailed {
+            attempt: 1,
+            started_at: None,
+            failed_at: at(2),
+            error: "boom".into(),
+            retryable: false,
+        },
+        JobEvent::JobCancelled { cancelled_at: at(2) },
+        JobEvent::JobRescued { worker: "w1".into(), attempt: 1, rescued_at: at(2) },
+    ];
+    for event in events {
+        let mut job = Job::default();
+        job.apply(queued(3));
+        let ending = JobEvent::ENDINGS.contains(&event.event_type().as_str());
+        job.apply(event);
+        assert_eq!(job.status().is_some_and(JobStatus::is_final), ending, "{job:?}");
+    }
+}
+
+#[test]
+fn a_job_remembers_when_it_was_queued() {
+    let mut job = Job::default();
+    job.apply(queued(3));
+    assert_eq!(job.queued_at(), Some(at(0)));
 }
