@@ -17,7 +17,7 @@ SQL
 fi
 settle
 events=$(psql -h 127.0.0.1 -U postgres -Atc "SELECT count(*) FROM events" "$stack_db")
-target/release/datagen --duration 120s --rate 200 --json "$OUT/rebuild-traffic.json" >"$OUT/rebuild-traffic.txt" 2>&1 &
+target/release/datagen --duration 90s --rate 200 --json "$OUT/rebuild-traffic.json" >"$OUT/rebuild-traffic.txt" 2>&1 &
 traffic=$!
 sleep 5
 started=$(date +%s.%N)

@@ -26,17 +26,19 @@ use crate::projection::Projection;
 const LOOK: Duration = Duration::from_millis(100);
 
 /// How long a replaced generation is still kept: many times the readers' poll of the pointer.
-const GRACE: Duration = Duration::from_secs(3);
+pub(crate) const GRACE: Duration = Duration::from_secs(3);
 
 /// What every generation's follower is made from.
 pub(crate) struct Generations {
-    pub pool: PgPool,
-    pub redis: Client,
-    pub control: Keys,
-    pub following: FollowSettings,
-    pub clock: domain::Clock,
-    pub status: Arc<Status>,
+    pool: PgPool,
+    redis: Client,
+    control: Keys,
+    following: FollowSettings,
+    clock: domain::Clock,
+    status: Arc<Status>,
     running: HashMap<u64, Running>,
+    /// Generations handed out that nobody follows, and when to delete them.
+    orphans: HashMap<u64, Instant>,
 }
 
 /// A generation being followed.
@@ -57,7 +59,16 @@ impl Generations {
         clock: domain::Clock,
         status: Arc<Status>,
     ) -> Self {
-        Self { pool, redis, control, following, clock, status, running: HashMap::new() }
+        Self {
+            pool,
+            redis,
+            control,
+            following,
+            clock,
+            status,
+            running: HashMap::new(),
+            orphans: HashMap::new(),
+        }
     }
 
     /// Follows the generations that need it until `shutdown`, then stops every follower.
@@ -80,7 +91,7 @@ impl Generations {
     /// Starts following the generations that need it, and retires the others after the grace period.
     async fn look(&mut self, shutdown: &CancellationToken) -> Result<(), Error> {
         let (mut current, mut building) = self.pointers().await?;
-        if building.is_none() && !self.current_is_usable(current).await? {
+        if building.is_none() && self.layout(current).await?.needs_a_new_generation() {
             if current.is_none() {
                 let cleared = generations::clear_unversioned(&self.redis, &self.control).await?;
                 if cleared > 0 {
@@ -95,7 +106,12 @@ impl Generations {
         }
         self.status.set_current(current);
         self.status.set_building(building);
-        let wanted: Vec<u64> = current.into_iter().chain(building).collect();
+        let mut wanted = Vec::new();
+        for generation in current.into_iter().chain(building) {
+            if self.layout(Some(generation)).await?.is_followed() {
+                wanted.push(generation);
+            }
+        }
         for &generation in &wanted {
             if !self.running.contains_key(&generation) {
                 let running = self.follow(generation, shutdown);
@@ -114,10 +130,27 @@ impl Generations {
         for generation in retired {
             let running = self.running.remove(&generation).expect("listed above");
             self.status.forget(generation);
-            tokio::spawn(retire(
-                running,
-                ProjectionStore::new(self.redis.clone(), self.control.clone(), generation),
-            ));
+            running.stop.cancel();
+            tokio::spawn(retire(Some(running.task), self.store(generation)));
+        }
+        let live: Vec<u64> = current.into_iter().chain(building).collect();
+        self.delete_orphans(&live, now).await
+    }
+
+    /// Deletes, after the grace period, every generation handed out that is neither current nor being
+    /// built nor followed here: replaced or abandoned while no process that followed it lived on.
+    async fn delete_orphans(&mut self, live: &[u64], now: Instant) -> Result<(), Error> {
+        let all: Vec<u64> = self.redis.smembers(self.control.all_generations()).await?;
+        let orphans: Vec<u64> = all
+            .into_iter()
+            .filter(|generation| !live.contains(generation) && !self.running.contains_key(generation))
+            .collect();
+        self.orphans.retain(|generation, _| orphans.contains(generation));
+        for generation in orphans {
+            if *self.orphans.entry(generation).or_insert(now + GRACE) <= now {
+                self.orphans.remove(&generation);
+                tokio::spawn(retire(None, self.store(generation)));
+            }
         }
         Ok(())
     }
@@ -129,17 +162,16 @@ impl Generations {
         Ok((current, building))
     }
 
-    /// Whether the current generation can go on being kept: one exists, and has this code's layout
-    /// (or none yet: its follower fills it).
-    async fn current_is_usable(&self, current: Option<u64>) -> Result<bool, Error> {
-        let Some(current) = current else { return Ok(false) };
+    /// Whose layout generation `generation` holds.
+    async fn layout(&self, generation: Option<u64>) -> Result<Layout, Error> {
+        let Some(generation) = generation else { return Ok(Layout::NoGeneration) };
         let format: Option<String> =
-            self.redis.get(self.control.generation(current).full(relative::FORMAT)).await?;
-        if format.as_deref().is_some_and(|format| format != FORMAT) {
-            tracing::info!(?format, "the current generation has another layout: a new one is filled");
-            return Ok(false);
-        }
-        Ok(true)
+            self.redis.get(self.control.generation(generation).full(relative::FORMAT)).await?;
+        Ok(Layout::of(format.as_deref()))
+    }
+
+    fn store(&self, generation: u64) -> ProjectionStore {
+        ProjectionStore::new(self.redis.clone(), self.control.clone(), generation)
     }
 
     /// Starts following `generation`, leading it when no other process does.
@@ -162,10 +194,46 @@ impl Generations {
     }
 }
 
-/// Stops following a replaced (or abandoned) generation and deletes its documents.
-async fn retire(running: Running, store: ProjectionStore) {
-    running.stop.cancel();
-    let _ = running.task.await;
+/// Whose layout a generation holds, by its layout key (`FORMAT`, a number that grows with each change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// There is no such generation.
+    NoGeneration,
+    /// Nothing projected into it yet.
+    Unwritten,
+    /// This release's.
+    Ours,
+    /// An earlier release's: replaced by a generation of this one.
+    Older,
+    /// A later release's (this process is the old one in a rolling deploy): left to that release.
+    Newer,
+}
+
+impl Layout {
+    fn of(format: Option<&str>) -> Self {
+        let ours: u32 = FORMAT.parse().expect("FORMAT is a number");
+        match format.map(|format| format.parse::<u32>().unwrap_or(0)) {
+            None => Self::Unwritten,
+            Some(theirs) if theirs == ours => Self::Ours,
+            Some(theirs) if theirs < ours => Self::Older,
+            Some(_) => Self::Newer,
+        }
+    }
+
+    fn needs_a_new_generation(self) -> bool {
+        matches!(self, Self::NoGeneration | Self::Older)
+    }
+
+    fn is_followed(self) -> bool {
+        matches!(self, Self::Unwritten | Self::Ours)
+    }
+}
+
+/// Deletes a replaced (or abandoned) generation's documents, once its follower here (if any) stopped.
+async fn retire(following: Option<JoinHandle<()>>, store: ProjectionStore) {
+    if let Some(following) = following {
+        let _ = following.await;
+    }
     let generation = store.generation();
     match store.delete().await {
         Ok(deleted) => tracing::info!(generation, deleted, "deleted a replaced generation"),

@@ -15,6 +15,8 @@ use eventlog::Lag;
 pub struct Status {
     /// The current generation; 0 while none is complete.
     current: AtomicU64,
+    /// The generation being filled beside it; 0 while none is.
+    building: AtomicU64,
     followed: Mutex<HashMap<u64, Following>>,
     max_lag: Duration,
 }
@@ -33,7 +35,7 @@ impl Status {
     /// A projector not yet leading, ready when the oldest event it has not projected is at most
     /// `max_lag` old.
     pub fn new(max_lag: Duration) -> Self {
-        Self { current: AtomicU64::new(0), followed: Mutex::default(), max_lag }
+        Self { current: AtomicU64::new(0), building: AtomicU64::new(0), followed: Mutex::default(), max_lag }
     }
 
     /// Records which generation readers read (`None`: none is complete, the first is being built).
@@ -45,9 +47,13 @@ impl Status {
         }
     }
 
-    /// Records whether a generation is being filled beside the current one.
+    /// Records which generation is being filled beside the current one, if any.
     pub fn set_building(&self, building: Option<u64>) {
-        metrics::gauge!("projector_rebuilding").set(if building.is_some() { 1.0 } else { 0.0 });
+        let building = building.unwrap_or(0);
+        if self.building.swap(building, Ordering::Relaxed) != building && building == 0 {
+            metrics::gauge!("projector_rebuild_lag_events").set(0.0);
+        }
+        metrics::gauge!("projector_rebuilding").set(if building != 0 { 1.0 } else { 0.0 });
     }
 
     /// Records whether this process leads the following of `generation`.
@@ -58,7 +64,7 @@ impl Status {
     /// Records how far behind the log the following of `generation` is.
     pub fn set_lag(&self, generation: u64, lag: Lag) {
         self.update(generation, |following| following.lag = lag);
-        if generation != self.current.load(Ordering::Relaxed) {
+        if generation == self.building.load(Ordering::Relaxed) {
             metrics::gauge!("projector_rebuild_lag_events").set(lag.events as f64);
         }
     }

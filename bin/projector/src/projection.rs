@@ -75,7 +75,7 @@ impl Consumer for Projection {
         self.pipeline.flush().await
     }
 
-    /// A rebuild asked for (`projector rebuild` deletes the checkpoint) is noticed here.
+    /// A checkpoint moved by someone else (Redis lost it, another leader) is noticed here.
     async fn check_idle(&mut self, checkpoint: Checkpoint) -> Result<(), Interrupt<anyhow::Error>> {
         match self.store.checkpoint::<Checkpoint>().await {
             Ok(Some(stored)) if stored == checkpoint => Ok(()),

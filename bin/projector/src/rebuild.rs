@@ -26,7 +26,9 @@ pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> a
         .load_library()
         .await
         .context("connecting to Redis")?;
-    let generation = generations::request(&redis, &control, true).await?;
+    // A first generation being filled (Redis lost everything) is joined rather than started over.
+    let replace = generations::current(&redis, &control).await?.is_some();
+    let generation = generations::request(&redis, &control, replace).await?;
     let keys = control.generation(generation);
     println!("filling generation {generation} of the documents");
 
@@ -56,6 +58,7 @@ pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> a
             break;
         }
         if generations::being_built(&redis, &control).await? != Some(generation) {
+            own.cancel();
             anyhow::bail!("generation {generation} was replaced by a newer rebuild before it finished");
         }
         let Some(checkpoint) = stored.and_then(|text| text.parse::<Checkpoint>().ok()) else { continue };
@@ -68,6 +71,9 @@ pub async fn run(settings: settings::Settings, shutdown: CancellationToken) -> a
         }
     }
     bar.finish();
+    // The replaced generation is deleted after the readers' grace period; a projector running beside
+    // this command would do it too, but there may be none.
+    tokio::time::sleep(crate::generations::GRACE + Duration::from_secs(1)).await;
     own.cancel();
     helping.await.context("the helping projector")??;
     println!("rebuilt: {total} events projected");

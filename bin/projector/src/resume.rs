@@ -6,8 +6,8 @@ use eventlog::{Checkpoint, Interrupt};
 use fred::prelude::*;
 use read_model::keys::relative;
 use read_model::{GameBook, Op};
-use redis_store::ApplyError;
 use redis_store::store::FORMAT;
+use redis_store::{ApplyError, Switch};
 
 use crate::pipeline::interrupted;
 use crate::projection::Projection;
@@ -36,6 +36,9 @@ impl Projection {
         let stored = async { Ok::<_, Error>((self.store.checkpoint().await?, self.store.format().await?)) };
         match stored.await.map_err(|error| failed(error, "cannot read the checkpoint"))? {
             (Some(checkpoint), Some(format)) if format == FORMAT => Ok(checkpoint),
+            // Another release's layout, written after this process chose to follow the generation: not
+            // this process's to clear. It stops leading it (and the supervisor no longer follows it).
+            (_, Some(format)) if format != FORMAT => Err(Interrupt::Deposed),
             (checkpoint, format) => {
                 let generation = self.store.generation();
                 tracing::info!(generation, "filling a generation of the documents from the start of the log");
@@ -48,11 +51,11 @@ impl Projection {
     /// Marks the generation as being filled from the start, clearing what it held first.
     async fn start_rebuild(&self, projected_before: bool) -> Result<(), Interrupt<anyhow::Error>> {
         metrics::counter!("projector_rebuilds_total").increment(1);
-        // Neither a checkpoint nor a layout key: nothing was ever projected into this generation (a
-        // clear deletes the layout key last), so nothing to clear.
+        // Neither a checkpoint nor a layout key: nothing was ever projected into this generation, so
+        // nothing to clear. Either one alone (Redis lost part of it): cleared and filled again.
         if projected_before {
             let cleared =
-                self.store.delete().await.map_err(|error| failed(error, "clearing the generation"))?;
+                self.store.clear().await.map_err(|error| failed(error, "clearing the generation"))?;
             tracing::info!(cleared, "cleared the generation's documents");
             self.claim_fence().await?;
         }
@@ -75,12 +78,15 @@ impl Projection {
         }
         let building = redis_store::generations::being_built(&self.redis, self.store.control()).await?;
         if building == Some(self.store.generation()) {
-            let replaced = self.store.switch_to(self.fence).await?;
-            tracing::info!(
-                generation = self.store.generation(),
-                ?replaced,
-                "readers now read this generation"
-            );
+            match self.store.switch_to(self.fence).await? {
+                Switch::Done { replaced } => {
+                    let generation = self.store.generation();
+                    tracing::info!(generation, ?replaced, "readers now read this generation");
+                }
+                // The current generation applied a batch this one has not yet: at the next measurement.
+                Switch::Behind => tracing::debug!("not yet at the current generation's checkpoint"),
+                Switch::NotAsked => {}
+            }
         }
         Ok(())
     }

@@ -115,7 +115,7 @@ impl WindowCloseChecker {
             return Ok(report);
         }
         for (subscription, id, board) in owed {
-            match self.queue(&keys, subscription, id, &board, now).await? {
+            match self.queue((generation, &keys), subscription, id, &board, now).await? {
                 true => report.queued += 1,
                 false => report.already_queued += 1,
             }
@@ -123,17 +123,22 @@ impl WindowCloseChecker {
         Ok(report)
     }
 
-    /// Queues `board`'s callback job as job `id`, with its top entries now; `false` when the log holds
+    /// Queues `board`'s callback job as job `id`, with its top entries now (read from `generation`, still
+    /// current once they are read); `false` when the log holds
     /// that job already (another checker was first).
     async fn queue(
         &self,
-        keys: &Keys,
+        (generation, keys): (u64, &Keys),
         subscription: &Subscription,
         id: Uuid,
         board: &ClosedBoard,
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let entries = self.top_entries(keys, board, subscription.callback.top.get(), now).await?;
+        // A switch meanwhile may have deleted what was read: the next check reads the new generation.
+        if redis_store::generations::current(&self.redis, &self.control).await? != Some(generation) {
+            anyhow::bail!("the documents moved to another generation while the standings were read");
+        }
         let spec = board.callback_job(subscription, entries);
         let metadata = Metadata::from([
             ("job_id".to_owned(), id.to_string()),

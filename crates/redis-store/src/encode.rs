@@ -1,4 +1,4 @@
-//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v3`: change the one, change
+//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v4`: change the one, change
 //! the other (and the library's version with them).
 
 use read_model::Op;

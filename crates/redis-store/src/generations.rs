@@ -4,11 +4,13 @@
 //! fenced step makes it current (`ProjectionStore::switch_to`), and the old one is deleted a little later,
 //! after every reader has moved on.
 //!
-//! Readers follow the pointer through a [`CurrentGeneration`], which polls it: a reader may read the
-//! replaced generation for up to a poll interval after a switch, which is why the projector keeps that
-//! one up to date for a grace period before deleting it.
+//! Readers follow the pointer through a [`CurrentGeneration`], which polls it. Reads that must see a
+//! write (read-your-writes) take the pointer in the same round trip ([`CurrentGeneration::mget`]), and
+//! what services write ahead of the projector is written where Redis resolves the pointer
+//! ([`CurrentGeneration::write`]); other reads may read the replaced generation for up to a poll
+//! interval after a switch, which is why the projector keeps that one up to date for a grace period
+//! before deleting it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
@@ -40,26 +42,24 @@ pub async fn being_built(client: &Client, control: &Keys) -> Result<Option<u64>,
 /// `replace` asks for a new one. Needs the projection's Function library loaded.
 pub async fn request(client: &Client, control: &Keys, replace: bool) -> Result<u64, Error> {
     let args = vec![control.prefix().to_owned(), if replace { "1" } else { "0" }.to_owned()];
-    let number: String = client.fcall("reprise_request_generation_v1", Vec::<String>::new(), args).await?;
+    let number: String = client.fcall("reprise_request_generation_v4", Vec::<String>::new(), args).await?;
     number.parse().map_err(|_| Error::new(ErrorKind::Parse, format!("generation {number:?}")))
 }
 
 /// Deletes what a release before generations projected straight under the control prefix (found by its
-/// checkpoint there): every key under the prefix except generations, their pointers and the workers'
-/// keys. Returns how many keys went.
+/// checkpoint there): every key under the prefix except generations, their pointers, the workers' keys
+/// and command-api's counters. Returns how many keys went.
 pub async fn clear_unversioned(client: &Client, control: &Keys) -> Result<u64, Error> {
     let checkpoint: i64 = client.exists(control.checkpoint()).await?;
     if checkpoint == 0 {
         return Ok(0);
     }
-    let generations = control.full(relative::GENERATION_PREFIX);
-    let workers = control.full("worker");
-    let cleared = delete_under(client, control.prefix(), |key| {
-        !key.starts_with(&generations)
-            && !key.starts_with(&workers)
-            && !key.starts_with(&control.full("claimed:"))
-    })
-    .await?;
+    // Kept: the generations and their pointers, the workers' keys and claim marks, command-api's
+    // counters; and the checkpoint until the end, so that a clear cut short is done again.
+    let kept = [relative::GENERATION_PREFIX, "worker", "claimed:", "ratelimit:", relative::CHECKPOINT]
+        .map(|relative| control.full(relative));
+    let cleared =
+        delete_under(client, control.prefix(), |key| !kept.iter().any(|kept| key.starts_with(kept))).await?;
     client.unlink::<u64, _>(control.checkpoint()).await.map(|last| cleared + last)
 }
 
@@ -113,8 +113,8 @@ pub struct CurrentGeneration {
 
 struct Watched {
     control: Keys,
-    number: AtomicU64,
-    keys: RwLock<Keys>,
+    /// The number and its keys, taken together.
+    current: RwLock<(u64, Keys)>,
     changes: tokio::sync::watch::Sender<u64>,
 }
 
@@ -122,15 +122,15 @@ impl CurrentGeneration {
     /// Follows the pointer under `control`'s prefix through `client`, polling it every [`POLL`].
     pub fn watch(client: Client, control: Keys) -> Self {
         let (changes, _) = tokio::sync::watch::channel(NONE);
-        let keys = RwLock::new(control.generation(NONE));
-        let inner = Arc::new(Watched { control, number: AtomicU64::new(NONE), keys, changes });
+        let current = RwLock::new((NONE, control.generation(NONE)));
+        let inner = Arc::new(Watched { control, current, changes });
         tokio::spawn(poll(client, Arc::downgrade(&inner)));
         Self { inner }
     }
 
     /// The keys of the generation to read (of none, where nothing is found, until one is complete).
     pub fn keys(&self) -> Keys {
-        self.inner.keys.read().expect("never poisoned: nothing panics holding it").clone()
+        self.inner.current().1
     }
 
     /// The keys above every generation.
@@ -153,29 +153,23 @@ impl CurrentGeneration {
         client: &Client,
         keys_of: impl Fn(&Keys) -> Vec<String>,
     ) -> Result<(Keys, Vec<Option<Bytes>>), Error> {
-        let mut keys = self.keys();
+        let (mut number, mut keys) = self.inner.current();
         for _ in 0..3 {
             let mut names = vec![self.inner.control.current_generation()];
             names.extend(keys_of(&keys));
             let mut values: Vec<Option<Bytes>> = client.mget(names).await?;
             let pointer = values.remove(0);
-            let number = pointer
+            let pointer = pointer
                 .as_deref()
                 .and_then(|text| std::str::from_utf8(text).ok()?.parse().ok())
                 .unwrap_or(NONE);
-            if number == self.inner.number.load(Ordering::SeqCst) {
+            if pointer == number {
                 return Ok((keys, values));
             }
-            self.inner.set(number);
-            keys = self.keys();
+            self.inner.set(pointer);
+            (number, keys) = (pointer, self.inner.control.generation(pointer));
         }
         Err(Error::new(ErrorKind::Unknown, "the current generation changed three times in a row"))
-    }
-
-    /// The keys of the current generation, the pointer read now.
-    pub async fn fresh_keys(&self, client: &Client) -> Result<Keys, Error> {
-        self.refresh(client).await?;
-        Ok(self.keys())
     }
 
     /// Writes what the projector will also write (a session's record, a job's first document) in the
@@ -185,7 +179,7 @@ impl CurrentGeneration {
         let mut args = vec![self.inner.control.prefix().to_owned(), command.to_owned()];
         args.extend(arguments);
         client
-            .fcall::<Value, _, _, _>("reprise_write_current_v1", Vec::<String>::new(), args)
+            .fcall::<Value, _, _, _>("reprise_write_current_v4", Vec::<String>::new(), args)
             .await
             .map(|_| ())
     }
@@ -202,7 +196,7 @@ impl CurrentGeneration {
         for arguments in each {
             let mut args = vec![self.inner.control.prefix().to_owned(), command.to_owned()];
             args.extend(arguments);
-            pipeline.fcall::<(), _, _, _>("reprise_write_current_v1", Vec::<String>::new(), args).await?;
+            pipeline.fcall::<(), _, _, _>("reprise_write_current_v4", Vec::<String>::new(), args).await?;
         }
         // `all` answers the first error of the pipeline, if any.
         pipeline.all::<Vec<Value>>().await.map(|_| ())
@@ -215,10 +209,15 @@ impl CurrentGeneration {
 }
 
 impl Watched {
+    fn current(&self) -> (u64, Keys) {
+        self.current.read().expect("never poisoned: nothing panics holding it").clone()
+    }
+
     fn set(&self, number: u64) {
-        if self.number.swap(number, Ordering::SeqCst) != number {
-            *self.keys.write().expect("never poisoned: nothing panics holding it") =
-                self.control.generation(number);
+        let mut current = self.current.write().expect("never poisoned: nothing panics holding it");
+        if current.0 != number {
+            *current = (number, self.control.generation(number));
+            drop(current);
             self.changes.send_replace(number);
             tracing::info!(generation = number, "reading a new generation of the documents");
         }

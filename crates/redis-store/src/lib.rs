@@ -20,5 +20,5 @@ pub mod subscription;
 pub use boards::BoardReader;
 pub use connection::{Resend, client, connected, start};
 pub use generations::CurrentGeneration;
-pub use store::{ApplyError, ProjectionStore};
+pub use store::{ApplyError, ProjectionStore, Switch};
 pub use subscription::{Announcement, subscribe};

@@ -464,7 +464,21 @@ local function request_generation(_, args)
     redis.call('SET', key(control, 'generation:counter'), number)
   end
   redis.call('SET', key(control, 'generation:next'), number)
+  -- Every generation handed out, so that one replaced or abandoned is deleted even if the process that
+  -- followed it is gone.
+  redis.call('SADD', key(control, 'generation:all'), number)
   return tostring(number)
+end
+
+-- Whether checkpoint `a` (`transaction_id:position`) is at or past `b`; anything is past none.
+local function checkpoint_at_or_past(a, b)
+  local b_transaction, b_position = string.match(b, '^(%d+):(%d+)$')
+  if not b_transaction then return true end
+  local a_transaction, a_position = string.match(a, '^(%d+):(%d+)$')
+  if not a_transaction then return false end
+  a_transaction, b_transaction = tonumber(a_transaction), tonumber(b_transaction)
+  return a_transaction > b_transaction
+    or (a_transaction == b_transaction and tonumber(a_position) >= tonumber(b_position))
 end
 
 -- Makes the generation under `prefix`, built to the head of the log, the one readers read: only from
@@ -479,6 +493,15 @@ local function switch_generation(_, args)
     return redis.error_reply('MOVED_ON generation ' .. generation .. ' is no longer the one being built')
   end
   local replaced = redis.call('GET', key(control, 'generation')) or ''
+  -- Never behind the generation it replaces: what a service wrote ahead of the projector there (a job's
+  -- first document, a session), and what readers read there last, must be here too.
+  if replaced ~= '' then
+    local theirs = redis.call('GET', control .. 'gen' .. replaced .. ':projector:checkpoint') or ''
+    local ours = redis.call('GET', key(prefix, 'projector:checkpoint')) or ''
+    if not checkpoint_at_or_past(ours, theirs) then
+      return redis.error_reply('BEHIND generation ' .. generation .. ' is at ' .. ours .. ', the current one at ' .. theirs)
+    end
+  end
   redis.call('SET', key(control, 'generation'), generation)
   redis.call('DEL', key(control, 'generation:next'))
   return replaced
@@ -488,21 +511,27 @@ end
 -- in the generation current now: `control command relative value [argument...]`, where `command` is
 -- `SET` (its options follow the value) or `MSETNX` (relative-value pairs). Nothing while no generation
 -- is complete.
-local function write_current(_, args)
-  local control, command = args[1], args[2]
-  local generation = redis.call('GET', key(control, 'generation'))
-  if not generation then return nil end
-  local prefix = control .. 'gen' .. generation .. ':'
+local function write_into(prefix, command, args)
   local call = { command }
   for i = 3, #args do call[#call + 1] = args[i] end
   if command == 'SET' then
     call[2] = key(prefix, args[3])
-  elseif command == 'MSETNX' then
-    for i = 2, #call, 2 do call[i] = key(prefix, call[i]) end
   else
-    return redis.error_reply('BADOP ' .. command)
+    for i = 2, #call, 2 do call[i] = key(prefix, call[i]) end
   end
   return redis.call(unpack(call))
+end
+
+-- Also into the generation being built, if one is: it may become current before its projector has
+-- read the event the write stands for.
+local function write_current(_, args)
+  local control, command = args[1], args[2]
+  if command ~= 'SET' and command ~= 'MSETNX' then return redis.error_reply('BADOP ' .. command) end
+  local generation = redis.call('GET', key(control, 'generation'))
+  if not generation then return nil end
+  local next = redis.call('GET', key(control, 'generation:next'))
+  if next then write_into(control .. 'gen' .. next .. ':', command, args) end
+  return write_into(control .. 'gen' .. generation .. ':', command, args)
 end
 
 redis.register_function{ function_name = 'reprise_apply_v4', callback = apply, flags = { 'no-cluster' } }
@@ -510,6 +539,6 @@ redis.register_function{ function_name = 'reprise_claim_fence_v4', callback = cl
 redis.register_function{ function_name = 'reprise_board_page_v4', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
 redis.register_function{ function_name = 'reprise_board_players_v4', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
 redis.register_function{ function_name = 'reprise_board_standing_v4', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_request_generation_v1', callback = request_generation, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_switch_generation_v1', callback = switch_generation, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_write_current_v1', callback = write_current, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_request_generation_v4', callback = request_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_switch_generation_v4', callback = switch_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_write_current_v4', callback = write_current, flags = { 'no-cluster' } }

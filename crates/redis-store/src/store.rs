@@ -36,6 +36,20 @@ pub enum ApplyError {
     Redis(#[from] Error),
 }
 
+/// What asking to make a generation the current one did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Switch {
+    /// Readers now read it; the number of the generation it replaced, if there was one.
+    Done {
+        /// The replaced generation.
+        replaced: Option<u64>,
+    },
+    /// Not yet: it is behind the current generation's checkpoint (which moves on too); ask again later.
+    Behind,
+    /// It is not (or no longer) the generation a rebuild asked for.
+    NotAsked,
+}
+
 /// A batch ready to send: the Function's arguments, and what it writes to boards.
 pub struct PreparedBatch {
     /// The arguments, for [`ProjectionStore::send`].
@@ -79,10 +93,10 @@ impl ProjectionStore {
         self.generation
     }
 
-    /// Makes this generation, built to the head of the log, the one readers read; the replaced one's
-    /// number, if there was one. Only this generation's leader (`fence`) may, and only while it is the
-    /// generation being built.
-    pub async fn switch_to(&self, fence: i64) -> Result<Option<u64>, ApplyError> {
+    /// Makes this generation, built to the head of the log, the one readers read. Only this
+    /// generation's leader (`fence`) may, only while it is the generation being built, and only once it
+    /// is at or past the current one's checkpoint.
+    pub async fn switch_to(&self, fence: i64) -> Result<Switch, ApplyError> {
         let args = vec![
             self.control.prefix().to_owned(),
             self.generation.to_string(),
@@ -90,11 +104,12 @@ impl ProjectionStore {
             fence.to_string(),
         ];
         let switched: Result<String, Error> =
-            self.client.fcall("reprise_switch_generation_v1", Vec::<String>::new(), args).await;
+            self.client.fcall("reprise_switch_generation_v4", Vec::<String>::new(), args).await;
         match switched {
-            Ok(replaced) => Ok(replaced.parse().ok()),
+            Ok(replaced) => Ok(Switch::Done { replaced: replaced.parse().ok() }),
+            Err(error) if error.details().starts_with("BEHIND") => Ok(Switch::Behind),
+            Err(error) if error.details().starts_with("MOVED_ON") => Ok(Switch::NotAsked),
             Err(error) if error.details().starts_with("FENCED") => Err(ApplyError::Fenced),
-            Err(error) if error.details().starts_with("MOVED_ON") => Err(ApplyError::CheckpointMoved),
             Err(error) => Err(ApplyError::Redis(error)),
         }
     }
@@ -219,9 +234,17 @@ impl ProjectionStore {
         }
     }
 
-    /// Deletes every key of this generation, once readers no longer read it (or it was abandoned).
-    pub async fn delete(&self) -> Result<u64, Error> {
+    /// Deletes every key of this generation, before filling it again from the start of the log.
+    pub async fn clear(&self) -> Result<u64, Error> {
         crate::generations::delete_under(&self.client, self.keys.prefix(), |_| true).await
+    }
+
+    /// Deletes every key of this generation, once readers no longer read it (or it was abandoned), then
+    /// its name from the generations handed out.
+    pub async fn delete(&self) -> Result<u64, Error> {
+        let deleted = crate::generations::delete_under(&self.client, self.keys.prefix(), |_| true).await?;
+        self.client.srem::<i64, _, _>(self.control.all_generations(), self.generation).await?;
+        Ok(deleted)
     }
 }
 

@@ -11,7 +11,6 @@ use domain::meetups::{
     ChannelCommand, ChannelInfo, ChannelName, ChannelRefusal, MeetupCommand, MeetupInfo, MeetupRefusal,
     MembershipCommand, membership_id,
 };
-use fred::prelude::KeysInterface as _;
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 use read_model::meetups::MeetupDocument;
@@ -179,9 +178,11 @@ async fn answer(
     id: &str,
     fallback: impl FnOnce() -> Option<MeetupDocument>,
 ) -> Result<Response, ApiError> {
-    let stored: Result<Option<String>, fred::error::Error> =
-        state.shared.redis.get(state.shared.generation.keys().meetup(id)).await;
-    if let Ok(Some(document)) = stored {
+    // With the pointer: the generation whose checkpoint the wait before checked, or a later one.
+    let stored = state.shared.generation.mget(&state.shared.redis, |keys| vec![keys.meetup(id)]).await;
+    if let Ok((_, stored)) = stored
+        && let Some(Some(document)) = stored.into_iter().next()
+    {
         let json = [(header::CONTENT_TYPE, "application/json")];
         return Ok((StatusCode::CREATED, json, document).into_response());
     }

@@ -36,6 +36,11 @@ impl Keys {
         self.full(relative::NEXT_GENERATION)
     }
 
+    /// Every generation handed out and not deleted yet.
+    pub fn all_generations(&self) -> String {
+        self.full(relative::ALL_GENERATIONS)
+    }
+
     /// Prepends the prefix to a key named relative to it (what plans use).
     pub fn full(&self, relative: &str) -> String {
         format!("{}{relative}", self.prefix)

@@ -14,6 +14,8 @@ pub const GENERATION_PREFIX: &str = "gen";
 pub const CURRENT_GENERATION: &str = "generation";
 /// Under the control prefix: the number of the generation being built.
 pub const NEXT_GENERATION: &str = "generation:next";
+/// Under the control prefix: every generation handed out and not deleted yet.
+pub const ALL_GENERATIONS: &str = "generation:all";
 /// Under the control prefix: the last generation number handed out.
 pub const GENERATION_COUNTER: &str = "generation:counter";
 /// Every game's settings.

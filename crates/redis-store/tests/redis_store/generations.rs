@@ -6,7 +6,7 @@ use std::time::Duration;
 use fred::prelude::*;
 use read_model::Keys;
 use redis_store::generations::{being_built, current, request};
-use redis_store::{ApplyError, CurrentGeneration, ProjectionStore, Resend, client, start};
+use redis_store::{ApplyError, CurrentGeneration, ProjectionStore, Resend, Switch, client, start};
 
 async fn redis() -> (Client, Keys) {
     let redis = client(&settings::RedisSettings::default(), Resend::Never).unwrap();
@@ -38,11 +38,11 @@ async fn only_the_leader_of_the_generation_being_built_makes_it_current() {
     assert!(building.claim_fence(7).await.unwrap());
 
     assert!(matches!(building.switch_to(6).await, Err(ApplyError::Fenced)), "a deposed leader");
-    assert!(matches!(abandoned.switch_to(1).await, Err(ApplyError::CheckpointMoved)), "no longer asked for");
-    assert_eq!(building.switch_to(7).await.unwrap(), None, "nothing was current before");
+    assert_eq!(abandoned.switch_to(1).await.unwrap(), Switch::NotAsked, "no longer asked for");
+    assert_eq!(building.switch_to(7).await.unwrap(), Switch::Done { replaced: None }, "nothing was current");
     assert_eq!(current(&redis, &control).await.unwrap(), Some(2));
     assert_eq!(being_built(&redis, &control).await.unwrap(), None);
-    assert!(matches!(building.switch_to(7).await, Err(ApplyError::CheckpointMoved)), "once");
+    assert_eq!(building.switch_to(7).await.unwrap(), Switch::NotAsked, "once");
 }
 
 #[tokio::test]
@@ -55,7 +55,7 @@ async fn readers_follow_the_pointer_and_deleting_a_generation_leaves_the_others(
     let first =
         ProjectionStore::new(redis.clone(), control.clone(), request(&redis, &control, false).await.unwrap());
     assert!(first.claim_fence(1).await.unwrap());
-    first.switch_to(1).await.unwrap();
+    assert_eq!(first.switch_to(1).await.unwrap(), Switch::Done { replaced: None });
     tokio::time::timeout(Duration::from_secs(5), changes.changed()).await.unwrap().unwrap();
     assert_eq!(reader.keys().prefix(), first.keys().prefix());
 
@@ -64,11 +64,57 @@ async fn readers_follow_the_pointer_and_deleting_a_generation_leaves_the_others(
     assert!(second.claim_fence(1).await.unwrap());
     let _: () = redis.set(first.keys().job("j"), "{}", None, None, false).await.unwrap();
     let _: () = redis.set(second.keys().job("j"), "{}", None, None, false).await.unwrap();
-    assert_eq!(second.switch_to(1).await.unwrap(), Some(1));
+    assert_eq!(second.switch_to(1).await.unwrap(), Switch::Done { replaced: Some(1) });
     tokio::time::timeout(Duration::from_secs(5), changes.changed()).await.unwrap().unwrap();
     assert_eq!(reader.keys().prefix(), second.keys().prefix());
 
     assert_eq!(first.delete().await.unwrap(), 2, "the job and the fencing token");
     let left: i64 = redis.exists(vec![second.keys().job("j"), control.current_generation()]).await.unwrap();
     assert_eq!(left, 2);
+}
+
+#[tokio::test]
+async fn a_generation_behind_the_current_one_is_not_made_current_until_it_has_caught_up() {
+    let (redis, control) = redis().await;
+    let first =
+        ProjectionStore::new(redis.clone(), control.clone(), request(&redis, &control, false).await.unwrap());
+    assert!(first.claim_fence(1).await.unwrap());
+    first.apply(1, None, "7:3".to_owned(), chrono::Utc::now(), vec![]).await.unwrap();
+    assert_eq!(first.switch_to(1).await.unwrap(), Switch::Done { replaced: None });
+
+    let second =
+        ProjectionStore::new(redis.clone(), control.clone(), request(&redis, &control, false).await.unwrap());
+    assert!(second.claim_fence(1).await.unwrap());
+    second.apply(1, None, "7:2".to_owned(), chrono::Utc::now(), vec![]).await.unwrap();
+    assert_eq!(second.switch_to(1).await.unwrap(), Switch::Behind, "one event behind");
+    second.apply(1, Some("7:2".to_owned()), "8:1".to_owned(), chrono::Utc::now(), vec![]).await.unwrap();
+    assert_eq!(second.switch_to(1).await.unwrap(), Switch::Done { replaced: Some(1) });
+}
+
+#[tokio::test]
+async fn what_a_service_writes_ahead_of_the_projector_lands_in_the_current_generation_and_the_one_being_built()
+ {
+    let (redis, control) = redis().await;
+    let reader = CurrentGeneration::watch(redis.clone(), control.clone());
+    reader.write(&redis, "SET", vec!["session:s0".into(), "{}".into()]).await.unwrap();
+    let none: i64 = redis.exists(control.generation(0).session("s0")).await.unwrap();
+    assert_eq!(none, 0, "nothing is written while no generation is complete");
+
+    let first =
+        ProjectionStore::new(redis.clone(), control.clone(), request(&redis, &control, false).await.unwrap());
+    assert!(first.claim_fence(1).await.unwrap());
+    first.switch_to(1).await.unwrap();
+    let next =
+        ProjectionStore::new(redis.clone(), control.clone(), request(&redis, &control, false).await.unwrap());
+    let pairs = vec!["job:j".into(), "{}".into(), "jobowner:j".into(), "ada".into()];
+    reader.write(&redis, "MSETNX", pairs).await.unwrap();
+    reader
+        .write(&redis, "SET", vec!["session:s1".into(), "{}".into(), "EX".into(), "60".into()])
+        .await
+        .unwrap();
+    for keys in [first.keys(), next.keys()] {
+        let written: i64 =
+            redis.exists(vec![keys.job("j"), keys.job_owner("j"), keys.session("s1")]).await.unwrap();
+        assert_eq!(written, 3, "under {}", keys.prefix());
+    }
 }

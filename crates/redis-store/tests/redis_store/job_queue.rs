@@ -181,7 +181,8 @@ async fn a_job_taken_from_a_replaced_generation_is_not_taken_again_from_the_one_
     assert!(rebuilt.claim_fence(1).await.unwrap());
     let ops = plan(&[queued("j", 5, None)], &mut GameBook::new(), at(0));
     rebuilt.apply(1, None, checkpoint(1), at(0), ops).await.unwrap();
-    assert_eq!(rebuilt.switch_to(1).await.unwrap(), Some(1), "generation 1 was replaced");
+    let switched = rebuilt.switch_to(1).await.unwrap();
+    assert_eq!(switched, redis_store::Switch::Done { replaced: Some(1) }, "generation 1 was replaced");
 
     let other = fixture.queue("w2");
     assert!(claim_ids(&other, 1, at(2)).await.is_empty(), "the run w1 took is not taken again");
