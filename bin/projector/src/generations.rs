@@ -34,6 +34,8 @@ pub(crate) struct Generations {
     redis: Client,
     control: Keys,
     following: FollowSettings,
+    /// The batch size of a generation filled while another one serves readers.
+    beside_readers: i64,
     clock: domain::Clock,
     status: Arc<Status>,
     running: HashMap<u64, Running>,
@@ -50,12 +52,13 @@ struct Running {
 }
 
 impl Generations {
-    /// Followers to come, over `pool`'s log and `redis`, under `control`'s prefix.
+    /// Followers to come, over `pool`'s log and `redis`, under `control`'s prefix; a generation filled
+    /// while another serves readers reads batches of at most `beside_readers` events.
     pub fn new(
         pool: PgPool,
         redis: Client,
         control: Keys,
-        following: FollowSettings,
+        (following, beside_readers): (FollowSettings, i64),
         clock: domain::Clock,
         status: Arc<Status>,
     ) -> Self {
@@ -64,6 +67,7 @@ impl Generations {
             redis,
             control,
             following,
+            beside_readers,
             clock,
             status,
             running: HashMap::new(),
@@ -114,7 +118,8 @@ impl Generations {
         }
         for &generation in &wanted {
             if !self.running.contains_key(&generation) {
-                let running = self.follow(generation, shutdown);
+                let beside_readers = current.is_some_and(|current| current != generation);
+                let running = self.follow(generation, beside_readers, shutdown);
                 self.running.insert(generation, running);
             }
         }
@@ -174,13 +179,18 @@ impl Generations {
         ProjectionStore::new(self.redis.clone(), self.control.clone(), generation)
     }
 
-    /// Starts following `generation`, leading it when no other process does.
-    fn follow(&self, generation: u64, shutdown: &CancellationToken) -> Running {
+    /// Starts following `generation`, leading it when no other process does; in smaller batches while
+    /// it is filled `beside_readers` of another.
+    fn follow(&self, generation: u64, beside_readers: bool, shutdown: &CancellationToken) -> Running {
         let store = ProjectionStore::new(self.redis.clone(), self.control.clone(), generation);
         let mut projection =
             Projection::new(store, self.redis.clone(), self.clock.clone(), self.status.clone());
         let name = format!("projector:{}{generation}", relative::GENERATION_PREFIX);
-        let mut follower = Follower::new(self.pool.clone(), &name, self.following.clone());
+        let mut following = self.following.clone();
+        if beside_readers {
+            following.batch_size = following.batch_size.min(self.beside_readers);
+        }
+        let mut follower = Follower::new(self.pool.clone(), &name, following);
         let stop = shutdown.child_token();
         let until = stop.clone();
         let task = tokio::spawn(async move {

@@ -49,8 +49,15 @@ impl Projector {
             retry: Backoff::constant(projection::RETRY),
         };
         let control = Keys::new(settings.redis.key_prefix.clone());
-        let generations =
-            generations::Generations::new(pool, redis, control, following, clock, status.clone());
+        let beside_readers = settings.projector.rebuild_batch_size;
+        let generations = generations::Generations::new(
+            pool,
+            redis,
+            control,
+            (following, beside_readers),
+            clock,
+            status.clone(),
+        );
         Ok(Self { generations, health, status })
     }
 

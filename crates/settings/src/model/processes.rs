@@ -35,6 +35,9 @@ pub struct ProjectorSettings {
     pub health_addr: String,
     /// The most events read and applied in one batch.
     pub batch_size: i64,
+    /// The most events in one batch of a generation filled beside the one readers read (a rebuild):
+    /// Redis runs each batch's Function alone, so smaller batches keep the readers' waits short.
+    pub rebuild_batch_size: i64,
     /// How often the log is polled when no notification arrives, in milliseconds.
     pub poll_interval_ms: u64,
     /// `/readyz` fails while the oldest event the projector has not projected yet is older than this,
@@ -51,6 +54,7 @@ impl Default for ProjectorSettings {
         Self {
             health_addr: "127.0.0.1:9101".to_owned(),
             batch_size: 10_000,
+            rebuild_batch_size: 1_000,
             poll_interval_ms: 1_000,
             ready_max_lag_ms: 5_000,
             gather_ms: 5,
