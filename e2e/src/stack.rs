@@ -5,12 +5,13 @@ use std::time::Duration;
 use domain::Clock;
 use fred::prelude::*;
 use read_model::Keys;
-use redis_store::ProjectionStore;
 use serde_json::Value;
 use testkit::TestDatabase;
 use tokio_util::sync::CancellationToken;
 
 mod cleanup;
+mod redis;
+mod workers;
 
 pub(crate) use cleanup::remove_keys_exchanges_and_blobs;
 
@@ -180,39 +181,6 @@ impl Stack {
         session["token"].as_str().expect("token").to_owned()
     }
 
-    /// Starts a worker in-process with the standard kinds plus `extra`; it stops with the stack or
-    /// when the returned token is cancelled.
-    pub async fn start_worker(
-        &self,
-        extra: Vec<std::sync::Arc<dyn job_kinds::JobHandler>>,
-    ) -> CancellationToken {
-        self.start_worker_with(extra, Clock::default()).await
-    }
-
-    /// [`Stack::start_worker`] with a worker that tells the time by `clock` (to close windows early).
-    pub async fn start_worker_with(
-        &self,
-        extra: Vec<std::sync::Arc<dyn job_kinds::JobHandler>>,
-        clock: Clock,
-    ) -> CancellationToken {
-        let mut kinds = job_kinds::Registry::standard(&self.settings);
-        for handler in extra {
-            kinds = kinds.with_shared(handler);
-        }
-        let worker = worker::Worker::build_with_kinds(self.settings.clone(), clock, kinds)
-            .await
-            .expect("build worker");
-        let stop = self.shutdown.child_token();
-        tokio::spawn(worker.run_until_stopped(stop.clone()));
-        stop
-    }
-
-    /// The stack's key layout: of the first generation of the documents, the one a stack's projector
-    /// fills (and a stack without one reads).
-    pub fn keys(&self) -> Keys {
-        Keys::new(self.settings.redis.key_prefix.clone()).generation(1)
-    }
-
     /// POSTs `body` as JSON to command-api.
     pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
         self.http
@@ -286,17 +254,6 @@ impl Stack {
                 (e["player"].as_str().unwrap_or_default().to_owned(), e["score"].as_i64().unwrap_or_default())
             })
             .collect()
-    }
-
-    /// A projection store on this stack's prefix, for tests that look at the checkpoint.
-    pub fn store(&self) -> ProjectionStore {
-        ProjectionStore::new(self.redis.clone(), Keys::new(self.settings.redis.key_prefix.clone()), 1)
-    }
-
-    /// Deletes every key of this stack in Redis, as a Redis that restarted empty has lost them.
-    pub async fn empty_redis(&self) {
-        let control = Keys::new(self.settings.redis.key_prefix.clone());
-        redis_store::generations::delete_everything(&self.redis, &control).await.expect("empty Redis");
     }
 
     /// Stops the services (the database and keys are dropped with the stack).
