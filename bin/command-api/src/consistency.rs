@@ -26,10 +26,9 @@ pub async fn wait_until_projected(state: &Shared, aggregate_type: &str, id: &str
     let mut pause = Duration::from_millis(2);
     while tokio::time::Instant::now() < deadline {
         // With the pointer: the checkpoint of the generation readers read now.
-        let stored = state.generation.mget(&state.redis, |keys| vec![keys.checkpoint()]).await;
-        if let Ok((_, stored)) = stored
-            && let Some(Some(checkpoint)) = stored.first()
-            && std::str::from_utf8(checkpoint)
+        let stored = state.generation.get(&state.redis, |keys| keys.checkpoint()).await;
+        if let Ok(Some(checkpoint)) = stored
+            && std::str::from_utf8(&checkpoint)
                 .ok()
                 .and_then(|text| text.parse::<Checkpoint>().ok())
                 .is_some_and(|checkpoint| checkpoint >= target)

@@ -95,7 +95,8 @@ impl Generations {
     /// Starts following the generations that need it, and retires the others after the grace period.
     async fn look(&mut self, shutdown: &CancellationToken) -> Result<(), Error> {
         let (mut current, mut building) = self.pointers().await?;
-        if building.is_none() && self.layout(current).await?.needs_a_new_generation() {
+        let mut current_layout = self.layout(current).await?;
+        if building.is_none() && current_layout.needs_a_new_generation() {
             if current.is_none() {
                 let cleared = generations::clear_unversioned(&self.redis, &self.control).await?;
                 if cleared > 0 {
@@ -107,14 +108,13 @@ impl Generations {
             let requested = generations::request(&self.redis, &self.control, false).await?;
             tracing::info!(generation = requested, ?current, "filling a new generation of the documents");
             (current, building) = self.pointers().await?;
+            current_layout = self.layout(current).await?;
         }
         self.status.set_current(current);
         self.status.set_building(building);
-        let mut wanted = Vec::new();
-        for generation in current.into_iter().chain(building) {
-            if self.layout(Some(generation)).await?.is_followed() {
-                wanted.push(generation);
-            }
+        let mut wanted: Vec<u64> = current.filter(|_| current_layout.is_followed()).into_iter().collect();
+        if self.layout(building).await?.is_followed() {
+            wanted.extend(building);
         }
         for &generation in &wanted {
             if !self.running.contains_key(&generation) {

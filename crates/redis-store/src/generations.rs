@@ -152,7 +152,7 @@ impl CurrentGeneration {
         &self,
         client: &Client,
         keys_of: impl Fn(&Keys) -> Vec<String>,
-    ) -> Result<(Keys, Vec<Option<Bytes>>), Error> {
+    ) -> Result<Vec<Option<Bytes>>, Error> {
         let (mut number, mut keys) = self.inner.current();
         for _ in 0..3 {
             let mut names = vec![self.inner.control.current_generation()];
@@ -164,12 +164,21 @@ impl CurrentGeneration {
                 .and_then(|text| std::str::from_utf8(text).ok()?.parse().ok())
                 .unwrap_or(NONE);
             if pointer == number {
-                return Ok((keys, values));
+                return Ok(values);
             }
             self.inner.set(pointer);
             (number, keys) = (pointer, self.inner.control.generation(pointer));
         }
         Err(Error::new(ErrorKind::Unknown, "the current generation changed three times in a row"))
+    }
+
+    /// The one key `key_of` names in the current generation, read as [`Self::mget`] reads.
+    pub async fn get(
+        &self,
+        client: &Client,
+        key_of: impl Fn(&Keys) -> String,
+    ) -> Result<Option<Bytes>, Error> {
+        Ok(self.mget(client, |keys| vec![key_of(keys)]).await?.into_iter().next().flatten())
     }
 
     /// Writes what the projector will also write (a session's record, a job's first document) in the

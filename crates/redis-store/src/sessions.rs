@@ -23,7 +23,7 @@ pub async fn look_up_session(
     generation: &CurrentGeneration,
     session_id: &str,
 ) -> Result<SessionLookup, Error> {
-    let (_, values) = generation
+    let values = generation
         .mget(redis, |keys| vec![keys.session(session_id), keys.checkpoint(), keys.rebuilding()])
         .await?;
     let [record, checkpoint, rebuilding] = <[_; 3]>::try_from(values).unwrap_or_default();

@@ -179,10 +179,8 @@ async fn answer(
     fallback: impl FnOnce() -> Option<MeetupDocument>,
 ) -> Result<Response, ApiError> {
     // With the pointer: the generation whose checkpoint the wait before checked, or a later one.
-    let stored = state.shared.generation.mget(&state.shared.redis, |keys| vec![keys.meetup(id)]).await;
-    if let Ok((_, stored)) = stored
-        && let Some(Some(document)) = stored.into_iter().next()
-    {
+    let stored = state.shared.generation.get(&state.shared.redis, |keys| keys.meetup(id)).await;
+    if let Ok(Some(document)) = stored {
         let json = [(header::CONTENT_TYPE, "application/json")];
         return Ok((StatusCode::CREATED, json, document).into_response());
     }

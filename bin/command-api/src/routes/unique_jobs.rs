@@ -95,11 +95,9 @@ pub async fn deduplicated(state: &JobsState, holder: &str) -> Result<Response, F
 }
 
 async fn stored_document(state: &JobsState, id: &str) -> Option<serde_json::Value> {
-    let stored = state.shared.generation.mget(&state.shared.redis, |keys| vec![keys.job(id)]).await;
+    let stored = state.shared.generation.get(&state.shared.redis, |keys| keys.job(id)).await;
     match stored {
-        Ok((_, stored)) => {
-            stored.into_iter().next().flatten().and_then(|json| serde_json::from_slice(&json).ok())
-        }
+        Ok(stored) => stored.and_then(|json| serde_json::from_slice(&json).ok()),
         Err(error) => {
             tracing::warn!(%error, job = %id, "could not read a job document");
             None

@@ -43,9 +43,8 @@ pub async fn job(
     loop {
         let mut watch = state.job_updates.watch(&id);
         // With the pointer: a job just accepted must be found even across a switch of generations.
-        let (_, stored) =
-            state.generation.mget(&state.redis, |keys| vec![keys.job(&id)]).await.map_err(redis_failed)?;
-        let Some(stored) = stored.into_iter().next().flatten() else {
+        let stored = state.generation.get(&state.redis, |keys| keys.job(&id)).await.map_err(redis_failed)?;
+        let Some(stored) = stored else {
             return Err(state.missing(ApiError::NotFound(format!("no job has the id {id}"))).await);
         };
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -71,9 +70,8 @@ async fn ensure_visible(state: &AppState, caller: &AuthenticatedUser, id: &str) 
     if caller.is_admin() {
         return Ok(());
     }
-    let (_, owner) =
-        state.generation.mget(&state.redis, |keys| vec![keys.job_owner(id)]).await.map_err(redis_failed)?;
-    match owner.into_iter().next().flatten() {
+    let owner = state.generation.get(&state.redis, |keys| keys.job_owner(id)).await.map_err(redis_failed)?;
+    match owner {
         Some(owner) if owner == caller.user_id.as_bytes() => Ok(()),
         Some(_) => Err(ApiError::NotFound(format!("no job has the id {id}"))),
         None => Err(state.missing(ApiError::NotFound(format!("no job has the id {id}"))).await),
