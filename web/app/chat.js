@@ -13,6 +13,9 @@ let channelsCursor = null;
 let current = null; // the channel shown
 let messages = []; // its messages shown, oldest first
 let hasOlder = false;
+// The message being edited and the draft so far: a live push re-renders the list, and must not take an
+// edit in progress away from its writer.
+let editing = null;
 
 const $ = (selector) => section.querySelector(selector);
 const mine = (item) => item.creator === session.user?.id;
@@ -59,14 +62,16 @@ function messageItem(message) {
       el('button', { type: 'button', text: 'Edit', onclick: () => startEdit(message) }),
       el('button', { type: 'button', text: 'Delete', onclick: () => removeMessage(message) }));
   }
-  return el('li', { 'data-message': message.id, class: mine(message) ? 'mine' : null },
-    meta, el('p', { class: 'body', text: message.body }));
+  const body = editing?.id === message.id ? editForm(message) : el('p', { class: 'body', text: message.body });
+  return el('li', { 'data-message': message.id, class: mine(message) ? 'mine' : null }, meta, body);
 }
 
 function renderMessages({ scroll = true } = {}) {
   const list = $('#message-list');
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const editFocused = Boolean(editing) && document.activeElement?.id === `edit-${editing.id}`;
   list.replaceChildren(...messages.map(messageItem));
+  if (editFocused) document.getElementById(`edit-${editing.id}`)?.focus();
   if (messages.length === 0) list.append(el('li', { class: 'hint', text: 'No messages yet: say hello.' }));
   $('#older-messages').hidden = !hasOlder;
   if (scroll && atBottom) list.scrollTop = list.scrollHeight;
@@ -89,6 +94,7 @@ async function openChannel(id) {
   }
   current = channels.get(id) ?? null;
   messages = [];
+  editing = null;
   say($('#channel-message'), '');
   $('#rename-name').value = current?.name ?? '';
   renderChannels();
@@ -130,24 +136,36 @@ async function sendMessage(event) {
 }
 
 function startEdit(message) {
-  const item = $(`[data-message="${message.id}"]`);
+  editing = { id: message.id, draft: message.body };
+  renderMessages({ scroll: false });
+  document.getElementById(`edit-${message.id}`)?.focus();
+}
+
+function stopEdit() {
+  editing = null;
+  renderMessages({ scroll: false });
+}
+
+function editForm(message) {
   const form = el('form', { class: 'row' },
     el('div', { class: 'field wide' },
       el('label', { for: `edit-${message.id}`, text: 'Edit message' }),
       el('textarea', { id: `edit-${message.id}`, name: 'body', rows: 2, required: true, maxlength: 4000 })),
     el('button', { text: 'Save' }),
-    el('button', { type: 'button', class: 'secondary', text: 'Discard', onclick: () => renderMessages({ scroll: false }) }));
-  form.elements.body.value = message.body;
+    el('button', { type: 'button', class: 'secondary', text: 'Discard', onclick: stopEdit }));
+  form.elements.body.value = editing.draft;
+  form.elements.body.addEventListener('input', (event) => { editing.draft = event.currentTarget.value; });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      upsert(await send('PATCH', `/v1/messages/${message.id}`, { body: form.elements.body.value }));
+      const saved = await send('PATCH', `/v1/messages/${message.id}`, { body: form.elements.body.value });
+      editing = null;
+      upsert(saved);
     } catch (error) {
       problem(error);
     }
   });
-  item.querySelector('.body').replaceWith(form);
-  form.elements.body.focus();
+  return form;
 }
 
 async function removeMessage(message) {

@@ -350,6 +350,12 @@ try {
     const mine = ada.page.locator('#message-list li', { hasText: 'hello from ada' });
     await mine.getByRole('button', { name: 'Edit', exact: true }).click();
     await ada.page.getByLabel('Edit message', { exact: true }).fill('hello from ada, edited');
+    // A message arriving live while ada edits re-renders her list; her draft stays.
+    await bob.page.locator('#chat').getByLabel('Message', { exact: true }).fill('are you editing?');
+    await bob.page.locator('#chat').getByLabel('Message', { exact: true }).press('Enter');
+    await ada.page.locator('#message-list li', { hasText: 'are you editing?' }).waitFor();
+    assert.equal(await ada.page.getByLabel('Edit message', { exact: true }).inputValue(), 'hello from ada, edited',
+      'an edit in progress survives a live message');
     await ada.page.getByRole('button', { name: 'Save', exact: true }).click();
     await bob.page.locator('#message-list li', { hasText: 'hello from ada, edited' }).waitFor();
     await ada.page.locator('#message-list li', { hasText: 'hello from ada, edited' })
