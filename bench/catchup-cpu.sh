@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # bench/catchup-cpu.sh [N]: where a projector catch-up spends its time. Fills a database of its own with N
 # score submissions sent by 1,000 users (10 games x 2 regions x 4 periods, players uniform over
-# 100,000), runs the release projector from an empty key prefix to the head of the log, and prints the
-# wall time, the projector's and Redis's CPU seconds, and Redis's busiest commands (inside the Function
-# too). Needs `cargo build --release -p projector`; PROJECTOR=<wrapper> runs it under a profiler.
+# 100,000, or log-uniform with PLAYERS=skewed as in make bench's second catch-up row), runs the release
+# projector from an empty key prefix to the head of the log, and prints the wall time, the projector's
+# and Redis's CPU seconds, and Redis's busiest commands (inside the Function too).
+# Needs `cargo build --release -p projector`; PROJECTOR=<wrapper> runs it under a profiler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200000}
+case "${PLAYERS:-uniform}" in
+  uniform) player_sql="'p' || (n % 100000)" ;;
+  skewed) player_sql="'p' || floor(power(100000, random()))::int" ;;
+  *) echo "PLAYERS is uniform or skewed" >&2; exit 2 ;;
+esac
 DB=reprise_catchup
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres 2>/dev/null
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB" postgres
@@ -15,7 +21,7 @@ target/release/projector migrate >/dev/null
 psql -h 127.0.0.1 -U postgres -q -v ON_ERROR_STOP=1 "$DB" <<SQL
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
 SELECT 'score', 'job-' || n, 1, 'ScoreSubmitted', '1',
-       json_build_object('ScoreSubmitted', json_build_object('game', 'g' || (n % 10), 'player', 'p' || (n % 100000),
+       json_build_object('ScoreSubmitted', json_build_object('game', 'g' || (n % 10), 'player', $player_sql,
          'score', (n * 7919) % 1000000, 'region', CASE WHEN n % 2 = 0 THEN 'eu' ELSE 'us' END,
          'achievedAt', to_char(now() - make_interval(secs => n % 86400), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'requestHash', 'h')),
        json_build_object('job_id', 'job-' || n, 'user_id', 'u' || (n % 1000))
