@@ -15,7 +15,7 @@ test: ## every test: unit, integration and end to end, against the machine's rea
 
 chaos: ## a two-copy fleet of its own under traffic: every process SIGKILLed, every dependency cut; prints what was lost (0) and duplicated (0)
 	cargo build --workspace --all-targets --locked
-	CHAOS_OUTAGE_SECONDS=$${CHAOS_OUTAGE_SECONDS:-6} cargo nextest run -p e2e --no-capture -E 'test(/^chaos::/)'
+	CHAOS_OUTAGE_SECONDS=$${CHAOS_OUTAGE_SECONDS:-6} cargo nextest run --workspace --no-capture -E 'test(/^chaos::/)'
 
 deps: ## install and start what the stack and the tests need
 	@scripts/deps.sh
