@@ -4,11 +4,12 @@ import { session } from './session.js';
 import * as account from './account.js';
 import * as leaderboards from './leaderboards.js';
 import * as jobs from './jobs.js';
+import * as queues from './queues.js';
 import * as meetups from './meetups.js';
 import * as chat from './chat.js';
 import * as conversions from './conversions.js';
 
-const views = { account, leaderboards, jobs, meetups, chat, conversions };
+const views = { account, leaderboards, jobs, queues, meetups, chat, conversions };
 let shown = null;
 
 function route() {

@@ -285,6 +285,38 @@ try {
     await page.getByLabel('Status', { exact: true }).selectOption('');
   });
 
+  await step('queues: every kind with its counts, refreshing by itself; no controls without the admin scope; an admin pauses, limits and resumes a kind', async () => {
+    const { page } = ada;
+    await page.getByRole('navigation').getByRole('link', { name: 'Queues', exact: true }).click();
+    const message = page.locator('#queue-list tbody tr[data-kind="message"]');
+    const succeeded = async () => Number(await textOf(message.locator('td[data-status="succeeded"]')));
+    await eventually('ada\'s finished job counted', async () => (await succeeded()) >= 1);
+    assert.equal(await page.locator('#queue-list tbody tr[data-kind="webhook"]').count(), 1, 'every kind listed');
+    assert.equal(await page.getByRole('button', { name: 'Pause' }).count(), 0, 'no controls without the admin scope');
+    const before = await succeeded();
+    await api('POST', '/v1/jobs', await tokenOf(page), { message: 'counted while watched' });
+    await eventually('the new job counted without a reload', async () => (await succeeded()) > before, 30000);
+    await screenshots(page, 'queues');
+
+    const boss = await newUser(browser, 'boss');
+    await signUp(boss);
+    await boss.page.getByRole('navigation').getByRole('link', { name: 'Queues', exact: true }).click();
+    const row = boss.page.locator('#queue-list tbody tr[data-kind="message"]');
+    await row.getByRole('button', { name: 'Pause', exact: true }).click();
+    await eventually('the kind paused', async () => (await textOf(row.locator('.queue-state'))) === 'paused');
+    await row.getByLabel('Concurrency', { exact: true }).fill('0');
+    await row.getByRole('button', { name: 'Save limits' }).click();
+    await row.locator('.field-error[data-field="concurrency"]').waitFor();
+    await row.getByLabel('Concurrency', { exact: true }).fill('3');
+    await row.getByLabel('Starts per second', { exact: true }).fill('2.5');
+    await row.getByRole('button', { name: 'Save limits' }).click();
+    await eventually('the limits shown', async () => (await textOf(row.locator('.queue-limits-shown'))) === '3 at once, 2.5/s');
+    await screenshots(boss.page, 'queues-admin');
+    await row.getByRole('button', { name: 'Resume', exact: true }).click();
+    await eventually('the kind running again', async () => (await textOf(row.locator('.queue-state'))) === 'running');
+    await boss.context.close();
+  });
+
   const title = `Jam night ${run}`;
   await step('meetups: announce one, newest first in pages, another user joins it, my meetups', async () => {
     const { page } = ada;

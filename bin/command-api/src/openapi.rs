@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         crate::routes::jobs::queue,
         crate::routes::job_batch::queue_batch,
         crate::routes::jobs::cancel,
+        crate::routes::queues::configure,
         crate::routes::conversions::upload,
         crate::routes::meetups::create,
         crate::routes::meetups::join,

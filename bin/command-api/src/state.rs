@@ -91,6 +91,7 @@ impl AppState {
                 jobs: EventStore::new(pool.clone()),
                 new_jobs: CommandBatcher::start(EventStore::new(pool.clone()), group_commit),
                 job_kinds: Arc::new(job_kinds::Registry::standard(settings)),
+                queues: EventStore::new(pool.clone()),
                 max_job_message_chars: settings.jobs.max_message_chars,
                 max_batch_body_bytes: settings.jobs.max_batch_body_bytes,
                 shared: shared.clone(),

@@ -12,6 +12,7 @@ use utoipa::OpenApi;
     crate::routes::windows::windows,
     crate::routes::jobs::job,
     crate::routes::job_list::jobs,
+    crate::routes::queues::queues,
     crate::routes::conversions::conversions,
     crate::routes::conversions::conversion,
     crate::routes::conversions::mp3,

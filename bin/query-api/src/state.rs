@@ -34,6 +34,8 @@ pub struct Shared {
     pub documents: DocumentCache,
     /// Where MP3s are stored.
     pub blobs: blobs::Blobs,
+    /// The job kinds the workers run, by name: the queues the overview lists.
+    pub job_kinds: Vec<String>,
 }
 
 impl std::ops::Deref for AppState {
@@ -62,7 +64,18 @@ impl AppState {
         let tokens = Tokens::from_settings(&settings.auth)?;
         let documents = DocumentCache::track(&settings.redis, generation.clone())?;
         let blobs = blobs::Blobs::from_settings(&settings.blobs)?;
-        Ok(Self(Arc::new(Shared { redis, generation, clock, job_updates, tokens, documents, blobs })))
+        let job_kinds =
+            job_kinds::Registry::standard(settings).kinds().into_iter().map(str::to_owned).collect();
+        Ok(Self(Arc::new(Shared {
+            redis,
+            generation,
+            clock,
+            job_updates,
+            tokens,
+            documents,
+            blobs,
+            job_kinds,
+        })))
     }
 
     /// The answer to a read the projector has not (yet) produced a document for: 503 while the query

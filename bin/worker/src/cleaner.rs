@@ -9,6 +9,7 @@ use chrono::SubsecRound;
 use domain::jobs::{Job, JobCommand};
 use eventlog::{CommandError, EventStore, Metadata};
 use redis_store::queue::WorkQueue;
+use redis_store::queue_overview::read_queues;
 use tokio_util::sync::CancellationToken;
 
 /// Keeps this worker's heartbeat and rescues the jobs of silent workers.
@@ -20,6 +21,10 @@ pub struct Cleaner {
     pub jobs: EventStore<Job>,
     /// The time.
     pub clock: domain::Clock,
+    /// The control keys, above every generation.
+    pub control: read_model::Keys,
+    /// The kinds this worker runs, whose queues it reports.
+    pub kinds: Vec<String>,
 }
 
 impl Cleaner {
@@ -43,7 +48,7 @@ impl Cleaner {
                 }
                 Err(error) => tracing::warn!(%error, "cannot look for silent workers"),
             }
-            self.report_depths().await;
+            self.report_queues().await;
         }
     }
 
@@ -75,12 +80,41 @@ impl Cleaner {
         }
     }
 
-    async fn report_depths(&self) {
-        if let Ok((depths, delayed)) = self.queue.depths().await {
-            for (priority, depth) in depths {
-                metrics::gauge!("job_queue_depth", "priority" => priority.to_string()).set(depth as f64);
+    /// Each kind's queue as gauges: jobs by status (every owner's), the oldest queued job's age, the
+    /// pause and the limits, and the running slots taken across every worker.
+    async fn report_queues(&self) {
+        let Ok(generation) = redis_store::generations::current(self.queue.client(), &self.control).await
+        else {
+            return;
+        };
+        let keys = self.control.generation(generation.unwrap_or_default());
+        let now = self.clock.now();
+        let Ok(queues) = read_queues(self.queue.client(), &keys, &self.kinds, None, now).await else {
+            return;
+        };
+        for queue in queues {
+            let kind = queue.kind.clone();
+            for status in STATUSES {
+                let count = queue.counts.get(status).copied().unwrap_or_default();
+                metrics::gauge!("job_queue_jobs", "kind" => kind.clone(), "status" => status)
+                    .set(count as f64);
             }
-            metrics::gauge!("job_queue_delayed").set(delayed as f64);
+            let age =
+                queue.oldest_queued_at.map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1e3);
+            metrics::gauge!("job_queue_oldest_queued_age_seconds", "kind" => kind.clone()).set(age);
+            metrics::gauge!("job_queue_paused", "kind" => kind.clone())
+                .set(f64::from(u8::from(queue.paused)));
+            let cap = queue.concurrency.map_or(0.0, f64::from);
+            metrics::gauge!("job_queue_concurrency_limit", "kind" => kind.clone()).set(cap);
+            let rate = queue.rate_per_second.unwrap_or_default();
+            metrics::gauge!("job_queue_rate_limit_per_second", "kind" => kind.clone()).set(rate);
+            if let Ok(running) = self.queue.running(&kind).await {
+                metrics::gauge!("job_queue_running_slots", "kind" => kind).set(running as f64);
+            }
         }
     }
 }
+
+/// The statuses the gauges show, one series each.
+const STATUSES: [&str; 8] =
+    ["waiting", "queued", "scheduled", "running", "retrying", "succeeded", "failed", "cancelled"];

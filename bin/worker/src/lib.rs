@@ -94,9 +94,11 @@ impl Worker {
             }
         };
         let cleaner = cleaner::Cleaner {
-            queue: WorkQueue::new(beats, keys, name, ttl),
+            queue: WorkQueue::new(beats, keys.clone(), name, ttl),
             jobs: eventlog::EventStore::new(pool),
             clock,
+            control: keys,
+            kinds: runner.kinds.kinds().into_iter().map(str::to_owned).collect(),
         };
         Ok(Self {
             runner,
@@ -175,13 +177,13 @@ impl Worker {
         let mut taken = 0;
         while taken < budget && !shutdown.is_cancelled() {
             let free = self.concurrency.saturating_sub(runs.len()).min(budget - taken);
-            let mut next_due = None;
+            let mut look_again_at = None;
             if free > 0 {
                 match self.runner.queue.claim(free, self.runner.clock.now()).await {
                     Ok(claim) => {
                         let got = claim.orders.len();
                         taken += got;
-                        next_due = claim.next_due;
+                        look_again_at = claim.look_again_at;
                         for order in claim.orders {
                             runs.spawn(self.runner.clone().run(order));
                         }
@@ -195,7 +197,8 @@ impl Worker {
                     Err(error) => tracing::warn!(%error, "cannot claim jobs; trying again shortly"),
                 }
             }
-            let look_again = next_due
+            // A delayed job due, or the next start a kind's rate allows.
+            let look_again = look_again_at
                 .map(|due| (due - self.runner.clock.now()).to_std().unwrap_or_default())
                 .unwrap_or(IDLE_LOOK)
                 .min(IDLE_LOOK);

@@ -119,10 +119,23 @@ impl Runner {
         }
     }
 
+    /// Takes the job out of the in-flight list and frees its kind's running slot, trying a few times: a
+    /// slot left taken counts against a concurrency cap until this worker stops.
     async fn release(&self, id: &str) {
-        if let Err(error) = self.queue.release(id).await {
-            // The cleaner finds it in the list once this worker is gone, and the job refuses the rescue.
-            tracing::warn!(job = id, %error, "could not remove the job from the in-flight list");
+        let mut pause = Duration::from_millis(50);
+        for attempt in 1..=5 {
+            match self.queue.release(id).await {
+                Ok(()) => return,
+                // The cleaner finds it in the list once this worker is gone, and the job refuses the
+                // rescue; its slot is freed then.
+                Err(error) if attempt == 5 => {
+                    tracing::warn!(job = id, %error, "could not remove the job from the in-flight list")
+                }
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v4`: change the one, change
+//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v5`: change the one, change
 //! the other (and the library's version with them).
 
 use read_model::Op;
@@ -82,6 +82,13 @@ fn encode_op(op: Op, args: &mut Vec<String>) {
         Op::Enqueue { id } => args.extend(["ENQUEUE".into(), id]),
         Op::Delay { id, due_millis } => args.extend(["DELAY".into(), id, due_millis.to_string()]),
         Op::Undelay { id } => args.extend(["UNDELAY".into(), id]),
+        Op::QueueSettings { kind, settings } => args.extend([
+            "QUEUE".into(),
+            kind,
+            if settings.paused { "1" } else { "0" }.into(),
+            settings.concurrency.map(|cap| cap.get().to_string()).unwrap_or_default(),
+            settings.rate_per_second.map(|rate| rate.get().to_string()).unwrap_or_default(),
+        ]),
         Op::Owners { jobs } => {
             args.reserve(2 + 3 * jobs.len());
             args.extend(["OWNERS".into(), jobs.len().to_string()]);

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod encode;
 pub mod generations;
 pub mod queue;
+pub mod queue_overview;
 pub mod rebuilding;
 pub mod sessions;
 pub mod store;

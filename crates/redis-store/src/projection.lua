@@ -1,4 +1,4 @@
-#!lua name=reprise_projection_v4
+#!lua name=reprise_projection_v5
 
 -- Applies a batch of the projector's operations together with its checkpoint, once: only when the
 -- stored fencing token is the caller's and the stored checkpoint is the one the batch started from.
@@ -250,8 +250,60 @@ local function patch_document(fields, document, order, patch)
   redis.call('SET', document, '{' .. table.concat(parts, ',') .. '}')
 end
 
+-- The text inside a JSON string fragment (`"queued"` → `queued`); nil for anything else.
+local function json_string(fragment)
+  if not fragment then return nil end
+  local ok, value = pcall(cjson.decode, fragment)
+  if ok and type(value) == 'string' then return value end
+  return nil
+end
+
+-- How many runs finished in each of the last 60 seconds, per kind: slot `second % 60` holds
+-- `second:count`. A run older than what its slot holds is a minute late and no longer counted.
+local function count_finished_run(prefix, kind, millis)
+  local second = math.floor(tonumber(millis) / 1000)
+  local runs, slot = key(prefix, 'queue:finished:' .. kind), tostring(second % 60)
+  local held = redis.call('HGET', runs, slot)
+  local held_second, held_count = 0, 0
+  if held then held_second, held_count = string.match(held, '^(%d+):(%d+)$') end
+  held_second, held_count = tonumber(held_second) or 0, tonumber(held_count) or 0
+  if held_second == second then
+    redis.call('HSET', runs, slot, second .. ':' .. (held_count + 1))
+  elseif held_second < second then
+    redis.call('HSET', runs, slot, second .. ':1')
+  end
+end
+
+local RUN_ENDS = { succeeded = true, failed = true, retrying = true }
+
+-- Keeps the per-kind counts of a job's status (every job's, and its owner's) when its status changes.
+-- The old status is the one this Function counted last (`counted`), never the document's: command-api
+-- writes a job's first document ahead of the projector. `queue:queued:{kind}` holds the kind's queued
+-- jobs by when they became queued (the oldest's age), `queue:finished:{kind}` its runs finished per
+-- second. Everything comes from the events' times, so a rebuild counts the same.
+local function count_status(prefix, id)
+  local fields = key(prefix, 'jobfields:' .. id)
+  local state = redis.call('HMGET', fields, 'status', 'counted', 'kind', 'owner', 'statusAt')
+  local status, counted, kind = json_string(state[1]), state[2], json_string(state[3])
+  if not status or not kind or status == counted then return end
+  local owner, at = json_string(state[4]), state[5] or '0'
+  local every, own = key(prefix, 'queue:counts:all'), owner and key(prefix, 'queue:counts:of:' .. owner)
+  if counted then
+    redis.call('HINCRBY', every, kind .. '|' .. counted, -1)
+    if own then redis.call('HINCRBY', own, kind .. '|' .. counted, -1) end
+  end
+  redis.call('HINCRBY', every, kind .. '|' .. status, 1)
+  if own then redis.call('HINCRBY', own, kind .. '|' .. status, 1) end
+  redis.call('HSET', fields, 'counted', status)
+  local queued = key(prefix, 'queue:queued:' .. kind)
+  if counted == 'queued' then redis.call('ZREM', queued, id) end
+  if status == 'queued' then redis.call('ZADD', queued, at, id) end
+  if RUN_ENDS[status] and counted then count_finished_run(prefix, kind, at) end
+end
+
 local function job_fields(prefix, id, patch)
   patch_document(key(prefix, 'jobfields:' .. id), key(prefix, 'job:' .. id), JOB_FIELDS, patch)
+  if string.find(patch, '^status\t') or string.find(patch, '\nstatus\t') then count_status(prefix, id) end
 end
 
 local function split_commas(text)
@@ -260,11 +312,33 @@ local function split_commas(text)
   return names
 end
 
--- Newest first: pushed at the left, where workers take from.
+-- Each kind has a ready queue of its own, so that a paused or full kind holds back nothing of the
+-- others: a sorted set scored priority * 2^48 + a sequence that grows with every push, so workers take
+-- the highest score across the kinds they may run: priority 9 first, newest first within a priority.
+-- Scores stay below 2^52, where doubles are exact.
+local SEQUENCE_SPAN = 281474976710656
+
+local function ready_queue(prefix, id)
+  local fields = redis.call('HMGET', key(prefix, 'jobfields:' .. id), 'kind', 'priority')
+  local kind = json_string(fields[1]) or ''
+  return kind, key(prefix, 'queue:ready:' .. kind), tonumber(fields[2] or '5') or 5
+end
+
 local function enqueue(prefix, id)
-  local priority = redis.call('HGET', key(prefix, 'jobfields:' .. id), 'priority') or '5'
-  redis.call('LPUSH', key(prefix, 'queue:' .. priority), id)
+  local kind, queue, priority = ready_queue(prefix, id)
+  local sequence = redis.call('INCR', key(prefix, 'queue:sequence'))
+  redis.call('ZADD', queue, priority * SEQUENCE_SPAN + sequence, id)
+  redis.call('SADD', key(prefix, 'queue:kinds'), kind)
   announce('queue:work', id)
+end
+
+-- A kind's settings, as the claim reads them: `paused` (1 or 0), `concurrency` and `rate` (empty for no
+-- limit). Resuming or raising a limit lets waiting workers look again.
+local function configure_queue(prefix, kind, paused, concurrency, rate)
+  redis.call('HSET', key(prefix, 'queue:settings:' .. kind), 'paused', paused, 'concurrency', concurrency,
+    'rate', rate)
+  redis.call('SADD', key(prefix, 'queue:kinds'), kind)
+  announce('queue:work', kind)
 end
 
 -- Renders `document` from `head` (a JSON object) with `field` listing the members of `set` in order.
@@ -284,7 +358,7 @@ end
 
 -- How many arguments follow each operation's name; BOARD and the counted operations carry counts.
 local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, RENDER = 7, WINDOW = 5, REFRESH = 3,
-  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
+  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, QUEUE = 4, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
   ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4, INCR = 4 }
 
 -- Operations followed by a count of items, and the arguments per item.
@@ -376,6 +450,10 @@ local function apply(keys, args)
       announce('queue:work', args[i + 1])
     elseif op == 'UNDELAY' then
       redis.call('ZREM', key(prefix, 'queue:delayed'), args[i + 1])
+      local _, queue = ready_queue(prefix, args[i + 1])
+      redis.call('ZREM', queue, args[i + 1])
+    elseif op == 'QUEUE' then
+      configure_queue(prefix, args[i + 1], args[i + 2], args[i + 3], args[i + 4])
     elseif op == 'DOC' then
       patch_document(key(prefix, args[i + 2]), key(prefix, args[i + 1]), split_commas(args[i + 3]), args[i + 4])
     elseif op == 'ZADDLEX' then
@@ -534,11 +612,11 @@ local function write_current(_, args)
   return write_into(control .. 'gen' .. generation .. ':', command, args)
 end
 
-redis.register_function{ function_name = 'reprise_apply_v4', callback = apply, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_claim_fence_v4', callback = claim_fence, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_page_v4', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_players_v4', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_standing_v4', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_request_generation_v4', callback = request_generation, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_switch_generation_v4', callback = switch_generation, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_write_current_v4', callback = write_current, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_apply_v5', callback = apply, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_fence_v5', callback = claim_fence, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_page_v5', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_players_v5', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_standing_v5', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_request_generation_v5', callback = request_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_switch_generation_v5', callback = switch_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_write_current_v5', callback = write_current, flags = { 'no-cluster' } }

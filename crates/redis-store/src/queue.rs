@@ -17,8 +17,9 @@ pub const LIBRARY: &str = include_str!("queue.lua");
 pub struct Claim {
     /// The jobs now in the worker's in-flight list, for it to run.
     pub orders: Vec<WorkOrder>,
-    /// When the earliest delayed job is due, if any waits.
-    pub next_due: Option<DateTime<Utc>>,
+    /// When to look again without being told: the earliest delayed job's due time, or the next start
+    /// a kind's rate allows while jobs of it wait, whichever comes first.
+    pub look_again_at: Option<DateTime<Utc>>,
 }
 
 /// One worker's handle on the queue.
@@ -35,6 +36,11 @@ impl WorkQueue {
     /// heartbeat lives `heartbeat_ttl`.
     pub fn new(client: Client, keys: Keys, worker: impl Into<String>, heartbeat_ttl: Duration) -> Self {
         Self { client, keys, worker: worker.into(), heartbeat_ttl }
+    }
+
+    /// The Redis client claims go through.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// This worker's name.
@@ -56,8 +62,8 @@ impl WorkQueue {
             self.heartbeat_ttl.as_secs().max(1).to_string(),
             wanted.to_string(),
         ];
-        let (orders, next_due): (Vec<String>, String) =
-            self.client.fcall("reprise_claim_next_v2", Vec::<String>::new(), args).await?;
+        let (orders, look_again_at): (Vec<String>, String) =
+            self.client.fcall("reprise_claim_next_v3", Vec::<String>::new(), args).await?;
         let orders = orders
             .iter()
             .filter_map(|order| match serde_json::from_str(order) {
@@ -68,13 +74,18 @@ impl WorkQueue {
                 }
             })
             .collect();
-        let next_due = next_due.parse::<i64>().ok().and_then(DateTime::from_timestamp_millis);
-        Ok(Claim { orders, next_due })
+        let look_again_at = look_again_at.parse::<i64>().ok().and_then(DateTime::from_timestamp_millis);
+        Ok(Claim { orders, look_again_at })
     }
 
-    /// Removes a reported job from this worker's in-flight list.
+    /// Removes a reported job from this worker's in-flight list and frees its kind's running slot.
     pub async fn release(&self, id: &str) -> Result<(), Error> {
-        self.client.lrem::<i64, _, _>(self.keys.in_flight(&self.worker), 1, id).await.map(|_| ())
+        self.release_from(&self.worker, id).await
+    }
+
+    async fn release_from(&self, worker: &str, id: &str) -> Result<(), Error> {
+        let args = vec![self.keys.prefix().to_owned(), worker.to_owned(), id.to_owned()];
+        self.client.fcall::<i64, _, _, _>("reprise_release_v3", Vec::<String>::new(), args).await.map(|_| ())
     }
 
     /// Stamps this worker's heartbeat.
@@ -111,9 +122,10 @@ impl WorkQueue {
         self.client.lrange(self.keys.in_flight(worker), 0, -1).await
     }
 
-    /// Removes a job from a silent worker's in-flight list once its rescue is recorded.
+    /// Removes a job from a silent worker's in-flight list, and frees its running slot, once its rescue
+    /// is recorded: a worker killed while running jobs keeps no slot of a capped kind.
     pub async fn drop_from(&self, worker: &str, id: &str) -> Result<(), Error> {
-        self.client.lrem::<i64, _, _>(self.keys.in_flight(worker), 1, id).await.map(|_| ())
+        self.release_from(worker, id).await
     }
 
     /// Forgets a silent worker whose in-flight list is empty.
@@ -125,15 +137,8 @@ impl WorkQueue {
         Ok(())
     }
 
-    /// How many jobs wait in each priority's ready queue, 9 first, and how many are delayed.
-    pub async fn depths(&self) -> Result<(Vec<(u8, i64)>, i64), Error> {
-        let generation = crate::generations::current(&self.client, &self.keys).await?;
-        let queue = self.keys.generation(generation.unwrap_or_default());
-        let mut depths = Vec::new();
-        for priority in (0..=9).rev() {
-            depths.push((priority, self.client.llen(queue.queue(priority)).await?));
-        }
-        let delayed: i64 = self.client.zcard(queue.delayed_jobs()).await?;
-        Ok((depths, delayed))
+    /// How many jobs of each kind run now, across every worker (the slots a concurrency cap counts).
+    pub async fn running(&self, kind: &str) -> Result<i64, Error> {
+        self.client.scard(self.keys.running(kind)).await
     }
 }

@@ -20,7 +20,9 @@ pub const LIBRARY: &str = include_str!("projection.lua");
 /// The layout of the documents this code writes. Change it whenever the layout changes: a projector
 /// finding another layout under its prefix rebuilds everything from the log instead of mixing the two.
 /// 7: a `sum` entry keeps its exact total beyond ±2^53 (entries written by 6 saturated at every batch).
-pub const FORMAT: &str = "7";
+/// 8: one ready queue per job kind (a sorted set by priority and sequence, not a list per priority),
+/// queue settings per kind, and per-kind counts of the jobs' statuses kept from the log.
+pub const FORMAT: &str = "8";
 
 /// Why a batch was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +106,7 @@ impl ProjectionStore {
             fence.to_string(),
         ];
         let switched: Result<String, Error> =
-            self.client.fcall("reprise_switch_generation_v4", Vec::<String>::new(), args).await;
+            self.client.fcall("reprise_switch_generation_v5", Vec::<String>::new(), args).await;
         match switched {
             Ok(replaced) => Ok(Switch::Done { replaced: replaced.parse().ok() }),
             Err(error) if error.details().starts_with("BEHIND") => Ok(Switch::Behind),
@@ -134,7 +136,7 @@ impl ProjectionStore {
     /// Makes `token` the fencing token; `false` when a larger one is already stored.
     pub async fn claim_fence(&self, token: i64) -> Result<bool, Error> {
         let args = vec![self.keys.prefix().to_owned(), token.to_string()];
-        let claimed: i64 = self.client.fcall("reprise_claim_fence_v4", Vec::<String>::new(), args).await?;
+        let claimed: i64 = self.client.fcall("reprise_claim_fence_v5", Vec::<String>::new(), args).await?;
         Ok(claimed == 1)
     }
 
@@ -225,7 +227,7 @@ impl ProjectionStore {
     /// Applies a prepared batch, all of it or nothing.
     pub async fn send(&self, args: FunctionArgs) -> Result<(), ApplyError> {
         let applied: Result<String, Error> =
-            self.client.fcall("reprise_apply_v4", Vec::<String>::new(), args.0).await;
+            self.client.fcall("reprise_apply_v5", Vec::<String>::new(), args.0).await;
         match applied {
             Ok(_) => Ok(()),
             Err(error) if error.details().starts_with("FENCED") => Err(ApplyError::Fenced),

@@ -23,6 +23,8 @@ async fn every_flow_of_the_web_app_works_in_a_real_browser() {
     let stack = Stack::start_with(StackOptions {
         conversions: true,
         max_upload_bytes: Some(UPLOAD_LIMIT),
+        // The Queues page's controls are the admin scope's: the test signs `boss` up to use them.
+        adjust: Some(|settings| settings.auth.admins = vec!["boss@example.com".to_owned()]),
         ..Default::default()
     })
     .await;

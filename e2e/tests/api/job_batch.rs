@@ -56,7 +56,7 @@ async fn a_batch_of_1000_jobs_is_one_commit_answered_in_request_order_and_each_j
     assert_eq!(jobs_and_commits(&stack).await, (1000, 1));
     assert_eq!(stack.get(&format!("/v1/jobs/{}", ids[999])).await.status(), 200, "readable at once");
     testkit::wait_until("the projector to queue the whole batch", Duration::from_secs(20), || async {
-        let depth: i64 = stack.redis.llen(stack.keys().queue(5)).await.ok()?;
+        let depth: i64 = stack.redis.zcard(stack.keys().ready_queue("message")).await.ok()?;
         (depth == 1000).then_some(())
     })
     .await;

@@ -23,8 +23,11 @@ async fn job(stack: &Stack, id: &str) -> Value {
     stack.get(&format!("/v1/jobs/{id}")).await.json().await.unwrap()
 }
 
+/// How many `message` jobs of `priority` wait in the ready queue (scored `priority * 2^48 + sequence`).
 async fn queued_depth(stack: &Stack, priority: u8) -> i64 {
-    stack.redis.llen(stack.keys().queue(priority)).await.unwrap()
+    let span = 2_f64.powi(48);
+    let (low, high) = (f64::from(priority) * span, f64::from(priority + 1) * span);
+    stack.redis.zcount(stack.keys().ready_queue("message"), low, high - 1.0).await.unwrap()
 }
 
 async fn wait_for_depth(stack: &Stack, priority: u8, depth: i64) {

@@ -21,6 +21,8 @@ mod outages;
 mod periods;
 mod projector_crash;
 mod purity;
+mod queue_limits;
+mod queues;
 mod rebuild_under_traffic;
 mod secrets_in_logs;
 mod unique_jobs;

@@ -10,6 +10,7 @@ mod job_request;
 pub mod jobs;
 pub mod meetups;
 pub mod messages;
+pub mod queues;
 pub mod refresh;
 pub mod scores;
 pub mod sessions;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(from_fn_with_state(conversions::UNREAD_BODY_DRAIN, drain_unread_body)),
         )
         .route("/v1/jobs/{id}", delete(jobs::cancel))
+        .route("/v1/queues/{kind}", put(queues::configure))
         .route("/v1/leaderboards/{game}/refresh", post(refresh::request))
         .route("/v1/events", post(meetups::create))
         .route("/v1/events/join", post(meetups::join))

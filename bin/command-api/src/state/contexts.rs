@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use domain::conversions::Conversion;
 use domain::identity::User;
-use domain::jobs::Job;
+use domain::jobs::{Job, Queue};
 use domain::meetups::{Channel, Meetup, Membership, Message};
 use domain::names::GameName;
 use domain::scores::{Game, LeaderboardRefresh, ScoreSubmission};
@@ -42,6 +42,8 @@ pub struct JobsState {
     pub new_jobs: CommandBatcher<Job>,
     /// The kinds of job the worker runs.
     pub job_kinds: Arc<job_kinds::Registry>,
+    /// The kinds' queue controls.
+    pub queues: EventStore<Queue>,
     /// The longest job message accepted, in characters.
     pub max_job_message_chars: usize,
     /// The largest body of a batch of jobs, in bytes.

@@ -8,6 +8,7 @@ pub mod job_list;
 pub mod jobs;
 pub mod leaderboards;
 pub mod meetups;
+pub mod queues;
 pub mod timeline;
 pub mod users;
 pub mod windows;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversions/{id}", get(conversions::conversion))
         .route("/v1/conversions/{id}/mp3", get(conversions::mp3))
         .route("/v1/jobs/{id}", get(jobs::job))
+        .route("/v1/queues", get(queues::queues))
         .route("/v1/events", get(meetups::meetups))
         .route("/v1/events/join", get(meetups::joined))
         .route("/v1/channels", get(channels::channels))

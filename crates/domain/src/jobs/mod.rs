@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 
 mod commands;
 mod job;
+pub mod queue;
 mod retry;
 mod uniqueness;
 mod work_order;
 
 pub use commands::{JobCommand, JobEvent, JobRefusal, JobSpec};
 pub use job::{Job, decide};
+pub use queue::{Concurrency, Queue, QueueChange, QueueCommand, QueueEvent, QueueSettings, StartRate};
 pub use retry::{Backoff, RunOutcome, retry_delay};
 pub use uniqueness::{MAX_UNIQUE_FOR_SECONDS, MAX_UNIQUE_KEY_CHARS, Uniqueness};
 pub use work_order::WorkOrder;

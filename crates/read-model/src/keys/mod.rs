@@ -76,9 +76,45 @@ impl Keys {
         self.full(&relative::job_fields(id))
     }
 
-    /// The ready queue of one priority: a list of job ids, newest at the left.
-    pub fn queue(&self, priority: u8) -> String {
-        self.full(&format!("queue:{priority}"))
+    /// The ready queue of one kind: a sorted set of job ids scored `priority * 2^48 + sequence`, so the
+    /// highest score is the next to run (priority 9 first, newest first within a priority).
+    pub fn ready_queue(&self, kind: &str) -> String {
+        self.full(&format!("queue:ready:{kind}"))
+    }
+
+    /// The kinds that have a ready queue or settings: a set of names.
+    pub fn queue_kinds(&self) -> String {
+        self.full("queue:kinds")
+    }
+
+    /// A kind's queue settings as the claim reads them: a hash of `paused` (`1` or `0`), `concurrency`
+    /// and `rate` (empty for no limit).
+    pub fn queue_settings(&self, kind: &str) -> String {
+        self.full(&format!("queue:settings:{kind}"))
+    }
+
+    /// How many jobs of each kind are in each status: a hash by `kind|status`, of every job's
+    /// (`owner` = `None`) or of one owner's.
+    pub fn queue_counts(&self, owner: Option<&str>) -> String {
+        match owner {
+            None => self.full("queue:counts:all"),
+            Some(owner) => self.full(&format!("queue:counts:of:{owner}")),
+        }
+    }
+
+    /// A kind's queued jobs, scored by when they became queued (milliseconds).
+    pub fn queued_since(&self, kind: &str) -> String {
+        self.full(&format!("queue:queued:{kind}"))
+    }
+
+    /// A kind's runs finished in each of the last 60 seconds: slot `second % 60` → `second:count`.
+    pub fn finished_runs(&self, kind: &str) -> String {
+        self.full(&format!("queue:finished:{kind}"))
+    }
+
+    /// The jobs of a kind running now on any worker (control prefix): a set of ids.
+    pub fn running(&self, kind: &str) -> String {
+        self.full(&format!("running:{kind}"))
     }
 
     /// Jobs waiting for their time (scheduled, retrying): a sorted set by due time in milliseconds.

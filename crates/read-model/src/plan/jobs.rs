@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use domain::jobs::{JobEvent, JobSpec, JobStatus, WorkOrder};
+use domain::jobs::{JobEvent, JobSpec, JobStatus, QueueEvent, WorkOrder};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -27,9 +27,14 @@ impl Patch {
         self
     }
 
+    /// Sets the status with its history entry, and (hidden) when it changed in milliseconds, which the
+    /// Function's per-kind counts read (the oldest queued job's age, runs finished per minute).
     pub(super) fn status(self, status: JobStatus, at: DateTime<Utc>, note: Option<String>) -> Self {
         let entry = JobHistoryEntry { at: timestamp(at), status: status.as_str().to_owned(), note };
-        self.set("status", status).set("updatedAt", timestamp(at)).set("+history", entry)
+        self.set("status", status)
+            .set("updatedAt", timestamp(at))
+            .set("+history", entry)
+            .set("statusAt", at.timestamp_millis())
     }
 
     pub(super) fn into_op(self, id: &str) -> Op {
@@ -112,8 +117,8 @@ fn queue(id: &str, spec: JobSpec, queued_at: DateTime<Utc>, ops: &mut Vec<Op>) {
     let order = WorkOrder {
         id: id.to_owned(),
         kind: spec.kind.clone(),
-        message: spec.message,
-        payload: spec.payload,
+        message: spec.message.clone(),
+        payload: spec.payload.clone(),
         priority: spec.priority,
     };
     let patch = Patch::default()
@@ -126,7 +131,8 @@ fn queue(id: &str, spec: JobSpec, queued_at: DateTime<Utc>, ops: &mut Vec<Op>) {
         .set("createdAt", timestamp(queued_at))
         .set("runAt", spec.run_at.map(timestamp))
         .set("links", JobLinks { this: format!("/v1/jobs/{id}"), result: None })
-        .set("spec", order);
+        .set("spec", order)
+        .set("owner", &spec.owner);
     ops.push(patch.into_op(id));
     ops.push(match due {
         Some(run_at) => Op::Delay { id: id.to_owned(), due_millis: run_at.timestamp_millis() },
@@ -159,4 +165,11 @@ pub fn drop_pushes_of_finished(ops: &mut Vec<Op>) {
 
 fn is_final_status(name: &str, value: &str) -> bool {
     name == "status" && serde_json::from_str::<JobStatus>(value).is_ok_and(JobStatus::is_final)
+}
+
+/// Plans a queue's new settings: the hash the claim reads (and the overview shows), with waiting
+/// workers told to look again.
+pub fn plan_queue(event: &LogEntry<'_>, queue_event: QueueEvent, ops: &mut Vec<Op>) {
+    let QueueEvent::QueueConfigured { settings, .. } = queue_event;
+    ops.push(Op::QueueSettings { kind: event.aggregate_id.to_string(), settings });
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::conversions::{Conversion, ConversionEvent};
 use domain::identity::User;
-use domain::jobs::{Job, JobEvent};
+use domain::jobs::{Job, JobEvent, Queue};
 use domain::meetups::{Channel, Meetup, Membership, Message};
 use domain::names::GameName;
 use domain::scores::{
@@ -39,6 +39,7 @@ const SCORE: &str = <ScoreSubmission as Aggregate>::TYPE;
 const REFRESH: &str = <LeaderboardRefresh as Aggregate>::TYPE;
 const USER: &str = <User as Aggregate>::TYPE;
 const JOB: &str = <Job as Aggregate>::TYPE;
+const QUEUE: &str = <Queue as Aggregate>::TYPE;
 const CONVERSION: &str = <Conversion as Aggregate>::TYPE;
 const MEETUP: &str = <Meetup as Aggregate>::TYPE;
 const MEMBERSHIP: &str = <Membership as Aggregate>::TYPE;
@@ -130,6 +131,7 @@ impl Batch {
                 }
                 jobs::plan_job(event, job_event, after);
             }
+            QUEUE => jobs::plan_queue(event, decode(event)?, after),
             CONVERSION => {
                 let conversion_event: ConversionEvent = decode(event)?;
                 if matches!(conversion_event, ConversionEvent::ConversionRequested { .. }) {

@@ -1,6 +1,7 @@
 //! The operations a plan is made of.
 
 use chrono::{DateTime, Utc};
+use domain::jobs::QueueSettings;
 use domain::names::{GameName, RegionName};
 use domain::scores::{Operator, Period, SortOrder};
 
@@ -71,10 +72,17 @@ pub enum Op {
         /// When the job is due, in milliseconds since the Unix epoch.
         due_millis: i64,
     },
-    /// Stop holding a job that will not run.
+    /// Stop holding a job that will not run: out of the delayed jobs and its kind's ready queue.
     Undelay {
         /// The job's id.
         id: String,
+    },
+    /// Keep a kind's queue settings where workers' claims read them, and announce the work.
+    QueueSettings {
+        /// The kind.
+        kind: String,
+        /// Its settings now.
+        settings: QueueSettings,
     },
     /// Record new jobs' owners, and list each job in its owner's index and in the index of every job.
     Owners {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::conversions::Conversion;
 use domain::identity::User;
-use domain::jobs::Job;
+use domain::jobs::{Job, Queue};
 use domain::meetups::{Channel, Meetup, Membership, Message};
 use domain::scores::{Game, LeaderboardRefresh, ScoreSubmission};
 use serde::Deserializer;
@@ -43,6 +43,7 @@ pub fn kinds() -> Vec<Kind> {
         kind::<ScoreSubmission>(),
         kind::<LeaderboardRefresh>(),
         kind::<Job>(),
+        kind::<Queue>(),
         kind::<Conversion>(),
         kind::<Meetup>(),
         kind::<Membership>(),

@@ -93,7 +93,7 @@ async fn a_delayed_job_waits_for_its_time_and_a_cancelled_one_never_runs() {
     queue.load_library().await.unwrap();
     let claim = queue.claim(10, at(2)).await.unwrap();
     assert!(claim.orders.is_empty());
-    assert_eq!(claim.next_due, Some(at(30)));
+    assert_eq!(claim.look_again_at, Some(at(30)));
     assert_eq!(claim_ids(&queue, 10, at(31)).await, ["later"]);
 }
 
@@ -152,7 +152,7 @@ async fn a_job_queued_and_finished_in_one_batch_never_reaches_the_queue() {
     let done =
         JobEvent::JobSucceeded { attempt: 1, started_at: at(1), finished_at: at(2), result: json!(null) };
     fixture.apply(&[queued("j", 5, None), event("j", 2, done)]).await;
-    let depth: i64 = fixture.redis.llen(fixture.keys.queue(5)).await.unwrap();
+    let depth: i64 = fixture.redis.zcard(fixture.keys.ready_queue("message")).await.unwrap();
     assert_eq!(depth, 0);
 }
 

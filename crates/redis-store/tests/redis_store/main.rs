@@ -7,6 +7,7 @@ mod common;
 mod generations;
 mod job_queue;
 mod meetups;
+mod queue_controls;
 mod redis_function;
 mod subscription;
 mod windows;

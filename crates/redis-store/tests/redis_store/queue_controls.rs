@@ -1,0 +1,187 @@
+//! The claim's queue controls (pause, concurrency cap, start rate) and the counts the projector keeps per
+//! kind, through the projector's plan, the fenced apply and `claim_next`, against a real Redis.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use domain::jobs::{Concurrency, JobEvent, JobSpec, QueueEvent, QueueSettings, StartRate};
+use fred::prelude::*;
+use read_model::{GameBook, LogEntry};
+use redis_store::ProjectionStore;
+use redis_store::queue::WorkQueue;
+use redis_store::queue_overview::{QueueState, read_queues};
+use serde_json::json;
+
+use crate::common::{checkpoint, logged, plan, store};
+
+struct Fixture {
+    store: ProjectionStore,
+    redis: Client,
+    applied: i64,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let (store, redis, _) = store().await;
+        let fixture = Self { store, redis, applied: 0 };
+        fixture.queue("loader").load_library().await.unwrap();
+        fixture
+    }
+
+    async fn apply(&mut self, events: &[LogEntry<'_>]) {
+        let ops = plan(events, &mut GameBook::new(), at(0));
+        let from = (self.applied > 0).then_some(checkpoint(self.applied));
+        self.applied += 1;
+        self.store.apply(1, from, checkpoint(self.applied), at(0), ops).await.unwrap();
+    }
+
+    fn queue(&self, worker: &str) -> WorkQueue {
+        WorkQueue::new(self.redis.clone(), self.store.control().clone(), worker, Duration::from_secs(5))
+    }
+
+    async fn overview(&self, owner: Option<&str>, now: DateTime<Utc>) -> Vec<QueueState> {
+        let kinds = ["message".to_owned(), "webhook".to_owned()];
+        read_queues(&self.redis, self.store.keys(), &kinds, owner, now).await.unwrap()
+    }
+}
+
+fn at(second: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, second).unwrap()
+}
+
+fn millis(ms: i64) -> DateTime<Utc> {
+    at(0) + chrono::Duration::milliseconds(ms)
+}
+
+fn event(id: &str, sequence: i64, event: JobEvent) -> LogEntry<'static> {
+    let metadata = json!({ "job_id": id, "user_id": "u1" });
+    logged("job", id, sequence, serde_json::to_value(event).unwrap(), metadata, at(0))
+}
+
+fn queued(id: &str, kind: &str, owner: &str) -> LogEntry<'static> {
+    let spec = JobSpec {
+        kind: kind.into(),
+        message: format!("hello from {id}"),
+        priority: 5,
+        run_at: None,
+        max_attempts: 3,
+        payload: None,
+        owner: owner.into(),
+        request_hash: "h".into(),
+        unique: None,
+    };
+    event(id, 1, JobEvent::JobQueued { spec, queued_at: at(0) })
+}
+
+fn configured(kind: &str, settings: QueueSettings) -> LogEntry<'static> {
+    let event = QueueEvent::QueueConfigured { settings, configured_at: at(0) };
+    logged("queue", kind, 1, serde_json::to_value(event).unwrap(), json!({ "user_id": "admin" }), at(0))
+}
+
+fn paused() -> QueueSettings {
+    QueueSettings { paused: true, ..QueueSettings::default() }
+}
+
+async fn claim_ids(queue: &WorkQueue, wanted: usize, now: DateTime<Utc>) -> Vec<String> {
+    queue.claim(wanted, now).await.unwrap().orders.into_iter().map(|order| order.id).collect()
+}
+
+#[tokio::test]
+async fn a_paused_kind_starts_nothing_and_holds_back_none_of_the_others_jobs() {
+    let mut fixture = Fixture::new().await;
+    fixture.apply(&[queued("m1", "message", "u1"), queued("w1", "webhook", "u1")]).await;
+    fixture.apply(&[queued("m2", "message", "u1"), configured("message", paused())]).await;
+    let queue = fixture.queue("worker");
+    assert_eq!(claim_ids(&queue, 10, at(1)).await, ["w1"]);
+    assert!(claim_ids(&queue, 10, at(1)).await.is_empty(), "nothing of the paused kind starts");
+
+    let mut resumed = configured("message", QueueSettings::default());
+    resumed.sequence = 2;
+    fixture.apply(&[resumed]).await;
+    assert_eq!(claim_ids(&queue, 10, at(2)).await, ["m2", "m1"], "newest first once resumed");
+}
+
+#[tokio::test]
+async fn a_concurrency_cap_holds_across_workers_until_a_run_is_released_or_rescued() {
+    let mut fixture = Fixture::new().await;
+    let capped =
+        QueueSettings { concurrency: Some(Concurrency::new(2).unwrap()), ..QueueSettings::default() };
+    let jobs: Vec<LogEntry<'static>> = (0..5).map(|n| queued(&format!("j{n}"), "message", "u1")).collect();
+    fixture.apply(&jobs).await;
+    fixture.apply(&[configured("message", capped)]).await;
+    let (first, second) = (fixture.queue("first"), fixture.queue("second"));
+    assert_eq!(claim_ids(&first, 1, at(1)).await, ["j4"]);
+    assert_eq!(claim_ids(&second, 10, at(1)).await, ["j3"], "one slot was left");
+    assert!(claim_ids(&second, 10, at(1)).await.is_empty());
+    assert_eq!(first.running("message").await.unwrap(), 2);
+
+    first.release("j4").await.unwrap();
+    assert_eq!(claim_ids(&second, 10, at(2)).await, ["j2"]);
+    // A worker killed with runs in flight: the cleaner's drop frees the slot with the list entry.
+    second.drop_from("second", "j3").await.unwrap();
+    assert_eq!(claim_ids(&first, 10, at(3)).await, ["j1"]);
+    assert_eq!(first.running("message").await.unwrap(), 2);
+    assert!(second.in_flight_of("second").await.unwrap() == ["j2"]);
+}
+
+#[tokio::test]
+async fn a_start_rate_spaces_the_starts_and_says_when_the_next_one_is_allowed() {
+    let mut fixture = Fixture::new().await;
+    // 10 a second: one start every 100 ms, with a tolerance of 100 ms (a burst of two after a pause).
+    let rated =
+        QueueSettings { rate_per_second: Some(StartRate::new(10.0).unwrap()), ..QueueSettings::default() };
+    let jobs: Vec<LogEntry<'static>> = (0..30).map(|n| queued(&format!("j{n}"), "message", "u1")).collect();
+    fixture.apply(&jobs).await;
+    fixture.apply(&[configured("message", rated)]).await;
+    let (first, second) = (fixture.queue("first"), fixture.queue("second"));
+    let claim = first.claim(10, millis(0)).await.unwrap();
+    assert_eq!(claim.orders.len(), 2, "the burst the tolerance allows");
+    assert_eq!(claim.look_again_at, Some(millis(100)), "the next start, 200 ms on less the tolerance");
+    assert!(claim_ids(&second, 10, millis(50)).await.is_empty(), "the other worker is held too");
+    // Over two seconds of claims every 10 ms from both workers: twenty starts, not more.
+    let mut started = 2;
+    for tick in 1..=200 {
+        let worker = if tick % 2 == 0 { &first } else { &second };
+        started += claim_ids(worker, 10, millis(10 * tick)).await.len();
+    }
+    assert_eq!(started, 2 + 20, "one start per 100 ms after the burst");
+}
+
+#[tokio::test]
+async fn counts_follow_each_status_change_per_kind_and_per_owner() {
+    let mut fixture = Fixture::new().await;
+    fixture
+        .apply(&[
+            queued("a", "message", "alice"),
+            queued("b", "message", "bob"),
+            queued("c", "webhook", "bob"),
+        ])
+        .await;
+    let started = JobEvent::JobStarted { worker: "w".into(), attempt: 1, started_at: at(1) };
+    let done =
+        JobEvent::JobSucceeded { attempt: 1, started_at: at(1), finished_at: at(2), result: json!(null) };
+    fixture.apply(&[event("a", 2, started), event("a", 3, done)]).await;
+    fixture.apply(&[event("b", 2, JobEvent::JobCancelled { cancelled_at: at(3) })]).await;
+
+    let every = fixture.overview(None, at(30)).await;
+    assert_eq!(every[0].counts, [("cancelled".into(), 1), ("succeeded".into(), 1)].into());
+    assert_eq!(every[1].counts, [("queued".into(), 1)].into());
+    assert_eq!(every[1].oldest_queued_at, Some(at(0)));
+    assert_eq!(every[0].oldest_queued_at, None);
+    assert_eq!(every[0].finished_last_minute, 1);
+    assert_eq!(fixture.overview(None, millis(63_000)).await[0].finished_last_minute, 0, "a minute later");
+
+    let alices = fixture.overview(Some("alice"), at(30)).await;
+    assert_eq!(alices[0].counts, [("succeeded".into(), 1)].into());
+    assert!(alices[1].counts.is_empty());
+}
+
+#[tokio::test]
+async fn a_first_document_written_ahead_of_the_projector_is_counted_once() {
+    let mut fixture = Fixture::new().await;
+    // command-api writes the job's first document (status queued) before the projector reads the event.
+    let document = r#"{"id":"a","kind":"message","status":"queued"}"#;
+    let _: () = fixture.redis.set(fixture.store.keys().job("a"), document, None, None, false).await.unwrap();
+    fixture.apply(&[queued("a", "message", "alice")]).await;
+    assert_eq!(fixture.overview(None, at(1)).await[0].counts, [("queued".into(), 1)].into());
+}
