@@ -208,6 +208,7 @@ async fn a_job_whose_handler_panics_fails_with_the_message_and_the_worker_keeps_
         owner: "someone".into(),
         request_hash: "h".into(),
         unique: None,
+        depends_on: vec![],
     };
     let jobs = eventlog::EventStore::<domain::jobs::Job>::new(
         sqlx::PgPool::connect(&stack.database.url()).await.unwrap(),

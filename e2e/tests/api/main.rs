@@ -11,6 +11,8 @@ mod fleet;
 mod idempotency;
 mod identity;
 mod job_batch;
+mod job_dependencies;
+mod job_dependencies_crash;
 mod jobs;
 mod leaderboard_players;
 mod leaderboards;

@@ -22,6 +22,7 @@ fn spec(max_attempts: u32) -> JobSpec {
         owner: "u1".into(),
         request_hash: "h1".into(),
         unique: None,
+        depends_on: vec![],
     }
 }
 
@@ -123,13 +124,13 @@ fn only_waiting_jobs_can_be_cancelled() {
     jobs()
         .given(vec![queued(3)])
         .when(JobCommand::Cancel { at: at(1) })
-        .then_expect_events(vec![JobEvent::JobCancelled { cancelled_at: at(1) }]);
+        .then_expect_events(vec![JobEvent::JobCancelled { cancelled_at: at(1), reason: None }]);
     jobs()
         .given(vec![queued(3), JobEvent::JobStarted { worker: "w1".into(), attempt: 1, started_at: at(1) }])
         .when(JobCommand::Cancel { at: at(2) })
         .then_expect_error(JobRefusal::NotCancellable("running"));
     jobs()
-        .given(vec![queued(3), JobEvent::JobCancelled { cancelled_at: at(1) }])
+        .given(vec![queued(3), JobEvent::JobCancelled { cancelled_at: at(1), reason: None }])
         .when(finish("w1", RunOutcome::Succeeded(json!(null))))
         .then_expect_error(JobRefusal::NotRunnable("cancelled"));
 }
@@ -235,7 +236,7 @@ fn the_endings_are_exactly_the_events_that_leave_a_job_final() {
             error: "boom".into(),
             retryable: false,
         },
-        JobEvent::JobCancelled { cancelled_at: at(2) },
+        JobEvent::JobCancelled { cancelled_at: at(2), reason: None },
         JobEvent::JobRescued { worker: "w1".into(), attempt: 1, rescued_at: at(2) },
     ];
     for event in events {
