@@ -39,9 +39,11 @@ local function claim_next(_, args)
     while #claimed < wanted and skipped < MOST_SKIPPED do
       local id = redis.call('LMOVE', queue, in_flight, 'LEFT', 'LEFT')
       if not id then break end
-      local state = redis.call('HMGET', key(prefix, 'jobfields:' .. id), 'status', 'spec', 'attempts')
+      local state = redis.call('HMGET', key(prefix, 'jobfields:' .. id), 'status', 'spec', 'attempts', 'snoozedAt')
+      -- A snooze gives its attempt back: the time of the last snooze tells the next run's claim apart.
+      local run = (state[3] or '0') .. (state[4] and ('@' .. state[4]) or '')
       local fresh = state[1] and WAITING[state[1]] and state[2]
-        and redis.call('SET', key(control, 'claimed:' .. id .. '#' .. (state[3] or '0')), worker,
+        and redis.call('SET', key(control, 'claimed:' .. id .. '#' .. run), worker,
           'NX', 'EX', CLAIM_REMEMBERED_SECONDS)
       if fresh then
         claimed[#claimed + 1] = state[2]

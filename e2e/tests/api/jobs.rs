@@ -8,7 +8,7 @@ use std::time::Duration;
 use domain::jobs::WorkOrder;
 use e2e::Stack;
 use fred::prelude::*;
-use job_kinds::{Failure, JobHandler};
+use job_kinds::{Failure, JobHandler, Outcome, RunContext};
 use serde_json::{Value, json};
 
 async fn queue(stack: &Stack, body: Value) -> String {
@@ -187,7 +187,7 @@ impl JobHandler for Explode {
         Ok(())
     }
 
-    async fn run(&self, job: &WorkOrder) -> Result<Value, Failure> {
+    async fn run(&self, job: &WorkOrder, _context: &RunContext) -> Result<Outcome, Failure> {
         panic!("kaboom: {}", job.message)
     }
 }

@@ -13,6 +13,7 @@ mod identity;
 mod job_batch;
 mod job_dependencies;
 mod job_dependencies_crash;
+mod job_progress;
 mod jobs;
 mod leaderboard_players;
 mod leaderboards;

@@ -65,6 +65,15 @@ pub enum JobCommand {
         /// How the run ended.
         outcome: RunOutcome,
     },
+    /// A worker reports how far its run is.
+    ReportProgress {
+        /// The name of the worker running it.
+        worker: String,
+        /// 0–100.
+        percent: u8,
+        /// When it was reported.
+        at: DateTime<Utc>,
+    },
     /// The owner cancels a job that has not started.
     Cancel {
         /// When the owner cancelled it.
@@ -162,6 +171,22 @@ pub enum JobEvent {
         /// When the job was taken back.
         rescued_at: DateTime<Utc>,
     },
+    /// The running job's handler reported how far it is.
+    JobProgressed {
+        /// 0–100.
+        percent: u8,
+        /// When it was reported.
+        at: DateTime<Utc>,
+    },
+    /// The handler asked to run again later: the job is scheduled, and the run counts no attempt.
+    JobSnoozed {
+        /// The runs counted after this one was given back.
+        attempts: u32,
+        /// When the handler answered.
+        snoozed_at: DateTime<Utc>,
+        /// When the job runs again.
+        run_at: DateTime<Utc>,
+    },
     /// One of a waiting job's dependencies succeeded; others are still awaited.
     JobDependencySucceeded {
         /// The id of the dependency.
@@ -195,6 +220,8 @@ impl DomainEvent for JobEvent {
             JobEvent::JobFailed { .. } => "JobFailed",
             JobEvent::JobCancelled { .. } => "JobCancelled",
             JobEvent::JobRescued { .. } => "JobRescued",
+            JobEvent::JobProgressed { .. } => "JobProgressed",
+            JobEvent::JobSnoozed { .. } => "JobSnoozed",
             JobEvent::JobDependencySucceeded { .. } => "JobDependencySucceeded",
             JobEvent::JobReleased { .. } => "JobReleased",
         }

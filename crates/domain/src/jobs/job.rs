@@ -93,6 +93,13 @@ pub fn decide(job: &Job, command: JobCommand) -> Result<Vec<JobEvent>, JobRefusa
             };
             Ok(vec![finish(spec, attempt, started_at, at, outcome)])
         }
+        JobCommand::ReportProgress { worker, percent, at } => {
+            if job.status == Some(JobStatus::Running) && job.worker.as_ref() == Some(&worker) {
+                Ok(vec![JobEvent::JobProgressed { percent: percent.min(100), at }])
+            } else {
+                Err(JobRefusal::NotRunnable(job.status_name()))
+            }
+        }
         JobCommand::Cancel { at } if job.cancellable() => {
             Ok(vec![JobEvent::JobCancelled { cancelled_at: at, reason: None }])
         }
@@ -119,6 +126,10 @@ fn finish(
             let delay = retry_delay(attempt, backoff.base, backoff.cap, backoff.jitter);
             let retry_at = at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
             JobEvent::JobRetryScheduled { attempt, started_at, failed_at: at, error: message, retry_at }
+        }
+        // The attempt this run counted (when its start was recorded) is given back.
+        RunOutcome::Snoozed { until } => {
+            JobEvent::JobSnoozed { attempts: attempt - 1, snoozed_at: at, run_at: until }
         }
         RunOutcome::Failed { message, retryable, .. } => JobEvent::JobFailed {
             attempt,
@@ -199,6 +210,8 @@ impl Aggregate for Job {
                 self.end(JobStatus::Queued, attempt);
                 self.rescued_from.insert(worker);
             }
+            JobEvent::JobProgressed { .. } => {}
+            JobEvent::JobSnoozed { attempts, .. } => self.end(JobStatus::Scheduled, attempts),
             JobEvent::JobDependencySucceeded { dependency, .. } => {
                 self.awaited.remove(&dependency);
             }

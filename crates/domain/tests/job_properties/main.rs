@@ -114,6 +114,8 @@ fn attempt_of(event: &JobEvent) -> Option<u32> {
         JobEvent::JobQueued { .. }
         | JobEvent::JobCancelled { .. }
         | JobEvent::JobDependencySucceeded { .. }
+        | JobEvent::JobProgressed { .. }
+        | JobEvent::JobSnoozed { .. }
         | JobEvent::JobReleased { .. } => None,
         JobEvent::JobStarted { attempt, .. }
         | JobEvent::JobSucceeded { attempt, .. }

@@ -104,6 +104,22 @@ pub fn plan_job(event: &LogEntry<'_>, job_event: JobEvent, ops: &mut Vec<Op>) {
             );
             ops.push(Op::Enqueue { id });
         }
+        JobEvent::JobProgressed { percent, at } => {
+            ops.push(Patch::default().set("progress", percent).set("updatedAt", timestamp(at)).into_op(&id));
+        }
+        JobEvent::JobSnoozed { attempts, snoozed_at, run_at } => {
+            let note = format!("snoozed until {}", timestamp(run_at));
+            ops.push(
+                Patch::default()
+                    .status(JobStatus::Scheduled, snoozed_at, Some(note))
+                    .set("attempts", attempts)
+                    .set("runAt", timestamp(run_at))
+                    // Not shown: it tells the claim of the next run from the claim of this one.
+                    .set("snoozedAt", timestamp(snoozed_at))
+                    .into_op(&id),
+            );
+            ops.push(Op::Delay { id, due_millis: run_at.timestamp_millis() });
+        }
         JobEvent::JobDependencySucceeded { dependency, at } => {
             let note = format!("its dependency {dependency} succeeded");
             ops.push(Patch::default().status(JobStatus::Waiting, at, Some(note)).into_op(&id));
