@@ -1,5 +1,6 @@
-// Queue a job, list mine by status and page, watch their statuses change (polling while the list is
-// shown), and cancel one that is still waiting.
+// Queue a job (to run after others of mine, if I name them), list mine by status and page, watch
+// their statuses change (polling while the list is shown; a waiting job names the jobs it waits for),
+// and cancel one that has not started.
 import { ApiError, getJson, request, send, withQuery } from './api.js';
 import { el, every, formatDateTime, localToIso, say, showFieldErrors } from './dom.js';
 import { session } from './session.js';
@@ -40,6 +41,8 @@ async function queue(event) {
     maxAttempts: values.maxAttempts === '' ? undefined : Number(values.maxAttempts),
     runAt: localToIso(values.runAt),
   };
+  const dependsOn = values.dependsOn.split(/[\s,]+/).filter(Boolean);
+  if (dependsOn.length > 0) body.dependsOn = dependsOn;
   if (values.kind === 'webhook') body.payload = { url: values.url };
   const message = form.querySelector('.message');
   try {
@@ -47,7 +50,9 @@ async function queue(event) {
     remember(accepted.jobId, values.message);
     showFieldErrors(form, {});
     form.elements.message.value = '';
-    say(message, `Job queued (${accepted.jobId.slice(0, 8)}); its status shows below.`, 'ok');
+    form.elements.dependsOn.value = '';
+    const waits = accepted.status === 'waiting' ? ', waiting for the jobs it runs after' : '';
+    say(message, `Job queued (${accepted.jobId.slice(0, 8)}${waits}); its status shows below.`, 'ok');
     cursors = [];
     await load();
   } catch (error) {
@@ -78,7 +83,10 @@ function row(job, remembered) {
       onclick: () => cancel(job),
     }));
   }
-  const status = job.status + (job.progress != null && job.status === 'running' ? ` ${job.progress} %` : '')
+  const waitingFor = job.status === 'waiting' && job.dependsOn?.length
+    ? ` for ${job.dependsOn.map((id) => remembered[id] ?? id.slice(0, 8)).join(', ')}` : '';
+  const status = job.status + waitingFor
+    + (job.progress != null && job.status === 'running' ? ` ${job.progress} %` : '')
     + (job.error?.message ? `: ${job.error.message}` : '');
   return el('tr', { 'data-job': job.id },
     el('th', { scope: 'row', title: job.id, text: label }),

@@ -249,7 +249,7 @@ try {
     await page.getByText('make datagen ARGS="--duration 10s --rate 200"', { exact: false }).waitFor();
   });
 
-  await step('jobs: a job scheduled for later is listed and cancelled; one for now runs; pages, status filter, 422 beside its field', async () => {
+  await step('jobs: a job scheduled for later is listed, one waiting for it too, and cancelling it cancels both; one for now runs; pages, status filter, 422 beside its field', async () => {
     const { page } = ada;
     await page.getByRole('navigation').getByRole('link', { name: 'Jobs', exact: true }).click();
     const form = page.getByRole('form', { name: 'Queue a job' });
@@ -260,10 +260,24 @@ try {
     await form.getByLabel('Run at', { exact: true }).fill(tomorrow);
     await form.getByLabel('Max attempts', { exact: true }).fill('5');
     await form.getByRole('button', { name: 'Queue job' }).click();
-    const later = page.locator('#job-list tbody tr', { hasText: 'resize later' });
+    // By the first cell: another job's status may name this one.
+    const later = page.locator('#job-list tbody tr', { has: page.locator('th', { hasText: 'resize later' }) });
     await eventually('the scheduled job', async () => /scheduled|queued/.test(await textOf(later.locator('td').nth(1))));
+    const laterId = await later.locator('th').getAttribute('title');
+    await form.getByLabel('Message', { exact: true }).fill('mail after the resize');
+    await form.getByLabel('Run at', { exact: true }).fill('');
+    await form.getByLabel('Run after', { exact: true }).fill(laterId);
+    await form.getByRole('button', { name: 'Queue job' }).click();
+    const after = page.locator('#job-list tbody tr', { has: page.locator('th', { hasText: 'mail after the resize' }) });
+    await eventually('the job waiting, naming the job it waits for', async () =>
+      (await textOf(after.locator('td').nth(1))) === 'waiting for resize later');
+    await page.getByLabel('Status', { exact: true }).selectOption('waiting');
+    await eventually('only the waiting job', async () => (await page.locator('#job-list tbody tr').count()) === 1 && (await after.count()) === 1);
+    await page.getByLabel('Status', { exact: true }).selectOption('');
     await later.getByRole('button', { name: 'Cancel', exact: true }).click();
     await eventually('the job cancelled', async () => (await textOf(later.locator('td').nth(1))).startsWith('cancelled'));
+    await eventually('the waiting job cancelled with it, saying why', async () =>
+      (await textOf(after.locator('td').nth(1))) === `cancelled: its dependency ${laterId} was cancelled`);
     await form.getByLabel('Message', { exact: true }).fill('resize now');
     await form.getByLabel('Run at', { exact: true }).fill('');
     await form.getByRole('button', { name: 'Queue job' }).click();
@@ -280,7 +294,7 @@ try {
     await page.getByRole('button', { name: 'First page' }).click();
     await now.waitFor();
     await page.getByLabel('Status', { exact: true }).selectOption('cancelled');
-    await eventually('only the cancelled job', async () => (await page.locator('#job-list tbody tr').count()) === 1 && (await later.count()) === 1);
+    await eventually('only the cancelled jobs', async () => (await page.locator('#job-list tbody tr').count()) === 2 && (await later.count()) === 1 && (await after.count()) === 1);
     await screenshots(page, 'jobs');
     await page.getByLabel('Status', { exact: true }).selectOption('');
   });

@@ -3,7 +3,7 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use domain::jobs::JobKind;
+use domain::jobs::{JobKind, JobStatus};
 use eventlog::{CommandError, Metadata};
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
@@ -140,7 +140,7 @@ pub struct IdempotencyKey {
 pub struct Accepted {
     /// The job tracking the command.
     pub job_id: String,
-    /// Always `queued` when accepted.
+    /// `queued`; `waiting` for a job with `dependsOn`.
     pub status: &'static str,
     /// Where to poll.
     pub links: AcceptedLinks,
@@ -173,6 +173,7 @@ pub async fn accepted_as(
     document: &JobDocument,
 ) -> Response {
     let id = job.id.to_string();
+    let status = if document.status == JobStatus::Waiting { "waiting" } else { "queued" };
     let document = serde_json::to_string(document).unwrap_or_default();
     // The projector writes document and owner together in one Function call, so both exist or
     // neither does: MSETNX writes both first versions, or nothing over the projector's.
@@ -182,7 +183,7 @@ pub async fn accepted_as(
         tracing::warn!(%error, job = %id, "could not write the first job document");
     }
     let location = format!("/v1/jobs/{id}");
-    let body = Accepted { job_id: id, status: "queued", links: AcceptedLinks { job: location.clone() } };
+    let body = Accepted { job_id: id, status, links: AcceptedLinks { job: location.clone() } };
     let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);

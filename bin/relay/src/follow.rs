@@ -3,18 +3,17 @@
 
 use std::sync::Arc;
 
-use eventlog::Follower;
+use eventlog::{Follower, Subscription};
 use messaging::{Reconnection, Topology};
 use tokio_util::sync::CancellationToken;
 
 use crate::Status;
-use crate::checkpoints::Checkpoints;
 use crate::link::Link;
 use crate::publishing::Publishing;
 
 pub(crate) struct Relaying {
     pub follower: Follower,
-    pub checkpoints: Checkpoints,
+    pub checkpoints: Subscription,
     pub topology: Topology,
     pub rabbitmq: settings::RabbitSettings,
     pub status: Arc<Status>,

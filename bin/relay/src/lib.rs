@@ -4,7 +4,6 @@
 //! drop duplicates by `message_id`. Single-active: a Postgres advisory lock elects it, and its fencing
 //! token keeps a deposed relay from moving the checkpoint.
 
-mod checkpoints;
 mod follow;
 mod health;
 mod link;
@@ -21,7 +20,8 @@ use messaging::Topology;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use checkpoints::SUBSCRIPTION;
+/// The relay's name: its row in `subscriptions`, its advisory lock and its fencing token.
+pub const SUBSCRIPTION: &str = "relay";
 pub use health::Status;
 
 /// A relay, ready to run.
@@ -48,7 +48,7 @@ impl Relay {
         };
         let relaying = follow::Relaying {
             follower: Follower::new(pool.clone(), SUBSCRIPTION, following),
-            checkpoints: checkpoints::Checkpoints::new(pool),
+            checkpoints: eventlog::Subscription::new(pool, SUBSCRIPTION),
             topology: Topology::new(settings.rabbitmq.prefix.clone()),
             rabbitmq: settings.rabbitmq,
             status: status.clone(),

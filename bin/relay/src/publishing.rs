@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use eventlog::{Checkpoint, Consumer, Interrupt, Lag, LoggedEvent};
+use eventlog::{Checkpoint, Consumer, Interrupt, Lag, LoggedEvent, Subscription};
 use messaging::Envelope;
 
 use crate::Status;
-use crate::checkpoints::Checkpoints;
 use crate::link::Link;
 
 /// How long the broker may take to confirm a whole batch.
@@ -16,14 +15,14 @@ const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
 /// Publishing over one link to RabbitMQ.
 pub(crate) struct Publishing<'a> {
     link: &'a Link,
-    checkpoints: &'a Checkpoints,
+    checkpoints: &'a Subscription,
     status: &'a Status,
     /// The fencing token of the current lead.
     fence: i64,
 }
 
 impl<'a> Publishing<'a> {
-    pub(crate) fn new(link: &'a Link, checkpoints: &'a Checkpoints, status: &'a Status) -> Self {
+    pub(crate) fn new(link: &'a Link, checkpoints: &'a Subscription, status: &'a Status) -> Self {
         Self { link, checkpoints, status, fence: 0 }
     }
 }

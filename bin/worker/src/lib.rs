@@ -1,6 +1,7 @@
 //! The worker: takes jobs newest first from the Redis queue the projector keeps, runs each kind's
 //! handler and records the outcome as a command on the job; on a cron cadence or continuously. On an
-//! interval of its own it also queues the callbacks of windows that closed ([`window_close`]).
+//! interval of its own it also queues the callbacks of windows that closed ([`window_close`]), and one
+//! worker at a time follows the log to release the jobs waiting for others ([`dependencies`]).
 //!
 //! Its Redis connections keep each other unblocked: one for claims, one for heartbeats and the
 //! cleaner, one subscribed to the projector's announcements of new work (the blocking wait), and one
@@ -8,6 +9,7 @@
 
 mod cadence;
 mod cleaner;
+pub mod dependencies;
 mod run;
 pub mod window_close;
 
@@ -27,6 +29,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use cadence::Cadence;
+pub use dependencies::DependencyFollower;
 pub use window_close::{CheckReport, WindowCloseChecker};
 
 /// How long a worker waits for work before looking again without being told.
@@ -47,6 +50,8 @@ pub struct Worker {
     redis: Client,
     /// With how often it checks, when this worker looks for closed windows owed a callback.
     window_close: Option<(WindowCloseChecker, Duration)>,
+    /// Leads or stands by to release waiting jobs.
+    dependencies: Option<DependencyFollower>,
 }
 
 impl Worker {
@@ -93,6 +98,7 @@ impl Worker {
                 Some((WindowCloseChecker::build(&settings, clock.clone())?, Duration::from_millis(every)))
             }
         };
+        let dependencies = Some(DependencyFollower::new(pool.clone(), clock.clone()));
         let cleaner = cleaner::Cleaner {
             queue: WorkQueue::new(beats, keys.clone(), name, ttl),
             jobs: eventlog::EventStore::new(pool),
@@ -111,6 +117,7 @@ impl Worker {
             health: Some(health),
             redis: claims,
             window_close,
+            dependencies,
         })
     }
 
@@ -130,6 +137,8 @@ impl Worker {
         let readiness: Arc<dyn http_kit::operations::Readiness> = Arc::new(RedisReady(self.redis.clone()));
         let router = http_kit::middleware::around(http_kit::operations::routes(readiness), 1024);
         let health = tokio::spawn(http_kit::serve(listener, router, shutdown.clone()));
+        // It needs Postgres only, so it runs whether or not Redis answers.
+        let following = self.dependencies.take().map(|follower| tokio::spawn(follower.run(shutdown.clone())));
         while let Err(error) = redis_store::connected(&self.redis, Duration::from_secs(5)).await {
             tracing::warn!(%error, "waiting for Redis");
             if shutdown.is_cancelled() {
@@ -156,6 +165,10 @@ impl Worker {
         beating.abort();
         if let Some(checking) = checking {
             checking.abort();
+        }
+        if let Some(following) = following {
+            // It lets its lock go at the shutdown, so a standby takes over at once.
+            let _ = following.await;
         }
         health.await.context("health server")?.context("serving health")
     }

@@ -8,9 +8,14 @@ use chrono::{DateTime, Utc};
 use domain::jobs::WorkOrder;
 use domain::jobs::{Backoff, Job, JobCommand, RunOutcome};
 use eventlog::{CommandBatcher, CommandError, Metadata};
-use job_kinds::{Failure, Registry};
+use job_kinds::{Failure, Outcome, Registry, RunContext};
 use rand::Rng as _;
 use redis_store::queue::WorkQueue;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often a running job's progress is recorded, at most.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// What every run needs.
 pub struct Runner {
@@ -45,7 +50,11 @@ impl Runner {
             self.release(&order.id).await;
             return;
         };
-        let succeeded = matches!(outcome, RunOutcome::Succeeded(_));
+        let ended = match outcome {
+            RunOutcome::Succeeded(_) => "succeeded",
+            RunOutcome::Failed { .. } => "failed",
+            RunOutcome::Snoozed { .. } => "snoozed",
+        };
         let finish = JobCommand::Finish {
             worker: self.queue.worker().to_owned(),
             started_at,
@@ -56,8 +65,7 @@ impl Runner {
         self.release(&order.id).await;
         let kind = order.kind.clone();
         metrics::histogram!("job_run_seconds", "kind" => kind.clone()).record(timer.elapsed().as_secs_f64());
-        let outcome = if succeeded { "succeeded" } else { "failed" };
-        metrics::counter!("jobs_finished_total", "kind" => kind, "outcome" => outcome).increment(1);
+        metrics::counter!("jobs_finished_total", "kind" => kind, "outcome" => ended).increment(1);
     }
 
     /// Runs the handler; `None` when the job may not run here after all (cancelled meanwhile, taken
@@ -69,7 +77,8 @@ impl Runner {
         };
         metrics::counter!("jobs_started_total", "kind" => order.kind.clone()).increment(1);
         let task_order = order.clone();
-        let mut task = tokio::spawn(async move { handler.run(&task_order).await });
+        let (context, mut progress) = RunContext::new();
+        let mut task = tokio::spawn(async move { handler.run(&task_order, &context).await });
         let finished = tokio::select! {
             finished = &mut task => finished,
             () = tokio::time::sleep(self.record_start_after) => {
@@ -78,11 +87,17 @@ impl Runner {
                     task.abort();
                     return None;
                 }
-                task.await
+                self.report_progress_until_done(&order.id, &mut task, &mut progress).await
             }
         };
         Some(match finished {
-            Ok(Ok(result)) => RunOutcome::Succeeded(result),
+            Ok(Ok(Outcome::Succeeded(result))) => RunOutcome::Succeeded(result),
+            Ok(Ok(Outcome::Snooze(delay))) => {
+                let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                RunOutcome::Snoozed {
+                    until: self.now().checked_add_signed(delay).unwrap_or(DateTime::<Utc>::MAX_UTC),
+                }
+            }
             Ok(Err(failure)) => self.failed(failure),
             Err(error) if error.is_panic() => {
                 let message = panic_message(error.into_panic());
@@ -90,6 +105,32 @@ impl Runner {
             }
             Err(_) => self.failed(Failure::retryable("the run was cancelled")),
         })
+    }
+
+    /// Waits for a run whose start is recorded, recording the progress its handler reports, the
+    /// latest value at most once a second.
+    async fn report_progress_until_done(
+        &self,
+        id: &str,
+        task: &mut JoinHandle<Result<Outcome, Failure>>,
+        progress: &mut watch::Receiver<Option<u8>>,
+    ) -> Result<Result<Outcome, Failure>, tokio::task::JoinError> {
+        loop {
+            tokio::select! {
+                finished = &mut *task => return finished,
+                () = tokio::time::sleep(PROGRESS_EVERY) => {}
+            }
+            if !progress.has_changed().unwrap_or(false) {
+                continue;
+            }
+            let Some(percent) = *progress.borrow_and_update() else { continue };
+            let report = JobCommand::ReportProgress {
+                worker: self.queue.worker().to_owned(),
+                percent,
+                at: self.now(),
+            };
+            self.record(id, report).await;
+        }
     }
 
     fn failed(&self, failure: Failure) -> RunOutcome {

@@ -3,8 +3,9 @@
 //! Commands append to it through cqrs-es and postgres-es ([`store`]); the projector and the relay read
 //! it in commit order without ever skipping a committed event ([`reader`]); single-active readers elect
 //! themselves with an advisory lock and a fencing token ([`leadership`]) and follow the log through one
-//! [`Follower`], each with its own [`Consumer`] ([`follower`]). Commands that arrive together can be
-//! committed together ([`batch`]).
+//! [`Follower`], each with its own [`Consumer`] ([`follower`]), those that keep their checkpoint in
+//! Postgres as a [`Subscription`] ([`subscriptions`]). Commands that arrive together can be committed
+//! together ([`batch`]).
 
 pub mod batch;
 pub mod follower;
@@ -12,6 +13,7 @@ pub mod leadership;
 pub mod pool;
 pub mod reader;
 pub mod store;
+pub mod subscriptions;
 
 pub use batch::{BatchLimits, CommandBatcher};
 pub use follower::{Consumer, FollowSettings, Follower, Interrupt};
@@ -22,3 +24,4 @@ pub use store::{
     CommandError, EventStore, Metadata, NewAggregate, aggregate_exists, append_new, append_new_in,
     is_unreachable,
 };
+pub use subscriptions::Subscription;

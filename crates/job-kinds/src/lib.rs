@@ -2,6 +2,7 @@
 //! [`Registry::standard`]: the command side asks the registry whether a kind exists and whether a
 //! job's input suits it, the worker asks it to run the job.
 
+mod context;
 mod message;
 pub mod webhook;
 
@@ -12,6 +13,7 @@ use domain::FieldError;
 use domain::jobs::WorkOrder;
 use settings::Settings;
 
+pub use context::{Outcome, RunContext};
 pub use message::Message;
 pub use webhook::Webhook;
 
@@ -45,8 +47,9 @@ pub trait JobHandler: Send + Sync {
     /// Checks a new job's input before it is accepted; the errors name request fields.
     fn validate(&self, message: &str, payload: Option<&serde_json::Value>) -> Result<(), Vec<FieldError>>;
 
-    /// Runs the job; the value is the job's `result`.
-    async fn run(&self, job: &WorkOrder) -> Result<serde_json::Value, Failure>;
+    /// Runs the job: its `result` (a `serde_json::Value` converts `into()` one), or a snooze. It may
+    /// report progress through `context`.
+    async fn run(&self, job: &WorkOrder, context: &RunContext) -> Result<Outcome, Failure>;
 }
 
 /// Every kind this build knows.

@@ -2,7 +2,7 @@
 
 use domain::jobs::WorkOrder;
 
-use crate::{Failure, FieldError, JobHandler};
+use crate::{Failure, FieldError, JobHandler, Outcome, RunContext};
 
 /// Processes a message: its result echoes the message and its length.
 #[derive(Debug, Clone, Copy)]
@@ -18,9 +18,8 @@ impl JobHandler for Message {
         Ok(())
     }
 
-    async fn run(&self, job: &WorkOrder) -> Result<serde_json::Value, Failure> {
-        Ok(
-            serde_json::json!({ "processed": true, "message": job.message, "length": job.message.chars().count() }),
-        )
+    async fn run(&self, job: &WorkOrder, _context: &RunContext) -> Result<Outcome, Failure> {
+        let length = job.message.chars().count();
+        Ok(serde_json::json!({ "processed": true, "message": job.message, "length": length }).into())
     }
 }

@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use settings::Settings;
 use sha2::Sha256;
 
-use crate::{Failure, FieldError, JobHandler};
+use crate::{Failure, FieldError, JobHandler, Outcome, RunContext};
 
 /// Posts payloads to allowed URLs.
 #[derive(Clone)]
@@ -90,7 +90,7 @@ impl JobHandler for Webhook {
         self.target(payload).map(|_| ()).map_err(|message| vec![FieldError::new("payload.url", message)])
     }
 
-    async fn run(&self, job: &WorkOrder) -> Result<serde_json::Value, Failure> {
+    async fn run(&self, job: &WorkOrder, _context: &RunContext) -> Result<Outcome, Failure> {
         let url = self.target(job.payload.as_ref()).map_err(Failure::permanent)?;
         let body = serde_json::to_vec(&job.payload).unwrap_or_default();
         let response = self
@@ -107,6 +107,6 @@ impl JobHandler for Webhook {
         if !status.is_success() {
             return Err(Failure::retryable(format!("the webhook answered {status}")));
         }
-        Ok(serde_json::json!({ "status": status.as_u16() }))
+        Ok(serde_json::json!({ "status": status.as_u16() }).into())
     }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use domain::jobs::WorkOrder;
-use job_kinds::{Registry, webhook};
+use job_kinds::{Outcome, Registry, RunContext, webhook};
 use serde_json::json;
 
 type Seen = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
@@ -46,8 +46,8 @@ fn order(url: &str) -> WorkOrder {
 async fn a_webhook_posts_the_payload_signed_with_the_configured_key() {
     let (url, seen) = receiver(StatusCode::NO_CONTENT).await;
     let hook = Registry::standard(&settings()).get("webhook").unwrap();
-    let result = hook.run(&order(&url)).await.unwrap();
-    assert_eq!(result, json!({ "status": 204 }));
+    let result = hook.run(&order(&url), &RunContext::new().0).await.unwrap();
+    assert_eq!(result, Outcome::Succeeded(json!({ "status": 204 })));
     let seen = seen.lock().unwrap();
     let (headers, body) = &seen[0];
     assert_eq!(serde_json::from_slice::<serde_json::Value>(body).unwrap()["n"], 1);
@@ -59,7 +59,7 @@ async fn a_webhook_posts_the_payload_signed_with_the_configured_key() {
 async fn a_failing_receiver_is_a_retryable_failure() {
     let (url, _) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
     let hook = Registry::standard(&settings()).get("webhook").unwrap();
-    let failure = hook.run(&order(&url)).await.unwrap_err();
+    let failure = hook.run(&order(&url), &RunContext::new().0).await.unwrap_err();
     assert!(failure.retryable);
     assert!(failure.message.contains("503"), "{}", failure.message);
 }

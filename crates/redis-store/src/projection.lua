@@ -222,7 +222,7 @@ end
 -- A worker job's document is rendered from its fields (JSON fragments) in the order the query side's
 -- type declares them (read_model::documents::JOB_FIELDS); a field holding null is left out.
 local JOB_FIELDS = { 'id', 'kind', 'status', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt',
-  'runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'history', 'links' }
+  'runAt', 'dependsOn', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'history', 'links' }
 
 -- Applies `patch` (lines of `name<TAB>json`; the name `+history` appends an entry to the history
 -- array) to the fields hash, then renders the document from the fields listed in `order` (a field

@@ -8,7 +8,7 @@ use std::time::Duration;
 use domain::jobs::WorkOrder;
 use e2e::Stack;
 use fred::prelude::*;
-use job_kinds::{Failure, JobHandler};
+use job_kinds::{Failure, JobHandler, Outcome, RunContext};
 use serde_json::{Value, json};
 
 async fn queue(stack: &Stack, body: Value) -> String {
@@ -190,7 +190,7 @@ impl JobHandler for Explode {
         Ok(())
     }
 
-    async fn run(&self, job: &WorkOrder) -> Result<Value, Failure> {
+    async fn run(&self, job: &WorkOrder, _context: &RunContext) -> Result<Outcome, Failure> {
         panic!("kaboom: {}", job.message)
     }
 }
@@ -211,6 +211,7 @@ async fn a_job_whose_handler_panics_fails_with_the_message_and_the_worker_keeps_
         owner: "someone".into(),
         request_hash: "h".into(),
         unique: None,
+        depends_on: vec![],
     };
     let jobs = eventlog::EventStore::<domain::jobs::Job>::new(
         sqlx::PgPool::connect(&stack.database.url()).await.unwrap(),

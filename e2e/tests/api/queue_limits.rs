@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use domain::jobs::WorkOrder;
 use e2e::Stack;
 use fred::prelude::*;
-use job_kinds::{Failure, JobHandler};
+use job_kinds::{Failure, JobHandler, Outcome, RunContext};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -35,14 +35,14 @@ impl JobHandler for Recorder {
         Ok(())
     }
 
-    async fn run(&self, job: &WorkOrder) -> Result<Value, Failure> {
+    async fn run(&self, job: &WorkOrder, _context: &RunContext) -> Result<Outcome, Failure> {
         self.starts.lock().unwrap().push((Instant::now(), job.message.clone()));
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.most.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(self.takes).await;
         self.running.fetch_sub(1, Ordering::SeqCst);
         self.finished.fetch_add(1, Ordering::SeqCst);
-        Ok(json!({}))
+        Ok(json!({}).into())
     }
 }
 

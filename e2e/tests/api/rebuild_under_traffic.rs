@@ -8,7 +8,7 @@ use std::time::Duration;
 use domain::jobs::WorkOrder;
 use e2e::Stack;
 use fred::prelude::*;
-use job_kinds::{Failure, JobHandler};
+use job_kinds::{Failure, JobHandler, Outcome, RunContext};
 use serde_json::{Value, json};
 
 /// Scores appended straight into the log before the rebuild, so that it takes a while.
@@ -28,9 +28,9 @@ impl JobHandler for CountedMessages {
         Ok(())
     }
 
-    async fn run(&self, job: &WorkOrder) -> Result<Value, Failure> {
+    async fn run(&self, job: &WorkOrder, _context: &RunContext) -> Result<Outcome, Failure> {
         *self.0.lock().unwrap().entry(job.id.clone()).or_default() += 1;
-        Ok(json!({ "ran": true }))
+        Ok(json!({ "ran": true }).into())
     }
 }
 

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::SubsecRound;
 use domain::FieldError;
-use domain::jobs::{JobCommand, JobSpec};
+use domain::jobs::{Dependency, JobCommand};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 use read_model::documents::JobDocument;
@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::job_request::{JobRequest, first_document, parse};
+use super::job_dependencies;
+use super::job_request::{JobRequest, ParsedJob, first_document, parse};
 use crate::accepted::{Accepted, AcceptedLinks, IdempotencyKey, NewJob};
 use crate::failure::Failure;
 use crate::state::JobsState;
@@ -29,7 +30,8 @@ pub const MOST_JOBS: usize = 1_000;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct JobBatch {
     /// 1–1,000 jobs, each as `POST /v1/jobs` takes it, but for `uniqueKey` and `uniqueFor` (a 422 in a
-    /// batch: queue unique jobs one by one).
+    /// batch: queue unique jobs one by one). In `dependsOn`, `"$N"` names the batch's job at place N,
+    /// so `[{…}, { "dependsOn": ["$0"] }]` runs the second job once the first has succeeded.
     #[schema(required = true, nullable = false, min_items = 1, max_items = 1000)]
     jobs: Option<Vec<JobRequest>>,
 }
@@ -41,7 +43,8 @@ pub struct AcceptedBatch {
     items: Vec<Accepted>,
 }
 
-/// Queues up to 1,000 jobs at once: all or none. An `Idempotency-Key` names the whole batch.
+/// Queues up to 1,000 jobs at once: all or none. An `Idempotency-Key` names the whole batch. A job may
+/// depend on another of the batch by place (`"$N"` in `dependsOn`): a flow is queued in one request.
 #[utoipa::path(
     post, path = "/v1/jobs/batch", tag = "jobs",
     request_body = JobBatch,
@@ -54,7 +57,8 @@ pub struct AcceptedBatch {
         (status = 413, description = "Body larger than `jobs.max_batch_body_bytes` (8 MiB by default)",
             body = http_kit::problem::Problem),
         (status = 415, description = "Not JSON", body = http_kit::problem::Problem),
-        (status = 422, description = "Invalid fields, named like `jobs[3].priority`; nothing was queued",
+        (status = 422, description = "Invalid fields, named like `jobs[3].priority`, or jobs whose \
+            `dependsOn` form a cycle (`jobs[3].dependsOn`); nothing was queued",
             body = http_kit::problem::Problem),
         (status = 503, description = "The event log is unavailable", body = http_kit::problem::Problem),
     )
@@ -67,11 +71,14 @@ pub async fn queue_batch(
 ) -> Result<Response, Failure> {
     let now = state.shared.clock.now().trunc_subsecs(6);
     let batch = NewJob::mint(&headers, &caller.user_id, "POST /v1/jobs/batch", &request)?;
-    let specs = parse_all(&state, request, &caller.user_id, &batch.request_hash)?;
-    let ids = job_ids(&batch, specs.len());
-    let mut aggregates = Vec::with_capacity(specs.len());
-    let mut documents = Vec::with_capacity(specs.len());
-    for (id, spec) in ids.iter().zip(specs) {
+    let jobs = parse_all(&state, request, &caller.user_id, &batch.request_hash)?;
+    let dependencies: Vec<&[Dependency]> = jobs.iter().map(|job| job.dependencies.as_slice()).collect();
+    job_dependencies::check_batch(&state.shared.pool, &caller.user_id, &dependencies).await?;
+    let ids = job_ids(&batch, jobs.len());
+    let mut aggregates = Vec::with_capacity(jobs.len());
+    let mut documents = Vec::with_capacity(jobs.len());
+    for (id, ParsedJob { mut spec, dependencies }) in ids.iter().zip(jobs) {
+        spec.depends_on = job_dependencies::resolve(dependencies, &ids);
         documents.push(first_document(id, &spec, now));
         let mut metadata = batch.metadata.clone();
         metadata.insert("job_id".to_owned(), id.clone());
@@ -87,27 +94,30 @@ pub async fn queue_batch(
     write_first_documents(&state, &caller.user_id, &documents).await;
     let items = ids
         .into_iter()
-        .map(|id| Accepted {
+        .zip(&documents)
+        .map(|(id, document)| Accepted {
             links: AcceptedLinks { job: format!("/v1/jobs/{id}") },
             job_id: id,
-            status: "queued",
+            status: if document.depends_on.is_some() { "waiting" } else { "queued" },
         })
         .collect();
     Ok((StatusCode::ACCEPTED, Json(AcceptedBatch { items })).into_response())
 }
 
-/// Every job's spec, or every error of every job, named `jobs[i].field`.
+/// Every job, parsed, or every error of every job, named `jobs[i].field`.
 fn parse_all(
     state: &JobsState,
     request: JobBatch,
     owner: &str,
     request_hash: &str,
-) -> Result<Vec<JobSpec>, Vec<FieldError>> {
+) -> Result<Vec<ParsedJob>, Vec<FieldError>> {
     let jobs = request.jobs.unwrap_or_default();
     if jobs.is_empty() || jobs.len() > MOST_JOBS {
         return Err(vec![FieldError::new("jobs", format!("must hold 1 to {MOST_JOBS} jobs"))]);
     }
-    let mut specs = Vec::with_capacity(jobs.len());
+    let count = jobs.len();
+    let mut parsed_jobs = Vec::with_capacity(count);
+    let mut dependencies = Vec::with_capacity(count);
     let mut errors = Vec::new();
     for (index, job) in jobs.into_iter().enumerate() {
         let field = |name: &str| format!("jobs[{index}].{name}");
@@ -118,16 +128,24 @@ fn parse_all(
                 "is not accepted in a batch; queue unique jobs through POST /v1/jobs",
             ));
         }
-        match parse(state, job, owner, request_hash.to_owned()) {
-            Ok(spec) => specs.push(spec),
-            Err(refused) if refused.is_empty() => {
-                errors.push(FieldError::new(format!("jobs[{index}]"), "is invalid"))
+        match parse(state, job, owner, request_hash.to_owned(), Some(count)) {
+            Ok(parsed) => {
+                dependencies.push(parsed.dependencies.clone());
+                parsed_jobs.push(parsed);
             }
-            Err(refused) => errors
-                .extend(refused.into_iter().map(|error| FieldError::new(field(&error.field), error.message))),
+            Err(refused) => {
+                dependencies.push(Vec::new());
+                if refused.is_empty() {
+                    errors.push(FieldError::new(format!("jobs[{index}]"), "is invalid"));
+                }
+                errors.extend(
+                    refused.into_iter().map(|error| FieldError::new(field(&error.field), error.message)),
+                );
+            }
         }
     }
-    if errors.is_empty() { Ok(specs) } else { Err(errors) }
+    errors.extend(job_dependencies::cycle_errors(&dependencies));
+    if errors.is_empty() { Ok(parsed_jobs) } else { Err(errors) }
 }
 
 /// The batch's job ids: with an `Idempotency-Key`, derived from the batch's own (a UUIDv5 of it and the

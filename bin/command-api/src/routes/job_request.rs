@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use domain::errors::FieldErrors;
-use domain::jobs::{JobSpec, JobStatus, Uniqueness};
+use domain::jobs::{Dependency, JobSpec, JobStatus, Uniqueness, parse_dependencies};
 use read_model::boards::timestamp;
 use read_model::documents::JobDocument;
 use serde::{Deserialize, Serialize};
@@ -57,7 +57,22 @@ pub struct JobRequest {
     /// keeps others out, whatever that job's status. Default: until the job is final.
     #[schema(minimum = 1, maximum = 31536000)]
     pub(super) unique_for: Option<i64>,
+    /// Up to 100 ids of jobs of yours that must succeed first: until they have, the job is `waiting`;
+    /// if one fails or is cancelled, the job is cancelled with an `error.message` naming it. In a
+    /// batch, `"$N"` names the batch's job at place N (from 0), so a whole flow is queued at once; a
+    /// job naming itself, or jobs naming each other in a cycle, are a 422.
+    #[schema(max_items = 100, value_type = Option<Vec<DependencyName>>)]
+    pub(super) depends_on: Option<Vec<String>>,
 }
+
+/// A job's id, or, in a batch, `$N`: the batch's job at place N.
+#[derive(ToSchema)]
+#[schema(
+    pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\$(0|[1-9][0-9]{0,2}))$",
+    example = "0193a0b3-0a1b-7c2d-8e3f-405162738495"
+)]
+#[allow(dead_code)] // describes an entry of `dependsOn` in the document
+struct DependencyName(String);
 
 /// The kinds of job `POST /v1/jobs` queues.
 #[derive(ToSchema)]
@@ -77,20 +92,36 @@ pub(super) fn first_document(id: &str, spec: &JobSpec, now: DateTime<Utc>) -> Jo
     document.priority = spec.priority;
     document.max_attempts = spec.max_attempts;
     document.run_at = spec.run_at.map(timestamp);
-    if spec.run_at.is_some_and(|run_at| run_at > now) {
+    if !spec.depends_on.is_empty() {
+        document.status = JobStatus::Waiting;
+        document.depends_on = Some(spec.depends_on.clone());
+    } else if spec.run_at.is_some_and(|run_at| run_at > now) {
         document.status = JobStatus::Scheduled;
     }
     document
 }
 
-/// Parses a job's body into what is asked for; every error names its field.
+/// A job's body, parsed: what is asked for, and the jobs it names in `dependsOn`, which the caller
+/// checks (they must be the caller's) and writes into `spec.depends_on`.
+pub(super) struct ParsedJob {
+    /// What is asked for; `depends_on` still empty.
+    pub spec: JobSpec,
+    /// `dependsOn`, parsed.
+    pub dependencies: Vec<Dependency>,
+}
+
+/// Parses a job's body into what is asked for; every error names its field. `batch_len` is the size
+/// of the batch the job is part of, if any (which lets `dependsOn` name the batch's jobs).
 pub(super) fn parse(
     state: &JobsState,
     request: JobRequest,
     owner: &str,
     request_hash: String,
-) -> Result<JobSpec, Vec<domain::FieldError>> {
+    batch_len: Option<usize>,
+) -> Result<ParsedJob, Vec<domain::FieldError>> {
     let mut errors = FieldErrors::default();
+    let dependencies =
+        errors.check("dependsOn", parse_dependencies(request.depends_on.unwrap_or_default(), batch_len));
     let message = errors.check(
         "message",
         match request.message {
@@ -151,18 +182,22 @@ pub(super) fn parse(
         }
     };
     errors.finish()?;
-    match (message, priority, max_attempts, run_at, unique) {
-        (Some(message), Some(priority), Some(max_attempts), Some(run_at), Some(unique)) => Ok(JobSpec {
-            kind,
-            message,
-            priority,
-            run_at,
-            max_attempts,
-            payload: request.payload,
-            owner: owner.to_owned(),
-            request_hash,
-            unique,
-        }),
-        _ => Err(vec![]),
-    }
+    let (Some(message), Some(priority), Some(max_attempts), Some(run_at), Some(unique), Some(dependencies)) =
+        (message, priority, max_attempts, run_at, unique, dependencies)
+    else {
+        return Err(vec![]);
+    };
+    let spec = JobSpec {
+        kind,
+        message,
+        priority,
+        run_at,
+        max_attempts,
+        payload: request.payload,
+        owner: owner.to_owned(),
+        request_hash,
+        unique,
+        depends_on: Vec::new(),
+    };
+    Ok(ParsedJob { spec, dependencies })
 }

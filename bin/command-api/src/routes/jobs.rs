@@ -10,6 +10,7 @@ use domain::jobs::{Job, JobCommand, JobRefusal, JobStatus};
 use http_kit::auth::AuthenticatedUser;
 use http_kit::{ApiError, JsonBody};
 
+use super::job_dependencies;
 use super::job_request::{JobRequest, first_document, parse};
 use super::unique_jobs::{DeduplicatedJob, UniqueOutcome, deduplicated, queue_unique};
 use crate::accepted::{Accepted, AcceptedLinks, IdempotencyKey, NewJob, accepted_as};
@@ -17,7 +18,8 @@ use crate::failure::Failure;
 use crate::state::JobsState;
 
 /// Queues a job; a worker runs it, newest first within its priority. With a `uniqueKey` another job of
-/// the caller's holds, queues nothing and answers 200 with that job.
+/// the caller's holds, queues nothing and answers 200 with that job. With `dependsOn`, the job waits
+/// until every job it names has succeeded, and is cancelled if one of them fails or is cancelled.
 #[utoipa::path(
     post, path = "/v1/jobs", tag = "jobs",
     request_body = JobRequest,
@@ -32,7 +34,8 @@ use crate::state::JobsState;
         (status = 401, description = "No valid token", body = http_kit::problem::Problem),
         (status = 413, description = "Body too large", body = http_kit::problem::Problem),
         (status = 415, description = "Not JSON", body = http_kit::problem::Problem),
-        (status = 422, description = "Invalid fields", body = http_kit::problem::Problem),
+        (status = 422, description = "Invalid fields; a `dependsOn` naming no job of yours, or more than \
+            100", body = http_kit::problem::Problem),
         (status = 503, description = "The event log is unavailable", body = http_kit::problem::Problem),
     )
 )]
@@ -44,7 +47,10 @@ pub async fn queue(
 ) -> Result<Response, Failure> {
     let now = state.shared.clock.now().trunc_subsecs(6);
     let job = NewJob::mint(&headers, &caller.user_id, "POST /v1/jobs", &request)?;
-    let spec = parse(&state, request, &caller.user_id, job.request_hash.clone())?;
+    let parsed = parse(&state, request, &caller.user_id, job.request_hash.clone(), None)?;
+    let mut spec = parsed.spec;
+    spec.depends_on =
+        job_dependencies::of_one_job(&state.shared.pool, &caller.user_id, parsed.dependencies).await?;
     let document = first_document(&job.id.to_string(), &spec, now);
     let unique = spec.unique.clone();
     let command = JobCommand::Queue { spec, at: now };
@@ -71,7 +77,7 @@ pub async fn queue(
     Ok(accepted_as(&state.shared, &job, &caller, &document).await)
 }
 
-/// Cancels a job that is queued, scheduled or waiting for a retry.
+/// Cancels a job that is waiting for its dependencies, queued, scheduled or waiting for a retry.
 #[utoipa::path(
     delete, path = "/v1/jobs/{id}", tag = "jobs",
     params(("id" = String, Path, description = "The job id")),

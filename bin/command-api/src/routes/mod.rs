@@ -6,6 +6,7 @@ pub mod channels;
 pub mod conversions;
 pub mod games;
 pub mod job_batch;
+mod job_dependencies;
 mod job_request;
 pub mod jobs;
 pub mod meetups;

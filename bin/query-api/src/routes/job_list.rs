@@ -26,8 +26,8 @@ const SCAN_BUDGET: usize = 1_000;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct JobFilter {
-    /// Only jobs in this status (`queued`, `scheduled`, `running`, `retrying`, `succeeded`, `failed`,
-    /// `cancelled`; also the Job Processing API's `created`, `published`, `unacked`, `rejected`,
+    /// Only jobs in this status (`waiting`, `queued`, `scheduled`, `running`, `retrying`, `succeeded`,
+    /// `failed`, `cancelled`; also the Job Processing API's `created`, `published`, `unacked`, `rejected`,
     /// `processed`).
     #[param(inline, value_type = Option<StatusName>, nullable = false)]
     status: Option<String>,
@@ -47,6 +47,7 @@ pub struct JobFilter {
 #[schema(rename_all = "lowercase")]
 #[allow(dead_code)] // describes `status` in the document
 enum StatusName {
+    Waiting,
     Queued,
     Scheduled,
     Running,

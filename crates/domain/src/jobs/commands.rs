@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use super::dependencies::DependencyOutcome;
 use super::retry::RunOutcome;
 use super::uniqueness::Uniqueness;
 
@@ -31,6 +32,9 @@ pub struct JobSpec {
     /// The `uniqueKey` (and `uniqueFor`) that kept duplicates of it out, when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unique: Option<Uniqueness>,
+    /// The ids of the jobs that must succeed before it runs (none: it runs when due).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
 }
 
 /// What can be asked of a job.
@@ -61,6 +65,15 @@ pub enum JobCommand {
         /// How the run ended.
         outcome: RunOutcome,
     },
+    /// A worker reports how far its run is.
+    ReportProgress {
+        /// The name of the worker running it.
+        worker: String,
+        /// 0–100.
+        percent: u8,
+        /// When it was reported.
+        at: DateTime<Utc>,
+    },
     /// The owner cancels a job that has not started.
     Cancel {
         /// When the owner cancelled it.
@@ -71,6 +84,16 @@ pub enum JobCommand {
         /// The name of the worker that stopped answering.
         worker: String,
         /// When the cleaner found the job.
+        at: DateTime<Utc>,
+    },
+    /// The dependency follower reports that one of the job's dependencies reached a final status;
+    /// sent at least once per dependency and dependent, so repeating it changes nothing.
+    DependencyEnded {
+        /// The id of the dependency.
+        dependency: String,
+        /// How it ended.
+        outcome: DependencyOutcome,
+        /// When the follower saw it.
         at: DateTime<Utc>,
     },
 }
@@ -131,10 +154,13 @@ pub enum JobEvent {
         /// Whether the handler called the failure retryable; when it did, the job ran out of attempts.
         retryable: bool,
     },
-    /// Cancelled before it ran.
+    /// Cancelled before it ran: by its owner, or because a dependency failed or was cancelled.
     JobCancelled {
-        /// When the owner cancelled it.
+        /// When it was cancelled.
         cancelled_at: DateTime<Utc>,
+        /// Why, when its owner did not cancel it: which dependency did not succeed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// Taken back from `worker`, which stopped answering during run `attempt`; queued again.
     JobRescued {
@@ -144,6 +170,37 @@ pub enum JobEvent {
         attempt: u32,
         /// When the job was taken back.
         rescued_at: DateTime<Utc>,
+    },
+    /// The running job's handler reported how far it is.
+    JobProgressed {
+        /// 0–100.
+        percent: u8,
+        /// When it was reported.
+        at: DateTime<Utc>,
+    },
+    /// The handler asked to run again later: the job is scheduled, and the run counts no attempt.
+    JobSnoozed {
+        /// The runs counted after this one was given back.
+        attempts: u32,
+        /// When the handler answered.
+        snoozed_at: DateTime<Utc>,
+        /// When the job runs again.
+        run_at: DateTime<Utc>,
+    },
+    /// One of a waiting job's dependencies succeeded; others are still awaited.
+    JobDependencySucceeded {
+        /// The id of the dependency.
+        dependency: String,
+        /// When the follower saw it.
+        at: DateTime<Utc>,
+    },
+    /// Every dependency of a waiting job succeeded: it is queued, or scheduled until `run_at`.
+    JobReleased {
+        /// When the last dependency's success was seen.
+        released_at: DateTime<Utc>,
+        /// When it runs, if that is later than its release.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_at: Option<DateTime<Utc>>,
     },
 }
 
@@ -163,6 +220,10 @@ impl DomainEvent for JobEvent {
             JobEvent::JobFailed { .. } => "JobFailed",
             JobEvent::JobCancelled { .. } => "JobCancelled",
             JobEvent::JobRescued { .. } => "JobRescued",
+            JobEvent::JobProgressed { .. } => "JobProgressed",
+            JobEvent::JobSnoozed { .. } => "JobSnoozed",
+            JobEvent::JobDependencySucceeded { .. } => "JobDependencySucceeded",
+            JobEvent::JobReleased { .. } => "JobReleased",
         }
         .to_owned()
     }
@@ -184,7 +245,7 @@ pub enum JobRefusal {
     /// No job has this id.
     #[error("no such job")]
     Unknown,
-    /// Only queued, scheduled or retrying jobs can be cancelled.
+    /// Only waiting, queued, scheduled or retrying jobs can be cancelled.
     #[error("a {0} job cannot be cancelled")]
     NotCancellable(&'static str),
     /// The job is not this worker's to run (finished, cancelled, or run by another worker).

@@ -2,8 +2,9 @@
 //!
 //! Its id is the job id. Workers speak to it in three commands: `Start` when a run will take a while,
 //! `Finish` with the outcome (the start folded in when it was short), and `Rescue` when a cleaner finds
-//! the job in the in-flight list of a worker whose heartbeat stopped. Everything that needs the outside
-//! world (the clock, the jitter of a retry) arrives in the command.
+//! the job in the in-flight list of a worker whose heartbeat stopped. A job queued with dependencies
+//! waits, and hears from the dependency follower how each ended ([`waiting`]). Everything that needs
+//! the outside world (the clock, the jitter of a retry) arrives in the command.
 
 use std::collections::BTreeSet;
 
@@ -25,6 +26,9 @@ pub struct Job {
     attempts: u32,
     worker: Option<String>,
     rescued_from: BTreeSet<String>,
+    /// While waiting: the dependencies that have not succeeded yet.
+    #[serde(default)]
+    awaited: BTreeSet<String>,
 }
 
 impl Job {
@@ -43,8 +47,14 @@ impl Job {
         self.status
     }
 
-    fn waiting(&self) -> bool {
+    /// Whether a worker may start it: queued, scheduled or retrying.
+    fn runnable(&self) -> bool {
         matches!(self.status, Some(JobStatus::Queued | JobStatus::Scheduled | JobStatus::Retrying))
+    }
+
+    /// Whether its owner may still cancel it: it has not started, and is not final.
+    fn cancellable(&self) -> bool {
+        self.runnable() || self.status == Some(JobStatus::Waiting)
     }
 
     fn status_name(&self) -> &'static str {
@@ -68,7 +78,7 @@ pub fn decide(job: &Job, command: JobCommand) -> Result<Vec<JobEvent>, JobRefusa
             if job.status == Some(JobStatus::Running) && job.worker.as_ref() == Some(&worker) {
                 return Ok(vec![]);
             }
-            if !job.waiting() {
+            if !job.runnable() {
                 return Err(JobRefusal::NotRunnable(job.status_name()));
             }
             Ok(vec![JobEvent::JobStarted { worker, attempt: job.attempts + 1, started_at: at }])
@@ -76,16 +86,28 @@ pub fn decide(job: &Job, command: JobCommand) -> Result<Vec<JobEvent>, JobRefusa
         JobCommand::Finish { worker, started_at, at, outcome } => {
             let attempt = if job.status == Some(JobStatus::Running) && job.worker.as_ref() == Some(&worker) {
                 job.attempts
-            } else if job.waiting() {
+            } else if job.runnable() {
                 job.attempts + 1
             } else {
                 return Err(JobRefusal::NotRunnable(job.status_name()));
             };
             Ok(vec![finish(spec, attempt, started_at, at, outcome)])
         }
-        JobCommand::Cancel { at } if job.waiting() => Ok(vec![JobEvent::JobCancelled { cancelled_at: at }]),
+        JobCommand::ReportProgress { worker, percent, at } => {
+            if job.status == Some(JobStatus::Running) && job.worker.as_ref() == Some(&worker) {
+                Ok(vec![JobEvent::JobProgressed { percent: percent.min(100), at }])
+            } else {
+                Err(JobRefusal::NotRunnable(job.status_name()))
+            }
+        }
+        JobCommand::Cancel { at } if job.cancellable() => {
+            Ok(vec![JobEvent::JobCancelled { cancelled_at: at, reason: None }])
+        }
         JobCommand::Cancel { .. } => Err(JobRefusal::NotCancellable(job.status_name())),
         JobCommand::Rescue { worker, at } => Ok(rescue(job, spec, worker, at)),
+        JobCommand::DependencyEnded { dependency, outcome, at } => {
+            Ok(waiting::dependency_ended(job, spec, dependency, outcome, at))
+        }
     }
 }
 
@@ -105,6 +127,10 @@ fn finish(
             let retry_at = at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
             JobEvent::JobRetryScheduled { attempt, started_at, failed_at: at, error: message, retry_at }
         }
+        // The attempt this run counted (when its start was recorded) is given back.
+        RunOutcome::Snoozed { until } => {
+            JobEvent::JobSnoozed { attempts: attempt - 1, snoozed_at: at, run_at: until }
+        }
         RunOutcome::Failed { message, retryable, .. } => JobEvent::JobFailed {
             attempt,
             started_at: Some(started_at),
@@ -120,7 +146,7 @@ fn finish(
 fn rescue(job: &Job, spec: &JobSpec, worker: String, at: DateTime<Utc>) -> Vec<JobEvent> {
     let attempt = if job.status == Some(JobStatus::Running) && job.worker.as_ref() == Some(&worker) {
         job.attempts
-    } else if job.waiting() && !job.rescued_from.contains(&worker) {
+    } else if job.runnable() && !job.rescued_from.contains(&worker) {
         job.attempts + 1
     } else {
         return vec![];
@@ -160,7 +186,14 @@ impl Aggregate for Job {
         match event {
             JobEvent::JobQueued { spec, queued_at } => {
                 let later = spec.run_at.is_some_and(|run_at| run_at > queued_at);
-                self.status = Some(if later { JobStatus::Scheduled } else { JobStatus::Queued });
+                self.status = Some(if !spec.depends_on.is_empty() {
+                    JobStatus::Waiting
+                } else if later {
+                    JobStatus::Scheduled
+                } else {
+                    JobStatus::Queued
+                });
+                self.awaited = spec.depends_on.iter().cloned().collect();
                 self.spec = Some(spec);
                 self.queued_at = Some(queued_at);
             }
@@ -177,6 +210,15 @@ impl Aggregate for Job {
                 self.end(JobStatus::Queued, attempt);
                 self.rescued_from.insert(worker);
             }
+            JobEvent::JobProgressed { .. } => {}
+            JobEvent::JobSnoozed { attempts, .. } => self.end(JobStatus::Scheduled, attempts),
+            JobEvent::JobDependencySucceeded { dependency, .. } => {
+                self.awaited.remove(&dependency);
+            }
+            JobEvent::JobReleased { run_at, .. } => {
+                self.awaited.clear();
+                self.status = Some(if run_at.is_some() { JobStatus::Scheduled } else { JobStatus::Queued });
+            }
         }
     }
 }
@@ -188,6 +230,8 @@ impl Job {
         self.worker = None;
     }
 }
+
+mod waiting;
 
 #[cfg(test)]
 mod tests;

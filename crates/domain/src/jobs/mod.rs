@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 mod commands;
+mod dependencies;
 mod job;
 pub mod queue;
 mod retry;
@@ -13,6 +14,9 @@ mod uniqueness;
 mod work_order;
 
 pub use commands::{JobCommand, JobEvent, JobRefusal, JobSpec};
+pub use dependencies::{
+    Dependency, DependencyOutcome, MAX_DEPENDENCIES, cycles as dependency_cycles, parse_dependencies,
+};
 pub use job::{Job, decide};
 pub use queue::{Concurrency, Queue, QueueChange, QueueCommand, QueueEvent, QueueSettings, StartRate};
 pub use retry::{Backoff, RunOutcome, retry_delay};
@@ -50,6 +54,8 @@ impl fmt::Display for JobKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
+    /// Accepted, waiting for the jobs it depends on to succeed.
+    Waiting,
     /// Accepted, waiting to run.
     Queued,
     /// Accepted, to run at a later time.
@@ -75,6 +81,7 @@ impl JobStatus {
     /// The status's name as clients see it.
     pub fn as_str(self) -> &'static str {
         match self {
+            JobStatus::Waiting => "waiting",
             JobStatus::Queued => "queued",
             JobStatus::Scheduled => "scheduled",
             JobStatus::Running => "running",
@@ -92,6 +99,7 @@ impl FromStr for JobStatus {
     /// Parses a status, accepting the Job Processing API's names as aliases.
     fn from_str(raw: &str) -> Result<Self, String> {
         Ok(match raw {
+            "waiting" => JobStatus::Waiting,
             "queued" | "created" | "published" => JobStatus::Queued,
             "scheduled" => JobStatus::Scheduled,
             "running" | "unacked" => JobStatus::Running,
@@ -121,5 +129,6 @@ mod tests {
     fn only_succeeded_failed_and_cancelled_are_final() {
         assert!(JobStatus::Succeeded.is_final());
         assert!(!JobStatus::Retrying.is_final());
+        assert!(!JobStatus::Waiting.is_final());
     }
 }

@@ -16,6 +16,11 @@ pub enum RunOutcome {
         /// How long to wait before the next run.
         backoff: Backoff,
     },
+    /// The handler asked to run again at `until`; the run counts no attempt.
+    Snoozed {
+        /// When the job runs again.
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// How long a failed job waits before its next run: `base`, doubled per attempt up to `cap`, spread by

@@ -163,6 +163,7 @@ impl ClosedBoard {
             owner: subscription.owner.clone(),
             request_hash: format!("window-close {}", self.callback_job_id()),
             unique: None,
+            depends_on: vec![],
         }
     }
 }

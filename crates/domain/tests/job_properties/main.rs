@@ -56,6 +56,7 @@ fn job_command(command: &Command, n: usize, jitter: f64) -> JobCommand {
                 owner: "u1".into(),
                 request_hash: "h1".into(),
                 unique: None,
+                depends_on: vec![],
             };
             JobCommand::Queue { spec, at }
         }
@@ -110,7 +111,12 @@ fn events(steps: &[Step]) -> Vec<JobEvent> {
 /// The run an event records, if it records one.
 fn attempt_of(event: &JobEvent) -> Option<u32> {
     match *event {
-        JobEvent::JobQueued { .. } | JobEvent::JobCancelled { .. } => None,
+        JobEvent::JobQueued { .. }
+        | JobEvent::JobCancelled { .. }
+        | JobEvent::JobDependencySucceeded { .. }
+        | JobEvent::JobProgressed { .. }
+        | JobEvent::JobSnoozed { .. }
+        | JobEvent::JobReleased { .. } => None,
         JobEvent::JobStarted { attempt, .. }
         | JobEvent::JobSucceeded { attempt, .. }
         | JobEvent::JobRetryScheduled { attempt, .. }

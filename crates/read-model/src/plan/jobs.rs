@@ -89,13 +89,14 @@ pub fn plan_job(event: &LogEntry<'_>, job_event: JobEvent, ops: &mut Vec<Op>) {
             ops.push(patch.into_op(&id));
             ops.push(Op::Undelay { id });
         }
-        JobEvent::JobCancelled { cancelled_at } => {
-            ops.push(
-                Patch::default()
-                    .status(JobStatus::Cancelled, cancelled_at, None)
-                    .set("finishedAt", timestamp(cancelled_at))
-                    .into_op(&id),
-            );
+        JobEvent::JobCancelled { cancelled_at, reason } => {
+            let mut patch = Patch::default()
+                .status(JobStatus::Cancelled, cancelled_at, reason.clone())
+                .set("finishedAt", timestamp(cancelled_at));
+            if let Some(message) = reason {
+                patch = patch.set("error", JobFailure { message, retryable: false });
+            }
+            ops.push(patch.into_op(&id));
             ops.push(Op::Undelay { id });
         }
         JobEvent::JobRescued { worker, attempt, rescued_at } => {
@@ -108,12 +109,45 @@ pub fn plan_job(event: &LogEntry<'_>, job_event: JobEvent, ops: &mut Vec<Op>) {
             );
             ops.push(Op::Enqueue { id });
         }
+        JobEvent::JobProgressed { percent, at } => {
+            ops.push(Patch::default().set("progress", percent).set("updatedAt", timestamp(at)).into_op(&id));
+        }
+        JobEvent::JobSnoozed { attempts, snoozed_at, run_at } => {
+            let note = format!("snoozed until {}", timestamp(run_at));
+            ops.push(
+                Patch::default()
+                    .status(JobStatus::Scheduled, snoozed_at, Some(note))
+                    .set("attempts", attempts)
+                    .set("runAt", timestamp(run_at))
+                    // Not shown: it tells the claim of the next run from the claim of this one.
+                    .set("snoozedAt", timestamp(snoozed_at))
+                    .into_op(&id),
+            );
+            ops.push(Op::Delay { id, due_millis: run_at.timestamp_millis() });
+        }
+        JobEvent::JobDependencySucceeded { dependency, at } => {
+            let note = format!("its dependency {dependency} succeeded");
+            ops.push(Patch::default().status(JobStatus::Waiting, at, Some(note)).into_op(&id));
+        }
+        JobEvent::JobReleased { released_at, run_at } => {
+            let status = if run_at.is_some() { JobStatus::Scheduled } else { JobStatus::Queued };
+            let note = "its dependencies succeeded".to_owned();
+            ops.push(Patch::default().status(status, released_at, Some(note)).into_op(&id));
+            ops.push(queue_op(&id, run_at));
+        }
     }
 }
 
+/// A new job's document; the job goes in the queue, or in the delayed set until `runAt`, unless it
+/// waits for dependencies: then `JobReleased` queues it, if it comes.
 fn queue(id: &str, spec: JobSpec, queued_at: DateTime<Utc>, ops: &mut Vec<Op>) {
     let due = spec.run_at.filter(|run_at| *run_at > queued_at);
-    let status = if due.is_some() { JobStatus::Scheduled } else { JobStatus::Queued };
+    let waits = !spec.depends_on.is_empty();
+    let status = match (waits, due) {
+        (true, _) => JobStatus::Waiting,
+        (false, Some(_)) => JobStatus::Scheduled,
+        (false, None) => JobStatus::Queued,
+    };
     let order = WorkOrder {
         id: id.to_owned(),
         kind: spec.kind.clone(),
@@ -130,14 +164,22 @@ fn queue(id: &str, spec: JobSpec, queued_at: DateTime<Utc>, ops: &mut Vec<Op>) {
         .set("maxAttempts", spec.max_attempts)
         .set("createdAt", timestamp(queued_at))
         .set("runAt", spec.run_at.map(timestamp))
+        .set("dependsOn", waits.then_some(&spec.depends_on))
         .set("links", JobLinks { this: format!("/v1/jobs/{id}"), result: None })
         .set("spec", order)
         .set("owner", &spec.owner);
     ops.push(patch.into_op(id));
-    ops.push(match due {
+    if !waits {
+        ops.push(queue_op(id, due));
+    }
+}
+
+/// Into the queue now, or into the delayed set until `due`.
+fn queue_op(id: &str, due: Option<DateTime<Utc>>) -> Op {
+    match due {
         Some(run_at) => Op::Delay { id: id.to_owned(), due_millis: run_at.timestamp_millis() },
         None => Op::Enqueue { id: id.to_owned() },
-    });
+    }
 }
 
 /// Drops the queue pushes of jobs that end within the same batch: a backlog replayed by a rebuild
@@ -173,3 +215,6 @@ pub fn plan_queue(event: &LogEntry<'_>, queue_event: QueueEvent, ops: &mut Vec<O
     let QueueEvent::QueueConfigured { settings, .. } = queue_event;
     ops.push(Op::QueueSettings { kind: event.aggregate_id.to_string(), settings });
 }
+
+#[cfg(test)]
+mod tests;

@@ -63,6 +63,7 @@ fn queued(id: &str, priority: u8, run_at: Option<DateTime<Utc>>) -> LogEntry<'st
         owner: "u1".into(),
         request_hash: "h".into(),
         unique: None,
+        depends_on: vec![],
     };
     event(id, 1, JobEvent::JobQueued { spec, queued_at: at(0) })
 }
@@ -88,7 +89,9 @@ async fn workers_take_the_highest_priority_first_and_the_newest_first_within_one
 async fn a_delayed_job_waits_for_its_time_and_a_cancelled_one_never_runs() {
     let mut fixture = Fixture::new().await;
     fixture.apply(&[queued("later", 5, Some(at(30))), queued("cancelled", 5, None)]).await;
-    fixture.apply(&[event("cancelled", 2, JobEvent::JobCancelled { cancelled_at: at(1) })]).await;
+    fixture
+        .apply(&[event("cancelled", 2, JobEvent::JobCancelled { cancelled_at: at(1), reason: None })])
+        .await;
     let queue = fixture.queue("w1");
     queue.load_library().await.unwrap();
     let claim = queue.claim(10, at(2)).await.unwrap();

@@ -69,6 +69,7 @@ fn queued(id: &str, kind: &str, owner: &str) -> LogEntry<'static> {
         owner: owner.into(),
         request_hash: "h".into(),
         unique: None,
+        depends_on: vec![],
     };
     event(id, 1, JobEvent::JobQueued { spec, queued_at: at(0) })
 }
@@ -161,7 +162,7 @@ async fn counts_follow_each_status_change_per_kind_and_per_owner() {
     let done =
         JobEvent::JobSucceeded { attempt: 1, started_at: at(1), finished_at: at(2), result: json!(null) };
     fixture.apply(&[event("a", 2, started), event("a", 3, done)]).await;
-    fixture.apply(&[event("b", 2, JobEvent::JobCancelled { cancelled_at: at(3) })]).await;
+    fixture.apply(&[event("b", 2, JobEvent::JobCancelled { cancelled_at: at(3), reason: None })]).await;
 
     let every = fixture.overview(None, at(30)).await;
     assert_eq!(every[0].counts, [("cancelled".into(), 1), ("succeeded".into(), 1)].into());

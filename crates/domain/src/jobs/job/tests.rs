@@ -22,6 +22,7 @@ fn spec(max_attempts: u32) -> JobSpec {
         owner: "u1".into(),
         request_hash: "h1".into(),
         unique: None,
+        depends_on: vec![],
     }
 }
 
@@ -123,13 +124,13 @@ fn only_waiting_jobs_can_be_cancelled() {
     jobs()
         .given(vec![queued(3)])
         .when(JobCommand::Cancel { at: at(1) })
-        .then_expect_events(vec![JobEvent::JobCancelled { cancelled_at: at(1) }]);
+        .then_expect_events(vec![JobEvent::JobCancelled { cancelled_at: at(1), reason: None }]);
     jobs()
         .given(vec![queued(3), JobEvent::JobStarted { worker: "w1".into(), attempt: 1, started_at: at(1) }])
         .when(JobCommand::Cancel { at: at(2) })
         .then_expect_error(JobRefusal::NotCancellable("running"));
     jobs()
-        .given(vec![queued(3), JobEvent::JobCancelled { cancelled_at: at(1) }])
+        .given(vec![queued(3), JobEvent::JobCancelled { cancelled_at: at(1), reason: None }])
         .when(finish("w1", RunOutcome::Succeeded(json!(null))))
         .then_expect_error(JobRefusal::NotRunnable("cancelled"));
 }
@@ -235,7 +236,7 @@ fn the_endings_are_exactly_the_events_that_leave_a_job_final() {
             error: "boom".into(),
             retryable: false,
         },
-        JobEvent::JobCancelled { cancelled_at: at(2) },
+        JobEvent::JobCancelled { cancelled_at: at(2), reason: None },
         JobEvent::JobRescued { worker: "w1".into(), attempt: 1, rescued_at: at(2) },
     ];
     for event in events {
@@ -252,4 +253,46 @@ fn a_job_remembers_when_it_was_queued() {
     let mut job = Job::default();
     job.apply(queued(3));
     assert_eq!(job.queued_at(), Some(at(0)));
+}
+
+fn started_by(worker: &str) -> JobEvent {
+    JobEvent::JobStarted { worker: worker.into(), attempt: 1, started_at: at(1) }
+}
+
+#[test]
+fn a_long_run_that_snoozes_gives_its_attempt_back_and_is_scheduled() {
+    let until = at(40);
+    jobs()
+        .given(vec![queued(3), started_by("w1")])
+        .when(finish("w1", RunOutcome::Snoozed { until }))
+        .then_expect_events(vec![JobEvent::JobSnoozed { attempts: 0, snoozed_at: at(2), run_at: until }]);
+    let mut job = Job::default();
+    for event in
+        [queued(3), started_by("w1"), JobEvent::JobSnoozed { attempts: 0, snoozed_at: at(2), run_at: until }]
+    {
+        job.apply(event);
+    }
+    assert_eq!(job.status(), Some(JobStatus::Scheduled));
+}
+
+#[test]
+fn a_short_run_that_snoozes_counts_no_attempt() {
+    jobs()
+        .given(vec![queued(3)])
+        .when(finish("w1", RunOutcome::Snoozed { until: at(40) }))
+        .then_expect_events(vec![JobEvent::JobSnoozed { attempts: 0, snoozed_at: at(2), run_at: at(40) }]);
+}
+
+#[test]
+fn progress_is_recorded_from_the_worker_running_the_job_only() {
+    let report = |worker: &str| JobCommand::ReportProgress { worker: worker.into(), percent: 140, at: at(3) };
+    jobs()
+        .given(vec![queued(3), started_by("w1")])
+        .when(report("w1"))
+        .then_expect_events(vec![JobEvent::JobProgressed { percent: 100, at: at(3) }]);
+    jobs()
+        .given(vec![queued(3), started_by("w1")])
+        .when(report("w2"))
+        .then_expect_error(JobRefusal::NotRunnable("running"));
+    jobs().given(vec![queued(3)]).when(report("w1")).then_expect_error(JobRefusal::NotRunnable("queued"));
 }

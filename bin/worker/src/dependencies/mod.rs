@@ -1,0 +1,63 @@
+//! The dependency follower: releases or cancels jobs waiting for other jobs, from the log.
+//!
+//! It follows the log in order, like the projector and the relay, as one leader among the workers
+//! (the others stand by under the same advisory lock). A job queued with `dependsOn` is remembered
+//! against each dependency that has not ended yet (one that has is reported to it at once); a job's
+//! final event is reported to every job remembered against it. The jobs decide (the last success
+//! releases, a failure or cancellation cancels) and ignore what they were told before, and the
+//! follower's table moves with its checkpoint, so no release is lost or repeated across crashes.
+
+mod dependents;
+mod plan;
+mod releasing;
+
+use std::time::Duration;
+
+use backoff::Backoff;
+use eventlog::{EventStore, FollowSettings, Follower};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+pub use dependents::FOLLOWER;
+
+/// The most events read at once.
+const BATCH_SIZE: i64 = 1_000;
+/// How long a quiet log is waited on before reading again without a notification.
+const POLL: Duration = Duration::from_secs(1);
+/// After a partial batch, the next one waits this long for more commits to gather.
+const GATHER: Duration = Duration::from_millis(5);
+
+/// The follower and its consumer, ready to run.
+pub struct DependencyFollower {
+    follower: Follower,
+    releasing: releasing::Releasing,
+}
+
+impl DependencyFollower {
+    /// A follower over `pool`'s log, telling the time by `clock`.
+    pub fn new(pool: PgPool, clock: domain::Clock) -> Self {
+        let settings = FollowSettings {
+            batch_size: BATCH_SIZE,
+            poll: POLL,
+            gather: GATHER,
+            retry: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
+        };
+        Self {
+            follower: Follower::new(pool.clone(), FOLLOWER, settings),
+            releasing: releasing::Releasing {
+                dependents: dependents::Dependents::new(pool.clone()),
+                jobs: EventStore::new(pool),
+                clock,
+                fence: 0,
+            },
+        }
+    }
+
+    /// Leads, or stands by while another worker leads, until `shutdown`.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        // Its consumer has no link of its own to lose, so only a shutdown ends this.
+        if let Err(error) = self.follower.run(&mut self.releasing, &shutdown).await {
+            tracing::error!(error = format!("{error:#}"), "the dependency follower stopped");
+        }
+    }
+}
