@@ -2,7 +2,6 @@
 //! runs (chains of jobs, each waiting for the one before): after the restarts every waiting job is
 //! released exactly once, and every chain runs to its end.
 
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use e2e::Stack;
@@ -12,24 +11,6 @@ use serde_json::{Value, json};
 const CHAINS: usize = 20;
 /// Jobs per chain.
 const LENGTH: usize = 30;
-
-fn worker_binary() -> std::path::PathBuf {
-    let deps = std::env::current_exe().expect("test binary path");
-    deps.parent().and_then(|d| d.parent()).expect("target/debug").join("worker")
-}
-
-fn spawn_worker(stack: &Stack) -> Child {
-    Command::new(worker_binary())
-        .env("REPRISE_DATABASE__URL", stack.database.url())
-        .env("REPRISE_REDIS__KEY_PREFIX", &stack.settings.redis.key_prefix)
-        .env("REPRISE_WORKER__HEALTH_ADDR", "127.0.0.1:0")
-        .env("REPRISE_WORKER__HEARTBEAT_TTL_SECONDS", "2")
-        .env("REPRISE_WORKER__WINDOW_CLOSE_CHECK_MS", "0")
-        .env("APP_CONFIG_PATH", "/nonexistent")
-        .env("RUST_LOG", "info")
-        .spawn()
-        .expect("start the worker binary (built by `cargo build --workspace`)")
-}
 
 /// How many `JobReleased` events each waiting job has, by the log.
 async fn releases(pool: &sqlx::PgPool) -> Vec<i64> {
@@ -81,22 +62,20 @@ async fn killing_the_worker_that_leads_the_follower_loses_no_release_and_repeats
 
     // Kill the worker every few hundred milliseconds while the flow runs, then let the last one
     // finish it.
-    let mut worker = spawn_worker(&stack);
+    let mut worker = stack.spawn_worker_binary();
     let started = Instant::now();
     for round in 0..8 {
         tokio::time::sleep(Duration::from_millis(400 + 200 * (round % 3))).await;
-        worker.kill().expect("SIGKILL the worker");
-        worker.wait().expect("reap the worker");
+        worker.kill().await.expect("SIGKILL the worker");
         println!("killed the worker with {} of {} jobs succeeded", succeeded(&pool).await, jobs.len());
-        worker = spawn_worker(&stack);
+        worker = stack.spawn_worker_binary();
     }
     println!("killed the worker 8 times in {:.1} s", started.elapsed().as_secs_f64());
     for id in &ids {
         let job = stack.finished(id).await;
         assert_eq!(job["status"], "succeeded", "{job}");
     }
-    worker.kill().expect("SIGKILL the worker");
-    worker.wait().expect("reap the worker");
+    worker.kill().await.expect("SIGKILL the worker");
     let released = releases(&pool).await;
     assert_eq!(released.len(), CHAINS * (LENGTH - 1));
     assert!(released.iter().all(|&count| count == 1), "released more than once: {released:?}");

@@ -1,7 +1,6 @@
 //! Jobs queued through the API and run by workers: the contract, LIFO order, cancellation, panics and
 //! a worker killed mid-job.
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -235,44 +234,12 @@ async fn a_job_whose_handler_panics_fails_with_the_message_and_the_worker_keeps_
     assert_eq!(stack.finished(&after).await["status"], "succeeded");
 }
 
-fn worker_binary() -> std::path::PathBuf {
-    let deps = std::env::current_exe().expect("test binary path");
-    deps.parent().and_then(|d| d.parent()).expect("target/debug").join("worker")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_job_has_the_job_rescued_and_completed_by_another() {
     let stack = Stack::start().await;
     // A receiver that answers slowly the first time, so the first run is still going when killed.
-    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = calls.clone();
-    let app = axum::Router::new().route(
-        "/slow",
-        axum::routing::post(move || {
-            let counted = counted.clone();
-            async move {
-                if counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-                    tokio::time::sleep(Duration::from_secs(30)).await;
-                }
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/slow", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let mut doomed = tokio::process::Command::new(worker_binary())
-        .env("REPRISE_DATABASE__URL", stack.database.url())
-        .env("REPRISE_REDIS__KEY_PREFIX", &stack.settings.redis.key_prefix)
-        .env("REPRISE_WORKER__HEALTH_ADDR", "127.0.0.1:0")
-        .env("REPRISE_WORKER__HEARTBEAT_TTL_SECONDS", "2")
-        .env("APP_CONFIG_PATH", "/nonexistent")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the worker binary (cargo build --workspace builds it)");
+    let (url, calls) = e2e::webhook_slow_the_first_time().await;
+    let mut doomed = stack.spawn_worker_binary();
     let id = queue(&stack, json!({ "message": "call", "kind": "webhook", "payload": { "url": url } })).await;
     testkit::wait_until("the doomed worker to start the job", Duration::from_secs(20), || async {
         (job(&stack, &id).await["status"] == "running").then_some(())

@@ -1,7 +1,6 @@
 //! Queue controls holding across two workers: a paused kind starts nothing, a concurrency cap is never
 //! exceeded, a start rate holds over ten seconds, and a worker killed while running keeps no slot.
 
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -145,44 +144,13 @@ async fn a_rate_of_twenty_starts_a_second_holds_over_ten_seconds_with_two_worker
     assert!((180..=220).contains(&counted), "{counted} starts in ten seconds at 20 a second");
 }
 
-fn worker_binary() -> std::path::PathBuf {
-    let deps = std::env::current_exe().expect("test binary path");
-    deps.parent().and_then(|d| d.parent()).expect("target/debug").join("worker")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_while_holding_the_only_slot_does_not_keep_it() {
     let (stack, admin) = stack_with_an_admin().await;
     assert_eq!(put_queue(&stack, &admin, "webhook", json!({ "concurrency": 1 })).await.status(), 200);
     // A receiver that answers the first call slowly, so that run still holds the slot when killed.
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
-    let app = axum::Router::new().route(
-        "/slow",
-        axum::routing::post(move || {
-            let counted = counted.clone();
-            async move {
-                if counted.fetch_add(1, Ordering::SeqCst) == 0 {
-                    tokio::time::sleep(Duration::from_secs(30)).await;
-                }
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/slow", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let mut doomed = tokio::process::Command::new(worker_binary())
-        .env("REPRISE_DATABASE__URL", stack.database.url())
-        .env("REPRISE_REDIS__KEY_PREFIX", &stack.settings.redis.key_prefix)
-        .env("REPRISE_WORKER__HEALTH_ADDR", "127.0.0.1:0")
-        .env("REPRISE_WORKER__HEARTBEAT_TTL_SECONDS", "2")
-        .env("APP_CONFIG_PATH", "/nonexistent")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the worker binary (cargo build --workspace builds it)");
+    let (url, _calls) = e2e::webhook_slow_the_first_time().await;
+    let mut doomed = stack.spawn_worker_binary();
     let webhook = json!({ "message": "call", "kind": "webhook", "payload": { "url": url } });
     let first = stack.post("/v1/jobs", webhook.clone()).await.json::<Value>().await.unwrap();
     let first = first["jobId"].as_str().unwrap().to_owned();
