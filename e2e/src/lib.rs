@@ -10,7 +10,7 @@ pub mod traffic;
 
 pub use fleet::{Fleet, FleetOptions, Proxies, SERVICES};
 pub use nginx::Nginx;
-pub use stack::{Stack, StackOptions, webhook_slow_the_first_time};
+pub use stack::{Stack, StackOptions, binary, webhook_slow_the_first_time};
 
 /// The workspace's root directory.
 pub fn workspace_root() -> std::path::PathBuf {

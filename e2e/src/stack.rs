@@ -13,7 +13,7 @@ mod cleanup;
 mod redis;
 mod workers;
 
-pub use workers::webhook_slow_the_first_time;
+pub use workers::{binary, webhook_slow_the_first_time};
 
 pub(crate) use cleanup::remove_keys_exchanges_and_blobs;
 

@@ -41,9 +41,7 @@ impl Stack {
     /// Starts the worker binary (built by `cargo build --workspace`) on this stack, its heartbeat living
     /// 2 s, for a test to SIGKILL: a real process, so a kill leaves what a crash leaves.
     pub fn spawn_worker_binary(&self) -> tokio::process::Child {
-        let test_binary = std::env::current_exe().expect("the test binary's path");
-        let target = test_binary.parent().and_then(|deps| deps.parent()).expect("target/debug");
-        tokio::process::Command::new(target.join("worker"))
+        tokio::process::Command::new(binary("worker"))
             .env("REPRISE_DATABASE__URL", self.database.url())
             .env("REPRISE_REDIS__KEY_PREFIX", &self.settings.redis.key_prefix)
             .env("REPRISE_WORKER__HEALTH_ADDR", "127.0.0.1:0")
@@ -56,6 +54,27 @@ impl Stack {
             .spawn()
             .expect("start the worker binary (cargo build --workspace builds it)")
     }
+}
+
+impl Stack {
+    /// `projector rebuild` of this stack's log into its key prefix, for a test to run or spawn.
+    pub fn projector_rebuild(&self) -> tokio::process::Command {
+        let mut rebuild = tokio::process::Command::new(binary("projector"));
+        rebuild
+            .arg("rebuild")
+            .env("REPRISE_DATABASE__URL", self.database.url())
+            .env("REPRISE_REDIS__KEY_PREFIX", &self.settings.redis.key_prefix)
+            .env("APP_CONFIG_PATH", "/nonexistent")
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true);
+        rebuild
+    }
+}
+
+/// The path of a workspace binary, built beside the test binary by `cargo build --workspace`.
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let test_binary = std::env::current_exe().expect("the test binary's path");
+    test_binary.parent().and_then(|deps| deps.parent()).expect("target/debug").join(name)
 }
 
 /// A webhook receiver whose first call hangs for 30 s (a run still going when its worker is killed)

@@ -11,13 +11,8 @@ use fred::prelude::*;
 
 const EVENTS: i64 = 100_000;
 
-fn projector_binary() -> std::path::PathBuf {
-    let deps = std::env::current_exe().expect("test binary path");
-    deps.parent().and_then(|d| d.parent()).expect("target/debug").join("projector")
-}
-
 fn spawn_projector(stack: &Stack, prefix: &str) -> Child {
-    Command::new(projector_binary())
+    Command::new(e2e::binary("projector"))
         .env("REPRISE_DATABASE__URL", stack.database.url())
         .env("REPRISE_REDIS__KEY_PREFIX", prefix)
         .env("REPRISE_PROJECTOR__HEALTH_ADDR", "127.0.0.1:0")
@@ -148,13 +143,7 @@ async fn projector_rebuild_throws_the_documents_away_and_rebuilds_the_same_ones_
     let prefix = stack.settings.redis.key_prefix.clone();
     let before = documents(&stack.redis, &prefix).await;
 
-    let status = tokio::process::Command::new(projector_binary())
-        .arg("rebuild")
-        .env("REPRISE_DATABASE__URL", stack.database.url())
-        .env("REPRISE_REDIS__KEY_PREFIX", &prefix)
-        .env("APP_CONFIG_PATH", "/nonexistent")
-        .env("RUST_LOG", "warn")
-        .status();
+    let status = stack.projector_rebuild().status();
     let status =
         tokio::time::timeout(Duration::from_secs(120), status).await.expect("rebuild finished").unwrap();
     assert!(status.success());

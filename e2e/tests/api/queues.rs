@@ -86,11 +86,6 @@ async fn only_an_admin_changes_a_known_queue_within_its_limits() {
     assert_eq!(listed[1]["counts"]["queued"], 0, "a kind without jobs is listed with zero counts");
 }
 
-fn projector_binary() -> std::path::PathBuf {
-    let deps = std::env::current_exe().expect("test binary path");
-    deps.parent().and_then(|d| d.parent()).expect("target/debug").join("projector")
-}
-
 /// What the overview says of a queue that does not move with the clock.
 fn steady(queue: &Value) -> Value {
     json!([queue["kind"], queue["paused"], queue["concurrency"], queue["ratePerSecond"], queue["counts"]])
@@ -147,13 +142,8 @@ async fn the_overview_counts_the_callers_jobs_or_every_job_for_an_admin_and_a_re
         }
     };
     let counted_before = counted(1).await;
-    let rebuilt = tokio::process::Command::new(projector_binary())
-        .arg("rebuild")
-        .env("REPRISE_DATABASE__URL", stack.database.url())
-        .env("REPRISE_REDIS__KEY_PREFIX", &prefix)
-        .env("APP_CONFIG_PATH", "/nonexistent")
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
+    let rebuilt = stack
+        .projector_rebuild()
         .status()
         .await
         .expect("run `projector rebuild` (built by `cargo build --workspace`)");

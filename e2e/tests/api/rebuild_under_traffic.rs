@@ -34,11 +34,6 @@ impl JobHandler for CountedMessages {
     }
 }
 
-fn projector_binary() -> std::path::PathBuf {
-    let deps = std::env::current_exe().expect("test binary path");
-    deps.parent().and_then(|d| d.parent()).expect("target/debug").join("projector")
-}
-
 /// A `best` game of 700 players and `BACKLOG` scores, as the command side would have appended them.
 async fn fill_backlog(pool: &sqlx::PgPool) {
     sqlx::query(
@@ -89,13 +84,8 @@ async fn a_rebuild_under_traffic_serves_every_read_whole_keeps_sessions_and_runs
     .await;
 
     let prefix = stack.settings.redis.key_prefix.clone();
-    let mut rebuild = tokio::process::Command::new(projector_binary())
-        .arg("rebuild")
-        .env("REPRISE_DATABASE__URL", stack.database.url())
-        .env("REPRISE_REDIS__KEY_PREFIX", &prefix)
-        .env("APP_CONFIG_PATH", "/nonexistent")
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
+    let mut rebuild = stack
+        .projector_rebuild()
         .spawn()
         .expect("start `projector rebuild` (built by `cargo build --workspace`)");
 
