@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use chrono::SubsecRound;
-use domain::jobs::{Job, JobCommand};
+use domain::jobs::{Job, JobCommand, JobStatus};
 use eventlog::{CommandError, EventStore, Metadata};
 use redis_store::queue::WorkQueue;
 use redis_store::queue_overview::read_queues;
@@ -94,7 +94,7 @@ impl Cleaner {
         };
         for queue in queues {
             let kind = queue.kind.clone();
-            for status in STATUSES {
+            for status in JobStatus::ALL.map(JobStatus::as_str) {
                 let count = queue.counts.get(status).copied().unwrap_or_default();
                 metrics::gauge!("job_queue_jobs", "kind" => kind.clone(), "status" => status)
                     .set(count as f64);
@@ -114,7 +114,3 @@ impl Cleaner {
         }
     }
 }
-
-/// The statuses the gauges show, one series each.
-const STATUSES: [&str; 8] =
-    ["waiting", "queued", "scheduled", "running", "retrying", "succeeded", "failed", "cancelled"];

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
+use domain::jobs::JobStatus;
 use http_kit::ApiError;
 use http_kit::auth::AuthenticatedUser;
 use redis_store::queue_overview::{QueueState, read_queues};
@@ -13,10 +14,6 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::state::redis_failed;
-
-/// The statuses a queue counts, in the order the overview shows them.
-const STATUSES: [&str; 8] =
-    ["waiting", "queued", "scheduled", "running", "retrying", "succeeded", "failed", "cancelled"];
 
 /// Every kind's queue.
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,16 +69,16 @@ pub struct Counts {
 
 impl Counts {
     fn of(counted: &BTreeMap<String, i64>) -> Self {
-        let count = |status: &str| counted.get(status).copied().unwrap_or_default().max(0);
+        let count = |status: JobStatus| counted.get(status.as_str()).copied().unwrap_or_default().max(0);
         Self {
-            waiting: count(STATUSES[0]),
-            queued: count(STATUSES[1]),
-            scheduled: count(STATUSES[2]),
-            running: count(STATUSES[3]),
-            retrying: count(STATUSES[4]),
-            succeeded: count(STATUSES[5]),
-            failed: count(STATUSES[6]),
-            cancelled: count(STATUSES[7]),
+            waiting: count(JobStatus::Waiting),
+            queued: count(JobStatus::Queued),
+            scheduled: count(JobStatus::Scheduled),
+            running: count(JobStatus::Running),
+            retrying: count(JobStatus::Retrying),
+            succeeded: count(JobStatus::Succeeded),
+            failed: count(JobStatus::Failed),
+            cancelled: count(JobStatus::Cancelled),
         }
     }
 }

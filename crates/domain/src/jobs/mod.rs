@@ -73,6 +73,18 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
+    /// Every status, in the order a job can pass through them.
+    pub const ALL: [JobStatus; 8] = [
+        JobStatus::Waiting,
+        JobStatus::Queued,
+        JobStatus::Scheduled,
+        JobStatus::Running,
+        JobStatus::Retrying,
+        JobStatus::Succeeded,
+        JobStatus::Failed,
+        JobStatus::Cancelled,
+    ];
+
     /// Whether the job will never change again.
     pub fn is_final(self) -> bool {
         matches!(self, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled)
