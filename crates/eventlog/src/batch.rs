@@ -112,7 +112,7 @@ where
     }
 
     /// The current state and version of each aggregate in `ids` that has events, in one query.
-    async fn load_many(&self, ids: &[&str]) -> Result<HashMap<String, (A, i64)>, sqlx::Error> {
+    pub async fn load_many(&self, ids: &[&str]) -> Result<HashMap<String, (A, i64)>, sqlx::Error> {
         let mut aggregates: HashMap<String, (A, i64)> = HashMap::new();
         if ids.is_empty() {
             return Ok(aggregates);

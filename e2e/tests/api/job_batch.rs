@@ -79,7 +79,7 @@ async fn invalid_jobs_fail_the_whole_batch_with_each_error_named_by_its_place() 
         { "message": "m", "priority": 10 },
         { "message": "" },
         { "message": "m", "maxAttempts": 0, "kind": "teleport" },
-        { "message": "m", "uniqueKey": "k" },
+        { "message": "m", "uniqueKey": "" },
     ] });
     let response = post_batch(&stack, &stack.command, None, &body).await;
     assert_eq!(response.status(), 422);

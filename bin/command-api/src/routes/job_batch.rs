@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::job_dependencies;
 use super::job_request::{JobRequest, ParsedJob, first_document, parse};
+use super::unique_batch::{self, Placement};
 use crate::accepted::{Accepted, AcceptedLinks, IdempotencyKey, NewJob};
 use crate::failure::Failure;
 use crate::state::JobsState;
@@ -29,9 +30,10 @@ pub const MOST_JOBS: usize = 1_000;
 /// Jobs to queue together.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct JobBatch {
-    /// 1–1,000 jobs, each as `POST /v1/jobs` takes it, but for `uniqueKey` and `uniqueFor` (a 422 in a
-    /// batch: queue unique jobs one by one). In `dependsOn`, `"$N"` names the batch's job at place N,
-    /// so `[{…}, { "dependsOn": ["$0"] }]` runs the second job once the first has succeeded.
+    /// 1–1,000 jobs, each as `POST /v1/jobs` takes it. In `dependsOn`, `"$N"` names the batch's job at
+    /// place N, so `[{…}, { "dependsOn": ["$0"] }]` runs the second job once the first has succeeded. A
+    /// job whose `uniqueKey` a job of yours holds, or an earlier job of the batch has, is not queued:
+    /// its item names that job, with `"deduplicated": true`.
     #[schema(required = true, nullable = false, min_items = 1, max_items = 1000)]
     jobs: Option<Vec<JobRequest>>,
 }
@@ -40,7 +42,18 @@ pub struct JobBatch {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AcceptedBatch {
     /// One per job sent, in the same order.
-    items: Vec<Accepted>,
+    items: Vec<BatchItem>,
+}
+
+/// What became of one job of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItem {
+    /// The job queued, or the job this one was collapsed into (see `deduplicated`), with its status.
+    #[serde(flatten)]
+    accepted: Accepted,
+    /// `true` when nothing was queued for this place: another job of yours held its `uniqueKey`
+    /// (`jobId` and `status` are that job's), or an earlier job of the batch had the same key.
+    deduplicated: bool,
 }
 
 /// Queues up to 1,000 jobs at once: all or none. An `Idempotency-Key` names the whole batch. A job may
@@ -75,33 +88,63 @@ pub async fn queue_batch(
     let dependencies: Vec<&[Dependency]> = jobs.iter().map(|job| job.dependencies.as_slice()).collect();
     job_dependencies::check_batch(&state.shared.pool, &caller.user_id, &dependencies).await?;
     let ids = job_ids(&batch, jobs.len());
+    let mut transaction = state.shared.pool.begin().await?;
+    let placements = unique_batch::claim_keys(&mut transaction, &caller.user_id, &jobs, &ids, now).await?;
+    let standing = unique_batch::standing_for(&placements, &ids);
     let mut aggregates = Vec::with_capacity(jobs.len());
     let mut documents = Vec::with_capacity(jobs.len());
-    for (id, ParsedJob { mut spec, dependencies }) in ids.iter().zip(jobs) {
-        spec.depends_on = job_dependencies::resolve(dependencies, &ids);
+    for (place, (ParsedJob { mut spec, dependencies }, placement)) in
+        jobs.into_iter().zip(&placements).enumerate()
+    {
+        if *placement != Placement::New {
+            metrics::counter!("jobs_deduplicated_total", "kind" => spec.kind).increment(1);
+            continue;
+        }
+        let id = &ids[place];
+        spec.depends_on = job_dependencies::resolve(dependencies, &standing);
         documents.push(first_document(id, &spec, now));
         let mut metadata = batch.metadata.clone();
         metadata.insert("job_id".to_owned(), id.clone());
         aggregates.push(state.jobs.decide_new(id, JobCommand::Queue { spec, at: now }, &metadata).await?);
     }
-    if eventlog::append_new(&state.shared.pool, &aggregates).await? {
+    if eventlog::append_new_in(&mut transaction, &aggregates).await? {
+        transaction.commit().await?;
         for document in &documents {
             metrics::counter!("jobs_queued_total", "kind" => document.kind.clone()).increment(1);
         }
     } else {
-        ensure_replay(&state, &batch, &ids[0]).await?;
+        transaction.rollback().await?;
+        ensure_replay(&state, &batch, &documents[0].id).await?;
     }
     write_first_documents(&state, &caller.user_id, &documents).await;
-    let items = ids
-        .into_iter()
-        .zip(&documents)
-        .map(|(id, document)| Accepted {
-            links: AcceptedLinks { job: format!("/v1/jobs/{id}") },
-            job_id: id,
-            status: if document.depends_on.is_some() { "waiting" } else { "queued" },
-        })
-        .collect();
+    let items = answer(&state, &placements, standing, &documents).await?;
     Ok((StatusCode::ACCEPTED, Json(AcceptedBatch { items })).into_response())
+}
+
+/// Each job's answer, in the order of the request: a queued job's own, or that of the job it was
+/// collapsed into.
+async fn answer(
+    state: &JobsState,
+    placements: &[Placement],
+    standing: Vec<String>,
+    documents: &[JobDocument],
+) -> Result<Vec<BatchItem>, Failure> {
+    let existing = unique_batch::existing_statuses(state, placements).await?;
+    let mut queued = documents.iter();
+    let mut items: Vec<BatchItem> = Vec::with_capacity(placements.len());
+    for (placement, id) in placements.iter().zip(standing) {
+        let (status, deduplicated) = match placement {
+            Placement::New => {
+                let waits = queued.next().is_some_and(|document| document.depends_on.is_some());
+                (if waits { "waiting" } else { "queued" }, false)
+            }
+            Placement::SameAs(first) => (items[*first].accepted.status, true),
+            Placement::Existing(holder) => (existing.get(holder).copied().unwrap_or("queued"), true),
+        };
+        let links = AcceptedLinks { job: format!("/v1/jobs/{id}") };
+        items.push(BatchItem { accepted: Accepted { job_id: id, status, links }, deduplicated });
+    }
+    Ok(items)
 }
 
 /// Every job, parsed, or every error of every job, named `jobs[i].field`.
@@ -118,23 +161,19 @@ fn parse_all(
     let count = jobs.len();
     let mut parsed_jobs = Vec::with_capacity(count);
     let mut dependencies = Vec::with_capacity(count);
+    let mut keys = Vec::with_capacity(count);
     let mut errors = Vec::new();
     for (index, job) in jobs.into_iter().enumerate() {
         let field = |name: &str| format!("jobs[{index}].{name}");
-        let unique = [("uniqueKey", job.unique_key.is_some()), ("uniqueFor", job.unique_for.is_some())];
-        for (name, _) in unique.into_iter().filter(|(_, given)| *given) {
-            errors.push(FieldError::new(
-                field(name),
-                "is not accepted in a batch; queue unique jobs through POST /v1/jobs",
-            ));
-        }
         match parse(state, job, owner, request_hash.to_owned(), Some(count)) {
             Ok(parsed) => {
                 dependencies.push(parsed.dependencies.clone());
+                keys.push(parsed.spec.unique.as_ref().map(|unique| unique.key.clone()));
                 parsed_jobs.push(parsed);
             }
             Err(refused) => {
                 dependencies.push(Vec::new());
+                keys.push(None);
                 if refused.is_empty() {
                     errors.push(FieldError::new(format!("jobs[{index}]"), "is invalid"));
                 }
@@ -144,7 +183,8 @@ fn parse_all(
             }
         }
     }
-    errors.extend(job_dependencies::cycle_errors(&dependencies));
+    let firsts = unique_batch::first_with_same_key(&keys.iter().map(Option::as_deref).collect::<Vec<_>>());
+    errors.extend(job_dependencies::cycle_errors(&unique_batch::merged_dependencies(&dependencies, &firsts)));
     if errors.is_empty() { Ok(parsed_jobs) } else { Err(errors) }
 }
 

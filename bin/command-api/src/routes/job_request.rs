@@ -50,7 +50,8 @@ pub struct JobRequest {
     payload: Option<serde_json::Value>,
     /// 1–255 characters: while a job of yours with this key is not final (or, with `uniqueFor`, for
     /// that many seconds after it was queued), the same key queues nothing and answers 200 with that
-    /// job and `"deduplicated": true`. `POST /v1/jobs` only; in a batch it is a 422.
+    /// job and `"deduplicated": true` (in a batch: that job's item, also for an earlier job of the
+    /// batch with the same key).
     #[schema(min_length = 1, max_length = 255, example = "nightly-report-2026-12-06")]
     pub(super) unique_key: Option<String>,
     /// 1–31,536,000 seconds, only with `uniqueKey`: how long after the first job was queued the key

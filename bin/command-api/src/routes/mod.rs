@@ -15,6 +15,7 @@ pub mod queues;
 pub mod refresh;
 pub mod scores;
 pub mod sessions;
+mod unique_batch;
 mod unique_jobs;
 pub mod users;
 

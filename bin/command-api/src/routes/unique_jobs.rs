@@ -38,6 +38,11 @@ pub struct DeduplicatedJob {
     deduplicated: bool,
 }
 
+/// What a unique job claims: its key, which is each user's own.
+pub fn claim_value(owner: &str, unique: &Uniqueness) -> String {
+    format!("{owner}\n{}", unique.key)
+}
+
 /// Queues `job` with `command` unless another job of `owner`'s holds `unique.key`: the claim and the
 /// job's first event commit in one transaction, or neither does.
 pub async fn queue_unique(
@@ -49,7 +54,7 @@ pub async fn queue_unique(
     queued_at: DateTime<Utc>,
 ) -> Result<UniqueOutcome, Failure> {
     let id = job.id.to_string();
-    let value = format!("{owner}\n{}", unique.key);
+    let value = claim_value(owner, unique);
     let new = state.jobs.decide_new(&id, command.clone(), &job.metadata).await?;
     let mut transaction = state.shared.pool.begin().await?;
     let holder = claim_or_find_holder(
