@@ -98,7 +98,7 @@ impl Worker {
                 Some((WindowCloseChecker::build(&settings, clock.clone())?, Duration::from_millis(every)))
             }
         };
-        let dependencies = Some(DependencyFollower::new(pool.clone(), clock.clone()));
+        let dependencies = Some(DependencyFollower::new(pool.clone(), &settings.worker, clock.clone()));
         let cleaner = cleaner::Cleaner {
             queue: WorkQueue::new(beats, keys.clone(), name, ttl),
             jobs: eventlog::EventStore::new(pool),

@@ -41,7 +41,13 @@ impl Stack {
     /// Starts the worker binary (built by `cargo build --workspace`) on this stack, its heartbeat living
     /// 2 s, for a test to SIGKILL: a real process, so a kill leaves what a crash leaves.
     pub fn spawn_worker_binary(&self) -> tokio::process::Child {
-        tokio::process::Command::new(binary("worker"))
+        self.worker_binary().spawn().expect("start the worker binary (cargo build --workspace builds it)")
+    }
+
+    /// The command [`Stack::spawn_worker_binary`] runs, for a test to add to (its health address).
+    pub fn worker_binary(&self) -> tokio::process::Command {
+        let mut worker = tokio::process::Command::new(binary("worker"));
+        worker
             .env("REPRISE_DATABASE__URL", self.database.url())
             .env("REPRISE_REDIS__KEY_PREFIX", &self.settings.redis.key_prefix)
             .env("REPRISE_WORKER__HEALTH_ADDR", "127.0.0.1:0")
@@ -50,9 +56,8 @@ impl Stack {
             .env("APP_CONFIG_PATH", "/nonexistent")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the worker binary (cargo build --workspace builds it)")
+            .kill_on_drop(true);
+        worker
     }
 }
 

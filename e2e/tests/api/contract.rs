@@ -33,10 +33,12 @@ async fn schemathesis_finds_no_answer_that_differs_from_the_openapi_document() {
     let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
     let stack = Stack::start_with(StackOptions {
         // Fuzzing signs in with wrong passwords and posts many messages in a minute: the limits are
-        // for people, not for a run of generated requests.
+        // for people, not for a run of generated requests. The run's user has the `admin` scope, so
+        // the queue controls are exercised beyond their 403.
         adjust: Some(|settings| {
             settings.auth.sign_in_failures_per_minute = 1_000_000;
             settings.meetups.messages_per_minute = 1_000_000;
+            settings.auth.admins = vec!["tester@example.com".to_owned()];
         }),
         ..StackOptions::default()
     })

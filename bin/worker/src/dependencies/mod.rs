@@ -15,17 +15,11 @@ use std::time::Duration;
 
 use backoff::Backoff;
 use eventlog::{EventStore, FollowSettings, Follower};
+use settings::WorkerSettings;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 pub use dependents::FOLLOWER;
-
-/// The most events read at once.
-const BATCH_SIZE: i64 = 1_000;
-/// How long a quiet log is waited on before reading again without a notification.
-const POLL: Duration = Duration::from_secs(1);
-/// After a partial batch, the next one waits this long for more commits to gather.
-const GATHER: Duration = Duration::from_millis(5);
 
 /// The follower and its consumer, ready to run.
 pub struct DependencyFollower {
@@ -34,12 +28,12 @@ pub struct DependencyFollower {
 }
 
 impl DependencyFollower {
-    /// A follower over `pool`'s log, telling the time by `clock`.
-    pub fn new(pool: PgPool, clock: domain::Clock) -> Self {
+    /// A follower over `pool`'s log, reading as `worker` says, telling the time by `clock`.
+    pub fn new(pool: PgPool, worker: &WorkerSettings, clock: domain::Clock) -> Self {
         let settings = FollowSettings {
-            batch_size: BATCH_SIZE,
-            poll: POLL,
-            gather: GATHER,
+            batch_size: worker.dependencies_batch_size.max(1),
+            poll: Duration::from_millis(worker.dependencies_poll_interval_ms.max(1)),
+            gather: Duration::from_millis(worker.dependencies_gather_ms),
             retry: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
         };
         Self {

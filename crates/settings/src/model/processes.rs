@@ -83,6 +83,13 @@ pub struct WorkerSettings {
     pub window_close_check_ms: u64,
     /// Where its health and metrics endpoints listen.
     pub health_addr: String,
+    /// The most events the dependency follower (one leader among the workers) reads at once.
+    pub dependencies_batch_size: i64,
+    /// How often the dependency follower polls the log when no notification arrives, in milliseconds.
+    pub dependencies_poll_interval_ms: u64,
+    /// After a partial batch, the dependency follower reads the next no sooner than this many
+    /// milliseconds after it, so a steady stream is taken a few milliseconds' worth at a time.
+    pub dependencies_gather_ms: u64,
 }
 
 impl Default for WorkerSettings {
@@ -95,6 +102,9 @@ impl Default for WorkerSettings {
             record_start_after_ms: 250,
             window_close_check_ms: 10_000,
             health_addr: "127.0.0.1:9105".to_owned(),
+            dependencies_batch_size: 1_000,
+            dependencies_poll_interval_ms: 1_000,
+            dependencies_gather_ms: 5,
         }
     }
 }
