@@ -11,21 +11,22 @@ mod cadence;
 mod cleaner;
 pub mod dependencies;
 mod run;
+mod runs;
 pub mod window_close;
 
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use fred::prelude::*;
 use read_model::Keys;
 use redis_store::queue::WorkQueue;
 use redis_store::{Resend, client, start};
+use runs::Runs;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use cadence::Cadence;
@@ -34,6 +35,10 @@ pub use window_close::{CheckReport, WindowCloseChecker};
 
 /// How long a worker waits for work before looking again without being told.
 const IDLE_LOOK: Duration = Duration::from_secs(1);
+/// Under load, when only a few slots are free, how long after the last claim the next one waits for
+/// more to free up: claims, and the group commits of their runs' outcomes, then take jobs a chunk at
+/// a time instead of one by one as each run ends. An idle worker claims at once.
+const CLAIM_GATHER: Duration = Duration::from_millis(2);
 /// How long a stopping worker lets its runs finish.
 const STOP_GRACE: Duration = Duration::from_secs(30);
 
@@ -153,15 +158,12 @@ impl Worker {
             .window_close
             .take()
             .map(|(checker, every)| tokio::spawn(checker.check_every(every, shutdown.clone())));
-        let mut runs = JoinSet::new();
+        let mut runs = Runs::default();
         match &self.cadence {
             Cadence::Continuous => self.consume(&mut runs, usize::MAX, &shutdown).await,
             Cadence::Ticks(_) => self.on_ticks(&mut runs, &shutdown).await,
         }
-        let finishing = async { while runs.join_next().await.is_some() {} };
-        if tokio::time::timeout(STOP_GRACE, finishing).await.is_err() {
-            tracing::warn!("runs still going at shutdown are left for the cleaner of another worker");
-        }
+        runs.finish(&self.runner.queue, STOP_GRACE).await;
         beating.abort();
         if let Some(checking) = checking {
             checking.abort();
@@ -173,7 +175,7 @@ impl Worker {
         health.await.context("health server")?.context("serving health")
     }
 
-    async fn on_ticks(&self, runs: &mut JoinSet<()>, shutdown: &CancellationToken) {
+    async fn on_ticks(&self, runs: &mut Runs, shutdown: &CancellationToken) {
         while let Some(tick) = self.cadence.next_tick(self.runner.clock.now()) {
             let wait = (tick - self.runner.clock.now()).to_std().unwrap_or_default();
             tokio::select! {
@@ -184,16 +186,32 @@ impl Worker {
         }
     }
 
+    /// How many free slots make a claim worth it at once: a quarter of them. Fewer wait for more to free
+    /// up, at most [`CLAIM_GATHER`] after the last claim.
+    fn claim_chunk(&self) -> usize {
+        (self.concurrency / 4).max(1)
+    }
+
     /// Takes and runs jobs, at most `concurrency` at once, until `budget` jobs were taken (a tick's
     /// batch) or, continuously, until shutdown. A finite budget ends early when the queue is empty.
-    async fn consume(&self, runs: &mut JoinSet<()>, budget: usize, shutdown: &CancellationToken) {
+    async fn consume(&self, runs: &mut Runs, budget: usize, shutdown: &CancellationToken) {
         let mut taken = 0;
+        let mut last_claim: Option<Instant> = None;
         while taken < budget && !shutdown.is_cancelled() {
+            runs.reap();
             let free = self.concurrency.saturating_sub(runs.len()).min(budget - taken);
             let mut look_again_at = None;
-            if free > 0 {
-                match self.runner.queue.claim(free, self.runner.clock.now()).await {
+            let mut gathering = Duration::MAX;
+            let since_claim = last_claim.map_or(Duration::MAX, |at| at.elapsed());
+            let gathered = free >= self.claim_chunk() || runs.is_empty() || since_claim >= CLAIM_GATHER;
+            if free > 0 && !gathered {
+                gathering = CLAIM_GATHER.saturating_sub(since_claim);
+            } else if free > 0 {
+                last_claim = Some(Instant::now());
+                let now = self.runner.clock.now();
+                match self.runner.queue.release_and_claim(runs.ended(), free, now).await {
                     Ok(claim) => {
+                        runs.given_back();
                         let got = claim.orders.len();
                         taken += got;
                         look_again_at = claim.look_again_at;
@@ -214,16 +232,18 @@ impl Worker {
             let look_again = look_again_at
                 .map(|due| (due - self.runner.clock.now()).to_std().unwrap_or_default())
                 .unwrap_or(IDLE_LOOK)
-                .min(IDLE_LOOK);
+                .min(IDLE_LOOK)
+                .min(gathering);
             tokio::select! {
                 () = self.work.notified(), if runs.len() < self.concurrency => {}
-                Some(_) = runs.join_next(), if !runs.is_empty() => {}
+                Some(()) = runs.next_ended(), if !runs.is_empty() => {}
                 () = tokio::time::sleep(look_again) => {}
                 () = shutdown.cancelled() => {}
             }
         }
         if budget != usize::MAX {
-            while runs.join_next().await.is_some() {}
+            while runs.next_ended().await.is_some() {}
+            runs.give_back(&self.runner.queue).await;
         }
     }
 }

@@ -41,14 +41,13 @@ impl Runner {
         chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6)
     }
 
-    /// Runs `order` and records how it ended; the job leaves the in-flight list once that is recorded
-    /// (or the job turns out not to be this worker's to run any more).
-    pub async fn run(self: Arc<Self>, order: WorkOrder) {
+    /// Runs `order` and records how it ended; answers the job's id once that is recorded (or the job
+    /// turns out not to be this worker's to run any more), for the job to leave the in-flight list.
+    pub async fn run(self: Arc<Self>, order: WorkOrder) -> String {
         let started_at = self.now();
         let timer = std::time::Instant::now();
         let Some(outcome) = self.outcome(&order, started_at).await else {
-            self.release(&order.id).await;
-            return;
+            return order.id;
         };
         let ended = match outcome {
             RunOutcome::Succeeded(_) => "succeeded",
@@ -62,10 +61,10 @@ impl Runner {
             outcome,
         };
         self.record(&order.id, finish).await;
-        self.release(&order.id).await;
         let kind = order.kind.clone();
         metrics::histogram!("job_run_seconds", "kind" => kind.clone()).record(timer.elapsed().as_secs_f64());
         metrics::counter!("jobs_finished_total", "kind" => kind, "outcome" => ended).increment(1);
+        order.id
     }
 
     /// Runs the handler; `None` when the job may not run here after all (cancelled meanwhile, taken
@@ -155,26 +154,6 @@ impl Runner {
                     tracing::warn!(job = id, %error, "could not record the job's progress; trying again");
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
-    }
-
-    /// Takes the job out of the in-flight list and frees its kind's running slot, trying a few times: a
-    /// slot left taken counts against a concurrency cap until this worker stops.
-    async fn release(&self, id: &str) {
-        let mut pause = Duration::from_millis(50);
-        for attempt in 1..=5 {
-            match self.queue.release(id).await {
-                Ok(()) => return,
-                // The cleaner finds it in the list once this worker is gone, and the job refuses the
-                // rescue; its slot is freed then.
-                Err(error) if attempt == 5 => {
-                    tracing::warn!(job = id, %error, "could not remove the job from the in-flight list")
-                }
-                Err(_) => {
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
                 }
             }
         }

@@ -18,6 +18,10 @@ local function announce(channel, message)
   if announce_to then redis.call('PUBLISH', announce_to .. channel, message) end
 end
 
+-- Whether the batch being applied gave workers something to look at (a job queued or delayed, a queue
+-- resumed or its limits changed): they are told once, at the end of the batch, not once per job.
+local work_to_announce = false
+
 -- A stored entry: `score|achievedMicros|achievedAt|member`, then `|total` for a `sum` total beyond
 -- ±2^53, which the score shows clamped (and which nothing here needs: a member never holds `|`).
 local function parse_entry(text)
@@ -228,6 +232,7 @@ local JOB_FIELDS = { 'id', 'kind', 'status', 'priority', 'attempts', 'maxAttempt
 -- array) to the fields hash, then renders the document from the fields listed in `order` (a field
 -- holding null is left out).
 local function patch_document(fields, document, order, patch)
+  local pairs_to_set = {}
   for name, value in string.gmatch(patch, '([^\t\n]+)\t([^\n]*)\n') do
     if name == '+history' then
       local history = redis.call('HGET', fields, 'history')
@@ -238,9 +243,11 @@ local function patch_document(fields, document, order, patch)
       end
       redis.call('HSET', fields, 'history', history)
     else
-      redis.call('HSET', fields, name, value)
+      pairs_to_set[#pairs_to_set + 1], pairs_to_set[#pairs_to_set + 2] = name, value
     end
   end
+  -- One HSET for the whole patch: a call per field cost most of a job's projection.
+  if #pairs_to_set > 0 then redis.call('HSET', fields, unpack(pairs_to_set)) end
   local values = redis.call('HMGET', fields, unpack(order))
   local parts = {}
   for i, name in ipairs(order) do
@@ -329,7 +336,7 @@ local function enqueue(prefix, id)
   local sequence = redis.call('INCR', key(prefix, 'queue:sequence'))
   redis.call('ZADD', queue, priority * SEQUENCE_SPAN + sequence, id)
   redis.call('SADD', key(prefix, 'queue:kinds'), kind)
-  announce('queue:work', id)
+  work_to_announce = true
 end
 
 -- A kind's settings, as the claim reads them: `paused` (1 or 0), `concurrency` and `rate` (empty for no
@@ -338,7 +345,7 @@ local function configure_queue(prefix, kind, paused, concurrency, rate)
   redis.call('HSET', key(prefix, 'queue:settings:' .. kind), 'paused', paused, 'concurrency', concurrency,
     'rate', rate)
   redis.call('SADD', key(prefix, 'queue:kinds'), kind)
-  announce('queue:work', kind)
+  work_to_announce = true
 end
 
 -- Renders `document` from `head` (a JSON object) with `field` listing the members of `set` in order.
@@ -400,7 +407,7 @@ local function apply(keys, args)
     i = i + arity + 1
   end
   i = FIRST_OP
-  announce_to = nil
+  announce_to, work_to_announce = nil, false
   if redis.call('GET', key(control, 'generation')) == generation then announce_to = control end
   local top_changed, announced = {}, {}
   while i <= #args do
@@ -447,7 +454,7 @@ local function apply(keys, args)
       enqueue(prefix, args[i + 1])
     elseif op == 'DELAY' then
       redis.call('ZADD', key(prefix, 'queue:delayed'), args[i + 2], args[i + 1])
-      announce('queue:work', args[i + 1])
+      work_to_announce = true
     elseif op == 'UNDELAY' then
       redis.call('ZREM', key(prefix, 'queue:delayed'), args[i + 1])
       local _, queue = ready_queue(prefix, args[i + 1])
@@ -484,6 +491,7 @@ local function apply(keys, args)
   if #announced > 0 then
     announce('jobs:updates', table.concat(announced, ' '))
   end
+  if work_to_announce then announce('queue:work', 'batch') end
   redis.call('SET', key(prefix, 'projector:checkpoint'), checkpoint)
   return 'OK'
 end

@@ -1,4 +1,4 @@
-#!lua name=reprise_queue_v3
+#!lua name=reprise_queue_v4
 
 -- Takes the next jobs for a worker in one step: due delayed jobs join their kind's ready queue, then
 -- jobs are moved, highest priority first and newest first within one, across the kinds whose queue
@@ -148,23 +148,42 @@ local function claim_next(_, args)
 end
 
 -- Takes job `id` out of a worker's in-flight list and frees its kind's running slot, once its outcome
--- is recorded (or a cleaner rescued it from a silent worker). A slot freed under a concurrency cap lets
--- waiting workers look again.
-local function release(_, args)
-  local control, worker, id = args[1], args[2], args[3]
+-- is recorded (or a cleaner rescued it from a silent worker). Answers whether it was in the list, and
+-- whether the freed slot was under a concurrency cap (which lets waiting workers look again).
+local function release_one(control, worker, id)
   local removed = redis.call('LREM', key(control, 'worker:' .. worker .. ':inflight'), 1, id)
   local kinds = key(control, 'running:kinds')
   local kind = redis.call('HGET', kinds, id)
-  if kind then
-    redis.call('HDEL', kinds, id)
-    redis.call('SREM', key(control, 'running:' .. kind), id)
-    local generation = redis.call('GET', key(control, 'generation'))
-    local cap = generation
-      and redis.call('HGET', control .. 'gen' .. generation .. ':queue:settings:' .. kind, 'concurrency')
-    if cap and cap ~= '' then redis.call('PUBLISH', key(control, 'queue:work'), kind) end
+  if not kind then return removed, false end
+  redis.call('HDEL', kinds, id)
+  redis.call('SREM', key(control, 'running:' .. kind), id)
+  local generation = redis.call('GET', key(control, 'generation'))
+  local cap = generation
+    and redis.call('HGET', control .. 'gen' .. generation .. ':queue:settings:' .. kind, 'concurrency')
+  return removed, cap and cap ~= ''
+end
+
+-- Releases every job named from `first` on; tells waiting workers once if a capped slot was freed.
+local function release_all(control, worker, args, first)
+  local removed, capped = 0, false
+  for i = first, #args do
+    local was_listed, under_cap = release_one(control, worker, args[i])
+    removed, capped = removed + was_listed, capped or under_cap
   end
+  if capped then redis.call('PUBLISH', key(control, 'queue:work'), 'released') end
   return removed
 end
 
-redis.register_function{ function_name = 'reprise_claim_next_v3', callback = claim_next, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_release_v3', callback = release, flags = { 'no-cluster' } }
+-- A claim that first releases the jobs the worker has finished since its last one (arguments from the
+-- sixth on): one call instead of one per job.
+local function release_and_claim(keys, args)
+  release_all(args[1], args[2], args, 6)
+  return claim_next(keys, args)
+end
+
+local function release(_, args)
+  return release_all(args[1], args[2], args, 3)
+end
+
+redis.register_function{ function_name = 'reprise_claim_next_v4', callback = release_and_claim, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_release_v4', callback = release, flags = { 'no-cluster' } }

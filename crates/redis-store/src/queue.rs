@@ -55,15 +55,27 @@ impl WorkQueue {
 
     /// Moves up to `wanted` jobs into this worker's in-flight list and stamps its heartbeat.
     pub async fn claim(&self, wanted: usize, now: DateTime<Utc>) -> Result<Claim, Error> {
-        let args = vec![
+        self.release_and_claim(&[], wanted, now).await
+    }
+
+    /// [`WorkQueue::release`]s every job of `finished`, then [`WorkQueue::claim`]s, in one call: a
+    /// worker gives back what it ran with the claim that takes the next jobs.
+    pub async fn release_and_claim(
+        &self,
+        finished: &[String],
+        wanted: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, Error> {
+        let mut args = vec![
             self.keys.prefix().to_owned(),
             self.worker.clone(),
             now.timestamp_millis().to_string(),
             self.heartbeat_ttl.as_secs().max(1).to_string(),
             wanted.to_string(),
         ];
+        args.extend_from_slice(finished);
         let (orders, look_again_at): (Vec<String>, String) =
-            self.client.fcall("reprise_claim_next_v3", Vec::<String>::new(), args).await?;
+            self.client.fcall("reprise_claim_next_v4", Vec::<String>::new(), args).await?;
         let orders = orders
             .iter()
             .filter_map(|order| match serde_json::from_str(order) {
@@ -80,12 +92,21 @@ impl WorkQueue {
 
     /// Removes a reported job from this worker's in-flight list and frees its kind's running slot.
     pub async fn release(&self, id: &str) -> Result<(), Error> {
-        self.release_from(&self.worker, id).await
+        self.release_from(&self.worker, &[id.to_owned()]).await
     }
 
-    async fn release_from(&self, worker: &str, id: &str) -> Result<(), Error> {
-        let args = vec![self.keys.prefix().to_owned(), worker.to_owned(), id.to_owned()];
-        self.client.fcall::<i64, _, _, _>("reprise_release_v3", Vec::<String>::new(), args).await.map(|_| ())
+    /// [`WorkQueue::release`] of every job of `ids`, in one call.
+    pub async fn release_all(&self, ids: &[String]) -> Result<(), Error> {
+        self.release_from(&self.worker, ids).await
+    }
+
+    async fn release_from(&self, worker: &str, ids: &[String]) -> Result<(), Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec![self.keys.prefix().to_owned(), worker.to_owned()];
+        args.extend_from_slice(ids);
+        self.client.fcall::<i64, _, _, _>("reprise_release_v4", Vec::<String>::new(), args).await.map(|_| ())
     }
 
     /// Stamps this worker's heartbeat.
@@ -125,7 +146,7 @@ impl WorkQueue {
     /// Removes a job from a silent worker's in-flight list, and frees its running slot, once its rescue
     /// is recorded: a worker killed while running jobs keeps no slot of a capped kind.
     pub async fn drop_from(&self, worker: &str, id: &str) -> Result<(), Error> {
-        self.release_from(worker, id).await
+        self.release_from(worker, &[id.to_owned()]).await
     }
 
     /// Forgets a silent worker whose in-flight list is empty.
