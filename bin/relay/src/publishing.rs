@@ -58,12 +58,15 @@ impl Consumer for Publishing<'_> {
                 return Err(Interrupt::Disconnected(error));
             }
         }
+        // Counted once the broker confirmed them, before the checkpoint moves: whoever sees the
+        // checkpoint past them sees them counted (a batch published again after a failed advance is
+        // counted again, as it was published again).
+        self.status.add_published(batch.len());
         match self.checkpoints.advance(self.fence, last).await {
             Ok(true) => {}
             Ok(false) => return Err(Interrupt::Deposed),
             Err(error) => return Err(failed(error, "advancing the checkpoint")),
         }
-        self.status.add_published(batch.len());
         tracing::debug!(checkpoint = %last, events = batch.len(), "published a batch");
         Ok(Some(last))
     }
