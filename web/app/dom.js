@@ -96,3 +96,22 @@ export function every(ms, task, active = () => true) {
     clearTimeout(timer);
   };
 }
+
+/**
+ * A view refreshed while it is shown: `show` loads it at once (a failure is said in `message()`) and
+ * then every `ms` while `active()` holds; `hide` stops the refreshing.
+ */
+export function refreshedWhileShown(ms, load, message, active) {
+  let stop = null;
+  return {
+    show() {
+      if (!active()) return;
+      load().catch((error) => say(message(), error.message, 'error'));
+      stop ??= every(ms, load, active);
+    },
+    hide() {
+      stop?.();
+      stop = null;
+    },
+  };
+}

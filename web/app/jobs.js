@@ -2,7 +2,7 @@
 // their statuses change (polling while the list is shown; a waiting job names the jobs it waits for),
 // and cancel one that has not started.
 import { ApiError, getJson, request, send, withQuery } from './api.js';
-import { el, every, formatDateTime, localToIso, say, showFieldErrors } from './dom.js';
+import { el, refreshedWhileShown, formatDateTime, localToIso, say, showFieldErrors } from './dom.js';
 import { session } from './session.js';
 
 const POLL_MS = 1500;
@@ -13,7 +13,6 @@ let section;
 let form;
 let cursors = [];
 let shownSignature = null;
-let stopPolling = null;
 
 function messages() {
   try {
@@ -141,16 +140,14 @@ export function init(element) {
   });
 }
 
-export function show() {
-  if (!session.signedIn) return;
-  load().catch((error) => say(section.querySelector('#jobs-message'), error.message, 'error'));
-  stopPolling ??= every(POLL_MS, load, () => session.signedIn);
-}
-
-export function hide() {
-  stopPolling?.();
-  stopPolling = null;
-}
+const refreshing = refreshedWhileShown(
+  POLL_MS,
+  load,
+  () => section.querySelector('#jobs-message'),
+  () => session.signedIn,
+);
+export const show = refreshing.show;
+export const hide = refreshing.hide;
 
 export function sessionChanged() {
   shownSignature = null;

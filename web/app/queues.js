@@ -2,14 +2,13 @@
 // minute, refreshed while the page is shown. Admins (the `admin` scope of the session's token) also get
 // Pause/Resume and the concurrency and rate limits of each kind; the API refuses anyone else anyway.
 import { ApiError, getJson, send } from './api.js';
-import { el, every, say, showFieldErrors } from './dom.js';
+import { el, refreshedWhileShown, say, showFieldErrors } from './dom.js';
 import { session } from './session.js';
 
 const POLL_MS = 2000;
 const STATUSES = ['waiting', 'queued', 'scheduled', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'];
 let section;
 let shownSignature = null;
-let stopPolling = null;
 
 /** Whether the session's token carries the `admin` scope (its JWT payload's `scope`). */
 function isAdmin() {
@@ -109,16 +108,14 @@ export function init(element) {
   section = element;
 }
 
-export function show() {
-  if (!session.signedIn) return;
-  load().catch((error) => say(section.querySelector('#queues-message'), error.message, 'error'));
-  stopPolling ??= every(POLL_MS, load, () => session.signedIn);
-}
-
-export function hide() {
-  stopPolling?.();
-  stopPolling = null;
-}
+const refreshing = refreshedWhileShown(
+  POLL_MS,
+  load,
+  () => section.querySelector('#queues-message'),
+  () => session.signedIn,
+);
+export const show = refreshing.show;
+export const hide = refreshing.hide;
 
 export function sessionChanged() {
   shownSignature = null;
