@@ -1,80 +1,24 @@
 //! Worker jobs through the projector's plan, the fenced apply and `claim_next`, against a real Redis
 //! under a key prefix of the test's own.
 
-use std::time::Duration;
-
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use domain::jobs::{JobEvent, JobSpec};
 use fred::prelude::*;
 use read_model::documents::JobDocument;
-use read_model::{GameBook, Keys, LogEntry};
+use read_model::{GameBook, LogEntry};
 use redis_store::ProjectionStore;
-use redis_store::queue::WorkQueue;
 use serde_json::json;
 
-use crate::common::{checkpoint, logged, plan, store};
-
-struct Fixture {
-    store: ProjectionStore,
-    redis: Client,
-    keys: Keys,
-    applied: i64,
-}
-
-impl Fixture {
-    async fn new() -> Self {
-        let (store, redis, keys) = store().await;
-        Self { store, redis, keys, applied: 0 }
-    }
-
-    async fn apply(&mut self, events: &[LogEntry<'_>]) {
-        let ops = plan(events, &mut GameBook::new(), at(0));
-        let from = (self.applied > 0).then_some(checkpoint(self.applied));
-        self.applied += 1;
-        self.store.apply(1, from, checkpoint(self.applied), at(0), ops).await.unwrap();
-    }
-
-    fn queue(&self, worker: &str) -> WorkQueue {
-        WorkQueue::new(self.redis.clone(), self.store.control().clone(), worker, Duration::from_secs(5))
-    }
-
-    async fn stored(&self, id: &str) -> String {
-        self.redis.get(self.keys.job(id)).await.unwrap()
-    }
-}
-
-fn at(second: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, second).unwrap()
-}
-
-fn event(id: &str, sequence: i64, event: JobEvent) -> LogEntry<'static> {
-    let metadata = json!({ "job_id": id, "user_id": "u1" });
-    logged("job", id, sequence, serde_json::to_value(event).unwrap(), metadata, at(0))
-}
+use crate::common::{checkpoint, plan};
+use crate::job_fixture::{JobFixture, at, claim_ids, event, queued_as, spec};
 
 fn queued(id: &str, priority: u8, run_at: Option<DateTime<Utc>>) -> LogEntry<'static> {
-    let spec = JobSpec {
-        kind: "message".into(),
-        message: format!("hello from {id}"),
-        priority,
-        run_at,
-        max_attempts: 3,
-        payload: None,
-        owner: "u1".into(),
-        request_hash: "h".into(),
-        unique: None,
-        depends_on: vec![],
-    };
-    event(id, 1, JobEvent::JobQueued { spec, queued_at: at(0) })
-}
-
-async fn claim_ids(queue: &WorkQueue, wanted: usize, now: DateTime<Utc>) -> Vec<String> {
-    queue.claim(wanted, now).await.unwrap().orders.into_iter().map(|order| order.id).collect()
+    queued_as(id, JobSpec { priority, run_at, ..spec(id) })
 }
 
 #[tokio::test]
 async fn workers_take_the_highest_priority_first_and_the_newest_first_within_one() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     fixture.apply(&[queued("old", 5, None), queued("new", 5, None), queued("urgent", 9, None)]).await;
     fixture.apply(&[queued("newest", 5, None), queued("low", 0, None)]).await;
     let queue = fixture.queue("w1");
@@ -87,7 +31,7 @@ async fn workers_take_the_highest_priority_first_and_the_newest_first_within_one
 
 #[tokio::test]
 async fn a_delayed_job_waits_for_its_time_and_a_cancelled_one_never_runs() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     fixture.apply(&[queued("later", 5, Some(at(30))), queued("cancelled", 5, None)]).await;
     fixture
         .apply(&[event("cancelled", 2, JobEvent::JobCancelled { cancelled_at: at(1), reason: None })])
@@ -102,7 +46,7 @@ async fn a_delayed_job_waits_for_its_time_and_a_cancelled_one_never_runs() {
 
 #[tokio::test]
 async fn a_rescued_job_is_queued_again_and_its_history_says_so() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     fixture.apply(&[queued("j", 5, None)]).await;
     let queue = fixture.queue("w1");
     queue.load_library().await.unwrap();
@@ -119,7 +63,7 @@ async fn a_rescued_job_is_queued_again_and_its_history_says_so() {
 
 #[tokio::test]
 async fn the_rendered_document_reads_exactly_as_the_query_side_would_serialize_it() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     fixture.apply(&[queued("j", 7, None)]).await;
     let retry = JobEvent::JobRetryScheduled {
         attempt: 1,
@@ -151,7 +95,7 @@ async fn the_rendered_document_reads_exactly_as_the_query_side_would_serialize_i
 
 #[tokio::test]
 async fn a_job_queued_and_finished_in_one_batch_never_reaches_the_queue() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     let done =
         JobEvent::JobSucceeded { attempt: 1, started_at: at(1), finished_at: at(2), result: json!(null) };
     fixture.apply(&[queued("j", 5, None), event("j", 2, done)]).await;
@@ -161,7 +105,7 @@ async fn a_job_queued_and_finished_in_one_batch_never_reaches_the_queue() {
 
 #[tokio::test]
 async fn a_silent_worker_is_found_by_the_others() {
-    let fixture = Fixture::new().await;
+    let fixture = JobFixture::new().await;
     let (alive, silent) = (fixture.queue("alive"), fixture.queue("silent"));
     alive.beat(at(0)).await.unwrap();
     silent.beat(at(0)).await.unwrap();
@@ -171,7 +115,7 @@ async fn a_silent_worker_is_found_by_the_others() {
 
 #[tokio::test]
 async fn a_job_taken_from_a_replaced_generation_is_not_taken_again_from_the_one_rebuilt_beside_it() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     fixture.apply(&[queued("j", 5, None)]).await;
     let queue = fixture.queue("w1");
     queue.load_library().await.unwrap();

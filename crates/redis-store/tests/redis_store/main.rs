@@ -5,6 +5,7 @@ mod board_properties;
 mod board_reads;
 mod common;
 mod generations;
+mod job_fixture;
 mod job_queue;
 mod meetups;
 mod queue_controls;

@@ -1,77 +1,21 @@
 //! The claim's queue controls (pause, concurrency cap, start rate) and the counts the projector keeps per
 //! kind, through the projector's plan, the fenced apply and `claim_next`, against a real Redis.
 
-use std::time::Duration;
-
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use domain::jobs::{Concurrency, JobEvent, JobSpec, QueueEvent, QueueSettings, StartRate};
 use fred::prelude::*;
-use read_model::{GameBook, LogEntry};
-use redis_store::ProjectionStore;
-use redis_store::queue::WorkQueue;
-use redis_store::queue_overview::{QueueState, read_queues};
+use read_model::LogEntry;
 use serde_json::json;
 
-use crate::common::{checkpoint, logged, plan, store};
-
-struct Fixture {
-    store: ProjectionStore,
-    redis: Client,
-    applied: i64,
-}
-
-impl Fixture {
-    async fn new() -> Self {
-        let (store, redis, _) = store().await;
-        let fixture = Self { store, redis, applied: 0 };
-        fixture.queue("loader").load_library().await.unwrap();
-        fixture
-    }
-
-    async fn apply(&mut self, events: &[LogEntry<'_>]) {
-        let ops = plan(events, &mut GameBook::new(), at(0));
-        let from = (self.applied > 0).then_some(checkpoint(self.applied));
-        self.applied += 1;
-        self.store.apply(1, from, checkpoint(self.applied), at(0), ops).await.unwrap();
-    }
-
-    fn queue(&self, worker: &str) -> WorkQueue {
-        WorkQueue::new(self.redis.clone(), self.store.control().clone(), worker, Duration::from_secs(5))
-    }
-
-    async fn overview(&self, owner: Option<&str>, now: DateTime<Utc>) -> Vec<QueueState> {
-        let kinds = ["message".to_owned(), "webhook".to_owned()];
-        read_queues(&self.redis, self.store.keys(), &kinds, owner, now).await.unwrap()
-    }
-}
-
-fn at(second: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, second).unwrap()
-}
+use crate::common::logged;
+use crate::job_fixture::{JobFixture, at, claim_ids, event, queued_as, spec};
 
 fn millis(ms: i64) -> DateTime<Utc> {
     at(0) + chrono::Duration::milliseconds(ms)
 }
 
-fn event(id: &str, sequence: i64, event: JobEvent) -> LogEntry<'static> {
-    let metadata = json!({ "job_id": id, "user_id": "u1" });
-    logged("job", id, sequence, serde_json::to_value(event).unwrap(), metadata, at(0))
-}
-
 fn queued(id: &str, kind: &str, owner: &str) -> LogEntry<'static> {
-    let spec = JobSpec {
-        kind: kind.into(),
-        message: format!("hello from {id}"),
-        priority: 5,
-        run_at: None,
-        max_attempts: 3,
-        payload: None,
-        owner: owner.into(),
-        request_hash: "h".into(),
-        unique: None,
-        depends_on: vec![],
-    };
-    event(id, 1, JobEvent::JobQueued { spec, queued_at: at(0) })
+    queued_as(id, JobSpec { kind: kind.into(), owner: owner.into(), ..spec(id) })
 }
 
 fn configured(kind: &str, settings: QueueSettings) -> LogEntry<'static> {
@@ -83,13 +27,9 @@ fn paused() -> QueueSettings {
     QueueSettings { paused: true, ..QueueSettings::default() }
 }
 
-async fn claim_ids(queue: &WorkQueue, wanted: usize, now: DateTime<Utc>) -> Vec<String> {
-    queue.claim(wanted, now).await.unwrap().orders.into_iter().map(|order| order.id).collect()
-}
-
 #[tokio::test]
 async fn a_paused_kind_starts_nothing_and_holds_back_none_of_the_others_jobs() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     fixture.apply(&[queued("m1", "message", "u1"), queued("w1", "webhook", "u1")]).await;
     fixture.apply(&[queued("m2", "message", "u1"), configured("message", paused())]).await;
     let queue = fixture.queue("worker");
@@ -104,7 +44,7 @@ async fn a_paused_kind_starts_nothing_and_holds_back_none_of_the_others_jobs() {
 
 #[tokio::test]
 async fn a_concurrency_cap_holds_across_workers_until_a_run_is_released_or_rescued() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     let capped =
         QueueSettings { concurrency: Some(Concurrency::new(2).unwrap()), ..QueueSettings::default() };
     let jobs: Vec<LogEntry<'static>> = (0..5).map(|n| queued(&format!("j{n}"), "message", "u1")).collect();
@@ -127,7 +67,7 @@ async fn a_concurrency_cap_holds_across_workers_until_a_run_is_released_or_rescu
 
 #[tokio::test]
 async fn a_start_rate_spaces_the_starts_and_says_when_the_next_one_is_allowed() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     // 10 a second: one start every 100 ms, with a tolerance of 100 ms (a burst of two after a pause).
     let rated =
         QueueSettings { rate_per_second: Some(StartRate::new(10.0).unwrap()), ..QueueSettings::default() };
@@ -150,7 +90,7 @@ async fn a_start_rate_spaces_the_starts_and_says_when_the_next_one_is_allowed() 
 
 #[tokio::test]
 async fn counts_follow_each_status_change_per_kind_and_per_owner() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     fixture
         .apply(&[
             queued("a", "message", "alice"),
@@ -179,7 +119,7 @@ async fn counts_follow_each_status_change_per_kind_and_per_owner() {
 
 #[tokio::test]
 async fn a_first_document_written_ahead_of_the_projector_is_counted_once() {
-    let mut fixture = Fixture::new().await;
+    let mut fixture = JobFixture::new().await;
     // command-api writes the job's first document (status queued) before the projector reads the event.
     let document = r#"{"id":"a","kind":"message","status":"queued"}"#;
     let _: () = fixture.redis.set(fixture.store.keys().job("a"), document, None, None, false).await.unwrap();
