@@ -1,4 +1,4 @@
-//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v5`: change the one, change
+//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v6`: change the one, change
 //! the other (and the library's version with them).
 
 use read_model::Op;

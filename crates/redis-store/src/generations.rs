@@ -42,7 +42,7 @@ pub async fn being_built(client: &Client, control: &Keys) -> Result<Option<u64>,
 /// `replace` asks for a new one. Needs the projection's Function library loaded.
 pub async fn request(client: &Client, control: &Keys, replace: bool) -> Result<u64, Error> {
     let args = vec![control.prefix().to_owned(), if replace { "1" } else { "0" }.to_owned()];
-    let number: String = client.fcall("reprise_request_generation_v5", Vec::<String>::new(), args).await?;
+    let number: String = client.fcall("reprise_request_generation_v6", Vec::<String>::new(), args).await?;
     number.parse().map_err(|_| Error::new(ErrorKind::Parse, format!("generation {number:?}")))
 }
 
@@ -183,32 +183,15 @@ impl CurrentGeneration {
 
     /// Writes what the projector will also write (a session's record, a job's first document) in the
     /// generation current when Redis runs the write, resolved there: `SET relative value [options]`,
-    /// or `MSETNX relative value …`. Nothing is written while no generation is complete.
+    /// `MSETNX relative value …` (all or none) or `SETNX relative value …` (each pair unless its key
+    /// is there). Nothing is written while no generation is complete.
     pub async fn write(&self, client: &Client, command: &str, arguments: Vec<String>) -> Result<(), Error> {
         let mut args = vec![self.inner.control.prefix().to_owned(), command.to_owned()];
         args.extend(arguments);
         client
-            .fcall::<Value, _, _, _>("reprise_write_current_v5", Vec::<String>::new(), args)
+            .fcall::<Value, _, _, _>("reprise_write_current_v6", Vec::<String>::new(), args)
             .await
             .map(|_| ())
-    }
-
-    /// [`Self::write`] for many writes of one `command` at once, in one round trip; the first error, if
-    /// any.
-    pub async fn write_each(
-        &self,
-        client: &Client,
-        command: &str,
-        each: Vec<Vec<String>>,
-    ) -> Result<(), Error> {
-        let pipeline = client.pipeline();
-        for arguments in each {
-            let mut args = vec![self.inner.control.prefix().to_owned(), command.to_owned()];
-            args.extend(arguments);
-            pipeline.fcall::<(), _, _, _>("reprise_write_current_v5", Vec::<String>::new(), args).await?;
-        }
-        // `all` answers the first error of the pipeline, if any.
-        pipeline.all::<Vec<Value>>().await.map(|_| ())
     }
 
     /// Tells of every change of generation, by its number.

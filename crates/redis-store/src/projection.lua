@@ -1,4 +1,4 @@
-#!lua name=reprise_projection_v5
+#!lua name=reprise_projection_v6
 
 -- Applies a batch of the projector's operations together with its checkpoint, once: only when the
 -- stored fencing token is the caller's and the stored checkpoint is the one the batch started from.
@@ -257,60 +257,158 @@ local function patch_document(fields, document, order, patch)
   redis.call('SET', document, '{' .. table.concat(parts, ',') .. '}')
 end
 
--- The text inside a JSON string fragment (`"queued"` → `queued`); nil for anything else.
+-- The text inside a JSON string fragment (`"queued"` → `queued`); nil for anything else. Plain strings,
+-- which every status, kind and owner is, are read without the JSON decoder.
 local function json_string(fragment)
   if not fragment then return nil end
+  local plain = string.match(fragment, '^"([^"\\]*)"$')
+  if plain then return plain end
   local ok, value = pcall(cjson.decode, fragment)
   if ok and type(value) == 'string' then return value end
   return nil
 end
 
+-- What a batch gathers about its jobs to write once, at its end, instead of once per job: the changes
+-- of the per-kind status counts, the queued-since index, the runs finished per second, the kinds with
+-- a ready queue and the queue's sequence; and the kind and priority of each job it patched, for its
+-- queue push. Each `redis.call` costs a few microseconds beyond its command, so a job's projection
+-- makes a handful of them. Reset by every `apply`.
+local tally = nil
+
+local function new_tally()
+  return { counts = {}, queued_add = {}, queued_remove = {}, finished = {}, kinds = {}, sequence = nil,
+    known = {} }
+end
+
+local function table_in(map, name)
+  local inner = map[name]
+  if not inner then
+    inner = {}
+    map[name] = inner
+  end
+  return inner
+end
+
 -- How many runs finished in each of the last 60 seconds, per kind: slot `second % 60` holds
 -- `second:count`. A run older than what its slot holds is a minute late and no longer counted.
-local function count_finished_run(prefix, kind, millis)
-  local second = math.floor(tonumber(millis) / 1000)
-  local runs, slot = key(prefix, 'queue:finished:' .. kind), tostring(second % 60)
-  local held = redis.call('HGET', runs, slot)
-  local held_second, held_count = 0, 0
-  if held then held_second, held_count = string.match(held, '^(%d+):(%d+)$') end
-  held_second, held_count = tonumber(held_second) or 0, tonumber(held_count) or 0
-  if held_second == second then
-    redis.call('HSET', runs, slot, second .. ':' .. (held_count + 1))
-  elseif held_second < second then
-    redis.call('HSET', runs, slot, second .. ':1')
+local function count_finished_run(kind, millis)
+  local second = math.floor((tonumber(millis) or 0) / 1000)
+  local seconds = table_in(tally.finished, kind)
+  seconds[second] = (seconds[second] or 0) + 1
+end
+
+-- Writes the batch's finished runs: per slot, only its latest second can stay (counted on from what the
+-- slot holds if that is the same second), as if each run had been counted alone, in any order.
+local function write_finished_runs(prefix)
+  for kind, seconds in pairs(tally.finished) do
+    local latest = {}
+    for second in pairs(seconds) do
+      local slot = second % 60
+      if not latest[slot] or second > latest[slot] then latest[slot] = second end
+    end
+    local slots = {}
+    for slot in pairs(latest) do slots[#slots + 1] = tostring(slot) end
+    local runs = key(prefix, 'queue:finished:' .. kind)
+    local held = redis.call('HMGET', runs, unpack(slots))
+    local to_set = {}
+    for i, slot in ipairs(slots) do
+      local second = latest[tonumber(slot)]
+      local held_second, held_count = string.match(held[i] or '', '^(%d+):(%d+)$')
+      held_second, held_count = tonumber(held_second) or 0, tonumber(held_count) or 0
+      if held_second == second then
+        to_set[#to_set + 1], to_set[#to_set + 2] = slot, second .. ':' .. (held_count + seconds[second])
+      elseif held_second < second then
+        to_set[#to_set + 1], to_set[#to_set + 2] = slot, second .. ':' .. seconds[second]
+      end
+    end
+    if #to_set > 0 then redis.call('HSET', runs, unpack(to_set)) end
   end
 end
 
 local RUN_ENDS = { succeeded = true, failed = true, retrying = true }
 
--- Keeps the per-kind counts of a job's status (every job's, and its owner's) when its status changes.
--- The old status is the one this Function counted last (`counted`), never the document's: command-api
--- writes a job's first document ahead of the projector. `queue:queued:{kind}` holds the kind's queued
+-- Counts a job's change of status (every job's, and its owner's), from `counted`, the status this
+-- Function counted last (never the document's: command-api writes a job's first document ahead of the
+-- projector), to `status`, which it took at `at` (ms). `queue:queued:{kind}` holds the kind's queued
 -- jobs by when they became queued (the oldest's age), `queue:finished:{kind}` its runs finished per
 -- second. Everything comes from the events' times, so a rebuild counts the same.
-local function count_status(prefix, id)
-  local fields = key(prefix, 'jobfields:' .. id)
-  local state = redis.call('HMGET', fields, 'status', 'counted', 'kind', 'owner', 'statusAt')
-  local status, counted, kind = json_string(state[1]), state[2], json_string(state[3])
-  if not status or not kind or status == counted then return end
-  local owner, at = json_string(state[4]), state[5] or '0'
-  local every, own = key(prefix, 'queue:counts:all'), owner and key(prefix, 'queue:counts:of:' .. owner)
-  if counted then
-    redis.call('HINCRBY', every, kind .. '|' .. counted, -1)
-    if own then redis.call('HINCRBY', own, kind .. '|' .. counted, -1) end
+local function count_status(prefix, id, kind, owner, counted, status, at)
+  local hashes = { key(prefix, 'queue:counts:all') }
+  if owner then hashes[2] = key(prefix, 'queue:counts:of:' .. owner) end
+  for _, hash in ipairs(hashes) do
+    local counts = table_in(tally.counts, hash)
+    if counted then counts[kind .. '|' .. counted] = (counts[kind .. '|' .. counted] or 0) - 1 end
+    counts[kind .. '|' .. status] = (counts[kind .. '|' .. status] or 0) + 1
   end
-  redis.call('HINCRBY', every, kind .. '|' .. status, 1)
-  if own then redis.call('HINCRBY', own, kind .. '|' .. status, 1) end
-  redis.call('HSET', fields, 'counted', status)
-  local queued = key(prefix, 'queue:queued:' .. kind)
-  if counted == 'queued' then redis.call('ZREM', queued, id) end
-  if status == 'queued' then redis.call('ZADD', queued, at, id) end
-  if RUN_ENDS[status] and counted then count_finished_run(prefix, kind, at) end
+  -- Removals are written before additions: a job may leave and join again within one batch.
+  if counted == 'queued' then
+    table_in(tally.queued_add, kind)[id] = nil
+    table_in(tally.queued_remove, kind)[id] = true
+  end
+  if status == 'queued' then table_in(tally.queued_add, kind)[id] = at end
+  if RUN_ENDS[status] and counted then count_finished_run(kind, at) end
 end
 
+-- Writes what the batch's jobs gathered in `tally` (see there).
+local function write_tally(prefix)
+  for hash, counts in pairs(tally.counts) do
+    for field, change in pairs(counts) do
+      if change ~= 0 then redis.call('HINCRBY', hash, field, change) end
+    end
+  end
+  for kind, ids in pairs(tally.queued_remove) do
+    local list = {}
+    for id in pairs(ids) do list[#list + 1] = id end
+    if #list > 0 then call_chunked('ZREM', key(prefix, 'queue:queued:' .. kind), list, 1, #list, 1) end
+  end
+  for kind, ids in pairs(tally.queued_add) do
+    local list = {}
+    for id, at in pairs(ids) do list[#list + 1], list[#list + 2] = at, id end
+    if #list > 0 then call_chunked('ZADD', key(prefix, 'queue:queued:' .. kind), list, 1, #list, 2) end
+  end
+  write_finished_runs(prefix)
+  local kinds = {}
+  for kind in pairs(tally.kinds) do kinds[#kinds + 1] = kind end
+  if #kinds > 0 then redis.call('SADD', key(prefix, 'queue:kinds'), unpack(kinds)) end
+  if tally.sequence then redis.call('SET', key(prefix, 'queue:sequence'), tally.sequence) end
+end
+
+-- What a job's patch reads of its fields: those its document shows, the status counted last, the owner.
+local JOB_READ = { 'counted', 'owner' }
+for i = 1, #JOB_FIELDS do JOB_READ[i + 2] = JOB_FIELDS[i] end
+
+-- Applies `patch` (lines of `name<TAB>json`; the name `+history` appends an entry to the history
+-- array) to job `id`'s fields, renders its document and counts its change of status: one read, one
+-- write of the fields and one of the document, whatever the patch holds.
 local function job_fields(prefix, id, patch)
-  patch_document(key(prefix, 'jobfields:' .. id), key(prefix, 'job:' .. id), JOB_FIELDS, patch)
-  if string.find(patch, '^status\t') or string.find(patch, '\nstatus\t') then count_status(prefix, id) end
+  local fields = key(prefix, 'jobfields:' .. id)
+  local stored = redis.call('HMGET', fields, unpack(JOB_READ))
+  local values = {}
+  for i, name in ipairs(JOB_READ) do values[name] = stored[i] or nil end
+  local to_set, status = {}, nil
+  for name, value in string.gmatch(patch, '([^\t\n]+)\t([^\n]*)\n') do
+    if name == '+history' then
+      local history = values.history
+      name, value = 'history', history and (string.sub(history, 1, -2) .. ',' .. value .. ']') or ('[' .. value .. ']')
+    elseif name == 'status' then
+      status = json_string(value)
+    end
+    values[name] = value
+    to_set[#to_set + 1], to_set[#to_set + 2] = name, value
+  end
+  local kind = json_string(values.kind)
+  if status and kind and status ~= values.counted then
+    to_set[#to_set + 1], to_set[#to_set + 2] = 'counted', status
+    count_status(prefix, id, kind, json_string(values.owner), values.counted, status, values.statusAt or '0')
+  end
+  if #to_set > 0 then redis.call('HSET', fields, unpack(to_set)) end
+  local parts = {}
+  for _, name in ipairs(JOB_FIELDS) do
+    local value = values[name]
+    if value and value ~= 'null' then parts[#parts + 1] = '"' .. name .. '":' .. value end
+  end
+  redis.call('SET', key(prefix, 'job:' .. id), '{' .. table.concat(parts, ',') .. '}')
+  tally.known[id] = { kind = kind or '', priority = tonumber(values.priority or '5') or 5 }
 end
 
 local function split_commas(text)
@@ -325,17 +423,30 @@ end
 -- Scores stay below 2^52, where doubles are exact.
 local SEQUENCE_SPAN = 281474976710656
 
+-- A job's kind, its ready queue and its priority: as the batch patched them, or as stored.
 local function ready_queue(prefix, id)
-  local fields = redis.call('HMGET', key(prefix, 'jobfields:' .. id), 'kind', 'priority')
-  local kind = json_string(fields[1]) or ''
-  return kind, key(prefix, 'queue:ready:' .. kind), tonumber(fields[2] or '5') or 5
+  local known = tally.known[id]
+  if not known then
+    local fields = redis.call('HMGET', key(prefix, 'jobfields:' .. id), 'kind', 'priority')
+    known = { kind = json_string(fields[1]) or '', priority = tonumber(fields[2] or '5') or 5 }
+    tally.known[id] = known
+  end
+  return known.kind, key(prefix, 'queue:ready:' .. known.kind), known.priority
+end
+
+-- The queue's next sequence number (claims take some too, in calls of their own).
+local function next_sequence(prefix)
+  if not tally.sequence then
+    tally.sequence = tonumber(redis.call('GET', key(prefix, 'queue:sequence')) or '0') or 0
+  end
+  tally.sequence = tally.sequence + 1
+  return tally.sequence
 end
 
 local function enqueue(prefix, id)
   local kind, queue, priority = ready_queue(prefix, id)
-  local sequence = redis.call('INCR', key(prefix, 'queue:sequence'))
-  redis.call('ZADD', queue, priority * SEQUENCE_SPAN + sequence, id)
-  redis.call('SADD', key(prefix, 'queue:kinds'), kind)
+  redis.call('ZADD', queue, priority * SEQUENCE_SPAN + next_sequence(prefix), id)
+  tally.kinds[kind] = true
   work_to_announce = true
 end
 
@@ -407,7 +518,7 @@ local function apply(keys, args)
     i = i + arity + 1
   end
   i = FIRST_OP
-  announce_to, work_to_announce = nil, false
+  announce_to, work_to_announce, tally = nil, false, new_tally()
   if redis.call('GET', key(control, 'generation')) == generation then announce_to = control end
   local top_changed, announced = {}, {}
   while i <= #args do
@@ -492,6 +603,7 @@ local function apply(keys, args)
     announce('jobs:updates', table.concat(announced, ' '))
   end
   if work_to_announce then announce('queue:work', 'batch') end
+  write_tally(prefix)
   redis.call('SET', key(prefix, 'projector:checkpoint'), checkpoint)
   return 'OK'
 end
@@ -595,9 +707,14 @@ end
 
 -- Writes what a service also writes ahead of the projector (a session's record, a job's first document)
 -- in the generation current now: `control command relative value [argument...]`, where `command` is
--- `SET` (its options follow the value) or `MSETNX` (relative-value pairs). Nothing while no generation
--- is complete.
+-- `SET` (its options follow the value), `MSETNX` (relative-value pairs, all or none) or `SETNX`
+-- (relative-value pairs, each unless its key is there: many jobs' first documents in one call). Nothing
+-- while no generation is complete.
 local function write_into(prefix, command, args)
+  if command == 'SETNX' then
+    for i = 3, #args - 1, 2 do redis.call('SET', key(prefix, args[i]), args[i + 1], 'NX') end
+    return 'OK'
+  end
   local call = { command }
   for i = 3, #args do call[#call + 1] = args[i] end
   if command == 'SET' then
@@ -612,7 +729,7 @@ end
 -- read the event the write stands for.
 local function write_current(_, args)
   local control, command = args[1], args[2]
-  if command ~= 'SET' and command ~= 'MSETNX' then return redis.error_reply('BADOP ' .. command) end
+  if command ~= 'SET' and command ~= 'MSETNX' and command ~= 'SETNX' then return redis.error_reply('BADOP ' .. command) end
   local generation = redis.call('GET', key(control, 'generation'))
   if not generation then return nil end
   local next = redis.call('GET', key(control, 'generation:next'))
@@ -620,11 +737,11 @@ local function write_current(_, args)
   return write_into(control .. 'gen' .. generation .. ':', command, args)
 end
 
-redis.register_function{ function_name = 'reprise_apply_v5', callback = apply, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_claim_fence_v5', callback = claim_fence, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_page_v5', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_players_v5', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_standing_v5', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_request_generation_v5', callback = request_generation, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_switch_generation_v5', callback = switch_generation, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_write_current_v5', callback = write_current, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_apply_v6', callback = apply, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_fence_v6', callback = claim_fence, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_page_v6', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_players_v6', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_standing_v6', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_request_generation_v6', callback = request_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_switch_generation_v6', callback = switch_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_write_current_v6', callback = write_current, flags = { 'no-cluster' } }

@@ -1,4 +1,4 @@
-#!lua name=reprise_queue_v4
+#!lua name=reprise_queue_v5
 
 -- Takes the next jobs for a worker in one step: due delayed jobs join their kind's ready queue, then
 -- jobs are moved, highest priority first and newest first within one, across the kinds whose queue
@@ -8,6 +8,15 @@
 -- their own.
 
 local function key(prefix, relative) return prefix .. relative end
+
+-- Sends `command target` with the items of `list` (`first` to `last`), at most CHUNK a call: Lua's
+-- `unpack` has a stack of about 8,000, and a worker may run thousands of jobs at once.
+local CHUNK = 1000
+local function call_chunked(command, target, list, first, last)
+  for from = first, last, CHUNK do
+    redis.call(command, target, unpack(list, from, math.min(from + CHUNK - 1, last)))
+  end
+end
 
 local WAITING = { ['"queued"'] = true, ['"scheduled"'] = true, ['"retrying"'] = true }
 local MOST_DUE = 1000
@@ -51,7 +60,7 @@ end
 local function lane_of(control, prefix, kind, wanted)
   local settings = redis.call('HMGET', key(prefix, 'queue:settings:' .. kind), 'paused', 'concurrency', 'rate')
   if settings[1] == '1' then return nil end
-  local lane = { kind = kind, queue = key(prefix, 'queue:ready:' .. kind), free = wanted }
+  local lane = { kind = kind, queue = key(prefix, 'queue:ready:' .. kind), free = wanted, taken = {}, claimed = {} }
   local cap = tonumber(settings[2] or '')
   if cap then lane.free = math.min(wanted, cap - redis.call('SCARD', key(control, 'running:' .. kind))) end
   local rate = tonumber(settings[3] or '')
@@ -63,10 +72,20 @@ local function lane_of(control, prefix, kind, wanted)
   return lane
 end
 
--- The lane's next job (id, score), reading another page once the one read is used up.
+-- Takes the jobs the claim went past out of the lane's queue, in one call.
+local function take_out(lane)
+  if #lane.taken > 0 then
+    call_chunked('ZREM', lane.queue, lane.taken, 1, #lane.taken)
+    lane.taken = {}
+  end
+end
+
+-- The lane's next job (id, score), reading another page once the one read is used up (the jobs taken
+-- from the page before leave the queue first).
 local function head(lane)
   if not lane.items or lane.at > #lane.items then
     if lane.items and #lane.items < 2 * lane.page then return nil end
+    take_out(lane)
     lane.page = math.max(lane.free, 1)
     lane.items = redis.call('ZRANGE', lane.queue, 0, lane.page - 1, 'REV', 'WITHSCORES')
     lane.at = 1
@@ -97,7 +116,7 @@ local function claim_next(_, args)
     if lane then lanes[#lanes + 1] = lane end
   end
   local in_flight = key(control, 'worker:' .. worker .. ':inflight')
-  local claimed, skipped = {}, 0
+  local claimed, skipped, running_kinds = {}, 0, {}
   while #claimed < wanted and skipped < MOST_SKIPPED do
     local best, best_id, best_score = nil, nil, nil
     for _, lane in ipairs(lanes) do
@@ -108,7 +127,7 @@ local function claim_next(_, args)
     end
     if not best then break end
     best.at = best.at + 2
-    redis.call('ZREM', best.queue, best_id)
+    best.taken[#best.taken + 1] = best_id
     local state =
       redis.call('HMGET', key(prefix, 'jobfields:' .. best_id), 'status', 'spec', 'attempts', 'snoozedAt')
     -- A snooze gives its attempt back: the time of the last snooze tells the next run's claim apart.
@@ -117,9 +136,8 @@ local function claim_next(_, args)
       and redis.call('SET', key(control, 'claimed:' .. best_id .. '#' .. run), worker,
         'NX', 'EX', CLAIM_REMEMBERED_SECONDS)
     if fresh then
-      redis.call('LPUSH', in_flight, best_id)
-      redis.call('SADD', key(control, 'running:' .. best.kind), best_id)
-      redis.call('HSET', key(control, 'running:kinds'), best_id, best.kind)
+      best.claimed[#best.claimed + 1] = best_id
+      running_kinds[#running_kinds + 1], running_kinds[#running_kinds + 2] = best_id, best.kind
       best.free = best.free - 1
       if best.interval then
         best.tat = math.max(best.tat, now) + best.interval
@@ -129,6 +147,17 @@ local function claim_next(_, args)
     else
       skipped = skipped + 1
     end
+  end
+  for _, lane in ipairs(lanes) do
+    take_out(lane)
+    if #lane.claimed > 0 then
+      call_chunked('LPUSH', in_flight, lane.claimed, 1, #lane.claimed)
+      call_chunked('SADD', key(control, 'running:' .. lane.kind), lane.claimed, 1, #lane.claimed)
+    end
+  end
+  for from = 1, #running_kinds, 2 * CHUNK do
+    local last = math.min(from + 2 * CHUNK - 1, #running_kinds)
+    redis.call('HSET', key(control, 'running:kinds'), unpack(running_kinds, from, last))
   end
   local look_again = nil
   for _, lane in ipairs(lanes) do
@@ -147,28 +176,35 @@ local function claim_next(_, args)
   return { claimed, look_again }
 end
 
--- Takes job `id` out of a worker's in-flight list and frees its kind's running slot, once its outcome
--- is recorded (or a cleaner rescued it from a silent worker). Answers whether it was in the list, and
--- whether the freed slot was under a concurrency cap (which lets waiting workers look again).
-local function release_one(control, worker, id)
-  local removed = redis.call('LREM', key(control, 'worker:' .. worker .. ':inflight'), 1, id)
-  local kinds = key(control, 'running:kinds')
-  local kind = redis.call('HGET', kinds, id)
-  if not kind then return removed, false end
-  redis.call('HDEL', kinds, id)
-  redis.call('SREM', key(control, 'running:' .. kind), id)
-  local generation = redis.call('GET', key(control, 'generation'))
-  local cap = generation
-    and redis.call('HGET', control .. 'gen' .. generation .. ':queue:settings:' .. kind, 'concurrency')
-  return removed, cap and cap ~= ''
-end
-
--- Releases every job named from `first` on; tells waiting workers once if a capped slot was freed.
+-- Takes the jobs named from `args[first]` on out of a worker's in-flight list and frees their kinds'
+-- running slots, once their outcomes are recorded (or a cleaner rescued them from a silent worker): one
+-- LREM per job, the rest once per call. Tells waiting workers once if a slot under a concurrency cap
+-- was freed. Answers how many were in the list.
 local function release_all(control, worker, args, first)
-  local removed, capped = 0, false
-  for i = first, #args do
-    local was_listed, under_cap = release_one(control, worker, args[i])
-    removed, capped = removed + was_listed, capped or under_cap
+  if first > #args then return 0 end
+  local in_flight, removed = key(control, 'worker:' .. worker .. ':inflight'), 0
+  for i = first, #args do removed = removed + redis.call('LREM', in_flight, 1, args[i]) end
+  local kinds_key, by_kind = key(control, 'running:kinds'), {}
+  for from = first, #args, CHUNK do
+    local last = math.min(from + CHUNK - 1, #args)
+    local kinds = redis.call('HMGET', kinds_key, unpack(args, from, last))
+    for i = from, last do
+      local kind = kinds[i - from + 1]
+      if kind then
+        by_kind[kind] = by_kind[kind] or {}
+        table.insert(by_kind[kind], args[i])
+      end
+    end
+  end
+  if not next(by_kind) then return removed end
+  call_chunked('HDEL', kinds_key, args, first, #args)
+  local generation = redis.call('GET', key(control, 'generation'))
+  local capped = false
+  for kind, freed in pairs(by_kind) do
+    call_chunked('SREM', key(control, 'running:' .. kind), freed, 1, #freed)
+    local cap = generation
+      and redis.call('HGET', control .. 'gen' .. generation .. ':queue:settings:' .. kind, 'concurrency')
+    capped = capped or (cap and cap ~= '')
   end
   if capped then redis.call('PUBLISH', key(control, 'queue:work'), 'released') end
   return removed
@@ -185,5 +221,5 @@ local function release(_, args)
   return release_all(args[1], args[2], args, 3)
 end
 
-redis.register_function{ function_name = 'reprise_claim_next_v4', callback = release_and_claim, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_release_v4', callback = release, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_next_v5', callback = release_and_claim, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_release_v5', callback = release, flags = { 'no-cluster' } }

@@ -75,7 +75,7 @@ impl WorkQueue {
         ];
         args.extend_from_slice(finished);
         let (orders, look_again_at): (Vec<String>, String) =
-            self.client.fcall("reprise_claim_next_v4", Vec::<String>::new(), args).await?;
+            self.client.fcall("reprise_claim_next_v5", Vec::<String>::new(), args).await?;
         let orders = orders
             .iter()
             .filter_map(|order| match serde_json::from_str(order) {
@@ -106,7 +106,7 @@ impl WorkQueue {
         }
         let mut args = vec![self.keys.prefix().to_owned(), worker.to_owned()];
         args.extend_from_slice(ids);
-        self.client.fcall::<i64, _, _, _>("reprise_release_v4", Vec::<String>::new(), args).await.map(|_| ())
+        self.client.fcall::<i64, _, _, _>("reprise_release_v5", Vec::<String>::new(), args).await.map(|_| ())
     }
 
     /// Stamps this worker's heartbeat.

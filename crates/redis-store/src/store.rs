@@ -106,7 +106,7 @@ impl ProjectionStore {
             fence.to_string(),
         ];
         let switched: Result<String, Error> =
-            self.client.fcall("reprise_switch_generation_v5", Vec::<String>::new(), args).await;
+            self.client.fcall("reprise_switch_generation_v6", Vec::<String>::new(), args).await;
         match switched {
             Ok(replaced) => Ok(Switch::Done { replaced: replaced.parse().ok() }),
             Err(error) if error.details().starts_with("BEHIND") => Ok(Switch::Behind),
@@ -136,7 +136,7 @@ impl ProjectionStore {
     /// Makes `token` the fencing token; `false` when a larger one is already stored.
     pub async fn claim_fence(&self, token: i64) -> Result<bool, Error> {
         let args = vec![self.keys.prefix().to_owned(), token.to_string()];
-        let claimed: i64 = self.client.fcall("reprise_claim_fence_v5", Vec::<String>::new(), args).await?;
+        let claimed: i64 = self.client.fcall("reprise_claim_fence_v6", Vec::<String>::new(), args).await?;
         Ok(claimed == 1)
     }
 
@@ -227,7 +227,7 @@ impl ProjectionStore {
     /// Applies a prepared batch, all of it or nothing.
     pub async fn send(&self, args: FunctionArgs) -> Result<(), ApplyError> {
         let applied: Result<String, Error> =
-            self.client.fcall("reprise_apply_v5", Vec::<String>::new(), args.0).await;
+            self.client.fcall("reprise_apply_v6", Vec::<String>::new(), args.0).await;
         match applied {
             Ok(_) => Ok(()),
             Err(error) if error.details().starts_with("FENCED") => Err(ApplyError::Fenced),

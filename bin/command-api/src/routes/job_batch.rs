@@ -212,17 +212,17 @@ async fn ensure_replay(state: &JobsState, batch: &NewJob, first: &str) -> Result
     }
 }
 
-/// Writes each job's first document unless the projector has written a later one, in one round trip;
-/// the projector writes them from the log soon anyway, so a failure is only logged.
+/// Writes each job's first document (and its owner) unless the projector has written a later one, in one
+/// call; the projector writes them from the log soon anyway, so a failure is only logged.
 async fn write_first_documents(state: &JobsState, owner: &str, documents: &[JobDocument]) {
-    let each = documents
-        .iter()
-        .map(|document| {
-            let json = serde_json::to_string(document).unwrap_or_default();
-            vec![relative::job(&document.id), json, relative::job_owner(&document.id), owner.to_owned()]
-        })
-        .collect();
-    let written = state.shared.generation.write_each(&state.shared.redis, "MSETNX", each).await;
+    let mut pairs = Vec::with_capacity(documents.len() * 4);
+    for document in documents {
+        pairs.push(relative::job(&document.id));
+        pairs.push(serde_json::to_string(document).unwrap_or_default());
+        pairs.push(relative::job_owner(&document.id));
+        pairs.push(owner.to_owned());
+    }
+    let written = state.shared.generation.write(&state.shared.redis, "SETNX", pairs).await;
     if let Err(error) = written {
         tracing::warn!(%error, jobs = documents.len(), "could not write the first job documents");
     }

@@ -118,3 +118,21 @@ async fn what_a_service_writes_ahead_of_the_projector_lands_in_the_current_gener
         assert_eq!(written, 3, "under {}", keys.prefix());
     }
 }
+
+#[tokio::test]
+async fn many_first_documents_in_one_write_leave_each_one_the_projector_wrote() {
+    let (redis, control) = redis().await;
+    let reader = CurrentGeneration::watch(redis.clone(), control.clone());
+    let store =
+        ProjectionStore::new(redis.clone(), control.clone(), request(&redis, &control, false).await.unwrap());
+    assert!(store.claim_fence(1).await.unwrap());
+    store.switch_to(1).await.unwrap();
+    let keys = store.keys();
+    let _: () = redis.set(keys.job("j1"), "projected", None, None, false).await.unwrap();
+
+    let pairs = ["job:j1", "first", "job:j2", "first", "jobowner:j2", "ada"].map(str::to_owned).to_vec();
+    reader.write(&redis, "SETNX", pairs).await.unwrap();
+    let stored: Vec<Option<String>> =
+        redis.mget(vec![keys.job("j1"), keys.job("j2"), keys.job_owner("j2")]).await.unwrap();
+    assert_eq!(stored, [Some("projected".into()), Some("first".into()), Some("ada".into())]);
+}

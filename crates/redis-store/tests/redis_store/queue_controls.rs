@@ -126,3 +126,66 @@ async fn a_first_document_written_ahead_of_the_projector_is_counted_once() {
     fixture.apply(&[queued("a", "message", "alice")]).await;
     assert_eq!(fixture.overview(None, at(1)).await[0].counts, [("queued".into(), 1)].into());
 }
+
+/// Jobs' lives with every kind of count change: finished, cancelled, queued again after a rescue (so
+/// leaving the queued index and joining it again), retried, and two runs finished a minute apart (one
+/// slot of the per-second counts).
+fn lives() -> Vec<LogEntry<'static>> {
+    let started = |attempt, second| JobEvent::JobStarted { worker: "w".into(), attempt, started_at: at(second) };
+    let succeeded = |second: i64| JobEvent::JobSucceeded {
+        attempt: 1,
+        started_at: at(1),
+        finished_at: millis(second * 1000),
+        result: json!(null),
+    };
+    let rescued = JobEvent::JobRescued { worker: "w".into(), attempt: 1, rescued_at: at(5) };
+    let retrying = JobEvent::JobRetryScheduled {
+        attempt: 1,
+        started_at: at(1),
+        failed_at: at(4),
+        error: "boom".into(),
+        retry_at: at(40),
+    };
+    vec![
+        queued("a", "message", "alice"),
+        queued("b", "message", "bob"),
+        queued("c", "message", "bob"),
+        queued("d", "message", "alice"),
+        queued("e", "message", "bob"),
+        queued("f", "webhook", "bob"),
+        event("a", 2, started(1, 1)),
+        event("a", 3, succeeded(2)),
+        event("b", 2, JobEvent::JobCancelled { cancelled_at: at(3), reason: None }),
+        event("c", 2, started(1, 1)),
+        event("c", 3, rescued),
+        event("d", 2, started(1, 1)),
+        event("d", 3, retrying),
+        event("e", 2, started(1, 1)),
+        event("e", 3, succeeded(62)),
+    ]
+}
+
+#[tokio::test]
+async fn a_batch_counts_and_renders_as_its_events_one_batch_each_would() {
+    let mut together = JobFixture::new().await;
+    together.apply(&lives()).await;
+    let mut one_by_one = JobFixture::new().await;
+    for entry in lives() {
+        one_by_one.apply(&[entry]).await;
+    }
+    for now in [at(30), millis(61_500), millis(90_000)] {
+        for owner in [None, Some("alice"), Some("bob")] {
+            assert_eq!(together.overview(owner, now).await, one_by_one.overview(owner, now).await, "{owner:?} at {now}");
+        }
+    }
+    let every = together.overview(None, at(30)).await;
+    let counts = [("cancelled", 1), ("queued", 1), ("retrying", 1), ("succeeded", 2)];
+    assert_eq!(every[0].counts, counts.map(|(status, n)| (status.to_owned(), n)).into());
+    assert_eq!(every[0].oldest_queued_at, Some(at(5)), "c queued again at its rescue");
+    assert_eq!(every[1].counts, [("queued".into(), 1)].into());
+    let later = together.overview(None, millis(90_000)).await;
+    assert_eq!(later[0].finished_last_minute, 1, "e's run: a's, a minute earlier, shared its slot");
+    for id in ["a", "b", "c", "d", "e", "f"] {
+        assert_eq!(together.stored(id).await, one_by_one.stored(id).await, "job {id}");
+    }
+}

@@ -277,7 +277,7 @@ async fn a_board_write_longer_than_its_arguments_is_refused_before_anything_is_w
     ]
     .map(String::from)
     .to_vec();
-    let refused: Result<String, Error> = redis.fcall("reprise_apply_v5", Vec::<String>::new(), args).await;
+    let refused: Result<String, Error> = redis.fcall("reprise_apply_v6", Vec::<String>::new(), args).await;
     assert!(refused.unwrap_err().details().starts_with("BADOP"));
     let written: i64 = redis.exists(keys.full("written")).await.unwrap();
     let checkpoint: i64 = redis.exists(keys.checkpoint()).await.unwrap();
