@@ -199,8 +199,7 @@ impl Worker {
         let mut last_claim: Option<Instant> = None;
         while taken < budget && !shutdown.is_cancelled() {
             runs.reap();
-            // A slot is a handler running; the outcomes waiting for their commit are as many at most.
-            let free = self.concurrency.saturating_sub(runs.len().max(runs.recording())).min(budget - taken);
+            let free = self.concurrency.saturating_sub(runs.len()).min(budget - taken);
             let mut look_again_at = None;
             let mut gathering = Duration::MAX;
             let since_claim = last_claim.map_or(Duration::MAX, |at| at.elapsed());
@@ -236,7 +235,7 @@ impl Worker {
                 .min(IDLE_LOOK)
                 .min(gathering);
             tokio::select! {
-                () = self.work.notified(), if runs.len().max(runs.recording()) < self.concurrency => {}
+                () = self.work.notified(), if runs.len() < self.concurrency => {}
                 Some(()) = runs.next_ended(), if !runs.is_empty() => {}
                 () = tokio::time::sleep(look_again) => {}
                 () = shutdown.cancelled() => {}

@@ -1,8 +1,6 @@
 //! One run of one job: the handler in a task of its own (so a panic fails the job, not the worker),
-//! its start recorded only when it takes a while, its outcome recorded as one command on the job
-//! once the handler ended (the run's slot is free by then).
+//! its start recorded only when it takes a while, its outcome recorded as one command on the job.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,15 +16,6 @@ use tokio::task::JoinHandle;
 
 /// How often a running job's progress is recorded, at most.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
-
-/// How a run's handler ended. The run's slot is free from then on: recording the outcome waits for a
-/// group commit, which gathers the outcomes of more runs the more slots go on running meanwhile.
-pub enum RunEnd {
-    /// Nothing to record: the job turned out not to be this worker's to run; its id.
-    Nothing(String),
-    /// Records the outcome and answers the job's id, for the job to leave the in-flight list.
-    Outcome(Pin<Box<dyn Future<Output = String> + Send>>),
-}
 
 /// What every run needs.
 pub struct Runner {
@@ -52,31 +41,30 @@ impl Runner {
         chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6)
     }
 
-    /// Runs `order`'s handler; what is left once it ended is recording how (see [`RunEnd`]).
-    pub async fn run(self: Arc<Self>, order: WorkOrder) -> RunEnd {
+    /// Runs `order` and records how it ended; answers the job's id once that is recorded (or the job
+    /// turns out not to be this worker's to run any more), for the job to leave the in-flight list.
+    pub async fn run(self: Arc<Self>, order: WorkOrder) -> String {
         let started_at = self.now();
         let timer = std::time::Instant::now();
         let Some(outcome) = self.outcome(&order, started_at).await else {
-            return RunEnd::Nothing(order.id);
+            return order.id;
         };
         let ended = match outcome {
             RunOutcome::Succeeded(_) => "succeeded",
             RunOutcome::Failed { .. } => "failed",
             RunOutcome::Snoozed { .. } => "snoozed",
         };
-        let kind = order.kind.clone();
-        metrics::histogram!("job_run_seconds", "kind" => kind.clone()).record(timer.elapsed().as_secs_f64());
         let finish = JobCommand::Finish {
             worker: self.queue.worker().to_owned(),
             started_at,
             at: self.now(),
             outcome,
         };
-        RunEnd::Outcome(Box::pin(async move {
-            self.record(&order.id, finish).await;
-            metrics::counter!("jobs_finished_total", "kind" => kind, "outcome" => ended).increment(1);
-            order.id
-        }))
+        self.record(&order.id, finish).await;
+        let kind = order.kind.clone();
+        metrics::histogram!("job_run_seconds", "kind" => kind.clone()).record(timer.elapsed().as_secs_f64());
+        metrics::counter!("jobs_finished_total", "kind" => kind, "outcome" => ended).increment(1);
+        order.id
     }
 
     /// Runs the handler; `None` when the job may not run here after all (cancelled meanwhile, taken
