@@ -131,7 +131,8 @@ async fn a_first_document_written_ahead_of_the_projector_is_counted_once() {
 /// leaving the queued index and joining it again), retried, and two runs finished a minute apart (one
 /// slot of the per-second counts).
 fn lives() -> Vec<LogEntry<'static>> {
-    let started = |attempt, second| JobEvent::JobStarted { worker: "w".into(), attempt, started_at: at(second) };
+    let started =
+        |attempt, second| JobEvent::JobStarted { worker: "w".into(), attempt, started_at: at(second) };
     let succeeded = |second: i64| JobEvent::JobSucceeded {
         attempt: 1,
         started_at: at(1),
@@ -175,7 +176,11 @@ async fn a_batch_counts_and_renders_as_its_events_one_batch_each_would() {
     }
     for now in [at(30), millis(61_500), millis(90_000)] {
         for owner in [None, Some("alice"), Some("bob")] {
-            assert_eq!(together.overview(owner, now).await, one_by_one.overview(owner, now).await, "{owner:?} at {now}");
+            assert_eq!(
+                together.overview(owner, now).await,
+                one_by_one.overview(owner, now).await,
+                "{owner:?} at {now}"
+            );
         }
     }
     let every = together.overview(None, at(30)).await;
