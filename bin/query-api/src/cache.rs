@@ -79,11 +79,12 @@ impl DocumentCache {
                             return;
                         }
                         // Documents of the replaced generation are never read again: track the new one's.
-                        resume.stop_serving();
-                        let _ = tracker.stop_tracking().await;
                     }
                 }
                 resume.stop_serving();
+                // Whatever this connection tracks goes first: the first connection and the first
+                // generation arrive in either order, and tracking one prefix twice is refused.
+                let _ = tracker.stop_tracking().await;
                 let prefix = generation.keys().full("lbdoc:");
                 let started = tracker.start_tracking(vec![prefix], true, false, false, false).await;
                 match started {

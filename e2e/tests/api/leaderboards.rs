@@ -222,6 +222,12 @@ async fn a_board_read_again_after_each_new_score_never_shows_a_stale_copy() {
             assert_eq!(Stack::ranking(&board)[0], (format!("p{n}"), n));
         }
     }
+    let metrics = stack.http.get(format!("{}/metrics", stack.query)).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains("leaderboard_reads_total{source=\"memory\"}"),
+        "the second reads came from query-api's memory:\n{metrics}"
+    );
 }
 
 /// GETs `path` from query-api with `If-None-Match: etag` (when given); the status and the `ETag`.
