@@ -389,7 +389,8 @@ local function job_fields(prefix, id, patch)
   for name, value in string.gmatch(patch, '([^\t\n]+)\t([^\n]*)\n') do
     if name == '+history' then
       local history = values.history
-      name, value = 'history', history and (string.sub(history, 1, -2) .. ',' .. value .. ']') or ('[' .. value .. ']')
+      name = 'history'
+      value = history and (string.sub(history, 1, -2) .. ',' .. value .. ']') or ('[' .. value .. ']')
     elseif name == 'status' then
       status = json_string(value)
     end
@@ -729,7 +730,9 @@ end
 -- read the event the write stands for.
 local function write_current(_, args)
   local control, command = args[1], args[2]
-  if command ~= 'SET' and command ~= 'MSETNX' and command ~= 'SETNX' then return redis.error_reply('BADOP ' .. command) end
+  if command ~= 'SET' and command ~= 'MSETNX' and command ~= 'SETNX' then
+    return redis.error_reply('BADOP ' .. command)
+  end
   local generation = redis.call('GET', key(control, 'generation'))
   if not generation then return nil end
   local next = redis.call('GET', key(control, 'generation:next'))

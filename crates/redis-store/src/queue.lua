@@ -60,7 +60,9 @@ end
 local function lane_of(control, prefix, kind, wanted)
   local settings = redis.call('HMGET', key(prefix, 'queue:settings:' .. kind), 'paused', 'concurrency', 'rate')
   if settings[1] == '1' then return nil end
-  local lane = { kind = kind, queue = key(prefix, 'queue:ready:' .. kind), free = wanted, taken = {}, claimed = {} }
+  -- `taken`: ids the claim went past, to leave the queue; `claimed`: ids it took, to go in flight.
+  local lane = { kind = kind, queue = key(prefix, 'queue:ready:' .. kind), free = wanted, taken = {},
+    claimed = {} }
   local cap = tonumber(settings[2] or '')
   if cap then lane.free = math.min(wanted, cap - redis.call('SCARD', key(control, 'running:' .. kind))) end
   local rate = tonumber(settings[3] or '')
