@@ -228,6 +228,12 @@ end
 local JOB_FIELDS = { 'id', 'kind', 'status', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt',
   'runAt', 'dependsOn', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'history', 'links' }
 
+-- A history array (JSON; nil or false for none yet) with `entry` appended.
+local function with_entry(history, entry)
+  if history then return string.sub(history, 1, -2) .. ',' .. entry .. ']' end
+  return '[' .. entry .. ']'
+end
+
 -- Applies `patch` (lines of `name<TAB>json`; the name `+history` appends an entry to the history
 -- array) to the fields hash, then renders the document from the fields listed in `order` (a field
 -- holding null is left out).
@@ -235,13 +241,7 @@ local function patch_document(fields, document, order, patch)
   local pairs_to_set = {}
   for name, value in string.gmatch(patch, '([^\t\n]+)\t([^\n]*)\n') do
     if name == '+history' then
-      local history = redis.call('HGET', fields, 'history')
-      if history then
-        history = string.sub(history, 1, -2) .. ',' .. value .. ']'
-      else
-        history = '[' .. value .. ']'
-      end
-      redis.call('HSET', fields, 'history', history)
+      redis.call('HSET', fields, 'history', with_entry(redis.call('HGET', fields, 'history'), value))
     else
       pairs_to_set[#pairs_to_set + 1], pairs_to_set[#pairs_to_set + 2] = name, value
     end
@@ -388,9 +388,7 @@ local function job_fields(prefix, id, patch)
   local to_set, status = {}, nil
   for name, value in string.gmatch(patch, '([^\t\n]+)\t([^\n]*)\n') do
     if name == '+history' then
-      local history = values.history
-      name = 'history'
-      value = history and (string.sub(history, 1, -2) .. ',' .. value .. ']') or ('[' .. value .. ']')
+      name, value = 'history', with_entry(values.history, value)
     elseif name == 'status' then
       status = json_string(value)
     end

@@ -9,12 +9,14 @@
 
 local function key(prefix, relative) return prefix .. relative end
 
--- Sends `command target` with the items of `list` (`first` to `last`), at most CHUNK a call: Lua's
--- `unpack` has a stack of about 8,000, and a worker may run thousands of jobs at once.
+-- Sends `command target` with `list[first]` to `list[last]`, `step` arguments per item (1 if not
+-- given), at most CHUNK items a call: Lua's `unpack` has a stack of about 8,000, and a worker may run
+-- thousands of jobs at once. (projection.lua has the same helper: libraries cannot share code.)
 local CHUNK = 1000
-local function call_chunked(command, target, list, first, last)
-  for from = first, last, CHUNK do
-    redis.call(command, target, unpack(list, from, math.min(from + CHUNK - 1, last)))
+local function call_chunked(command, target, list, first, last, step)
+  local per = CHUNK * (step or 1)
+  for from = first, last, per do
+    redis.call(command, target, unpack(list, from, math.min(from + per - 1, last)))
   end
 end
 
@@ -157,9 +159,8 @@ local function claim_next(_, args)
       call_chunked('SADD', key(control, 'running:' .. lane.kind), lane.claimed, 1, #lane.claimed)
     end
   end
-  for from = 1, #running_kinds, 2 * CHUNK do
-    local last = math.min(from + 2 * CHUNK - 1, #running_kinds)
-    redis.call('HSET', key(control, 'running:kinds'), unpack(running_kinds, from, last))
+  if #running_kinds > 0 then
+    call_chunked('HSET', key(control, 'running:kinds'), running_kinds, 1, #running_kinds, 2)
   end
   local look_again = nil
   for _, lane in ipairs(lanes) do
