@@ -97,7 +97,7 @@ impl Pipeline {
         }
     }
 
-    /// Stage `read_boards`: what the boards of `ops` store, then the Function call moving the
+    /// Stage `read_boards`: what the boards and jobs of `ops` store, then the Function call moving the
     /// checkpoint from `from` to `to`.
     async fn read_boards(
         &self,
@@ -107,8 +107,8 @@ impl Pipeline {
         ops: Vec<Op>,
         landing: Option<&Landing>,
     ) -> Result<PreparedBatch, fred::error::Error> {
-        let states = self.store.board_states(&ops, landing).await?;
-        Ok(self.store.prepare(self.fence, from, to, now, ops, states))
+        let stored = self.store.stored(&ops, landing).await?;
+        Ok(self.store.prepare(self.fence, from, to, now, ops, stored))
     }
 
     /// Stage `send`: applies a prepared batch; the checkpoint it moved to.

@@ -7,6 +7,7 @@ use domain::scores::{Operator, SortOrder};
 
 use crate::boards::{StoredEntry, ranking_member};
 use crate::entry::{Entry, combine};
+use crate::job_write::JobStates;
 
 /// What a board stores for the players of a batch, each player's entry in the order the batch names
 /// them. Only the projector holding the fence writes boards, so what it read stays true until its
@@ -95,10 +96,15 @@ pub fn resolve(
 /// A hash map for the projector's per-batch bookkeeping, whose keys are its own.
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// What a batch writes to boards: each board's players' new entries. A batch whose boards are read
-/// while an earlier batch is still on its way to Redis takes the earlier batch's entries from here.
+/// What a batch writes that the next one reads: each board's players' new entries, and its jobs'
+/// documents. A batch whose boards and jobs are read while an earlier batch is still on its way to
+/// Redis takes what the earlier batch writes from here.
 #[derive(Debug, Default)]
-pub struct Landing(FastMap<String, FastMap<String, StoredEntry>>);
+pub struct Landing {
+    boards: FastMap<String, FastMap<String, StoredEntry>>,
+    /// Each job the batch writes, as its last event leaves it.
+    pub jobs: JobStates,
+}
 
 impl Landing {
     /// Remembers `write`'s entries.
@@ -106,13 +112,13 @@ impl Landing {
         if write.entries.is_empty() {
             return;
         }
-        let board = self.0.entry(write.board.clone()).or_default();
+        let board = self.boards.entry(write.board.clone()).or_default();
         board.extend(write.entries.iter().cloned());
     }
 
     /// The entry the batch writes for `player` on `board`, if any.
     pub fn entry(&self, board: &str, player: &str) -> Option<&StoredEntry> {
-        self.0.get(board)?.get(player)
+        self.boards.get(board)?.get(player)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod board_write;
 pub mod boards;
 pub mod documents;
 pub mod entry;
+pub mod job_write;
 pub mod keys;
 pub mod log_entry;
 pub mod meetups;

@@ -9,13 +9,13 @@ use read_model::documents::PlayerStanding;
 use read_model::standings::percentile;
 
 /// The read-only Function of `projection.lua` that renders a page of a board.
-const PAGE_FUNCTION: &str = "reprise_board_page_v6";
+const PAGE_FUNCTION: &str = "reprise_board_page_v7";
 
 /// The read-only Function of `projection.lua` that renders the entries of named players.
-const PLAYERS_FUNCTION: &str = "reprise_board_players_v6";
+const PLAYERS_FUNCTION: &str = "reprise_board_players_v7";
 
 /// The read-only Function of `projection.lua` that gives a player's rank, entry and board total.
-const STANDING_FUNCTION: &str = "reprise_board_standing_v6";
+const STANDING_FUNCTION: &str = "reprise_board_standing_v7";
 
 /// Reads boards (named by `read_model::boards::Board::id`) under a key prefix.
 #[derive(Debug, Clone, Copy)]

@@ -1,9 +1,12 @@
-//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v6`: change the one, change
+//! A batch's operations as the arguments of `projection.lua`'s `reprise_apply_v7`: change the one, change
 //! the other (and the library's version with them).
 
 use read_model::Op;
-use read_model::board_write::{BoardState, BoardWrite, Landing, resolve};
+use read_model::board_write::{BoardWrite, Landing, resolve};
 use read_model::boards::{Board, timestamp};
+use read_model::job_write::JobWrite;
+
+use crate::store::Stored;
 
 /// What a board's document says of the board itself, as `projection.lua`'s renderer takes it: game,
 /// period, window start and end (empty for none) and region (empty for the global board). The
@@ -18,21 +21,55 @@ pub fn board_heading(board: &Board) -> [String; 5] {
     ]
 }
 
-/// Appends the arguments of `ops`, in order; each board's update becomes the writes it calls for,
-/// given `states`, what the batch's boards store (one per [`Op::Board`], in order), which `landing`
-/// records.
-pub fn encode_batch(ops: Vec<Op>, states: Vec<BoardState>, args: &mut Vec<String>, landing: &mut Landing) {
-    let mut states = states.into_iter();
+/// Appends the arguments of `ops`, in order, given what their boards and jobs store (`stored`), and
+/// records in `landing` what they write: each board's update becomes the writes it calls for, each job's
+/// patch its new document.
+pub fn encode_batch(ops: Vec<Op>, stored: Stored, args: &mut Vec<String>, landing: &mut Landing) {
+    let Stored { boards, mut jobs } = stored;
+    let mut boards = boards.into_iter();
     for op in ops {
         match op {
             Op::Board { board, operator, order, entries } => {
-                let state = states.next().unwrap_or_default();
+                let state = boards.next().unwrap_or_default();
                 let write = resolve(board, operator, order, entries, state);
                 landing.record(&write);
                 encode_board_write(write, args);
             }
+            Op::JobFields { id, fields, created } => {
+                let state = jobs.entry(id.clone()).or_default();
+                if created {
+                    *state = Default::default();
+                }
+                encode_job_write(state.apply(&id, &fields), args);
+            }
             op => encode_op(op, args),
         }
+    }
+    landing.jobs = jobs;
+}
+
+/// `JOB <id> <kind> <priority> <owner> <counted before> <counted after> <changed at> <document>`, then the
+/// count of the fields kept in its hash, and each one's name and JSON. An empty `counted after` changes no count.
+fn encode_job_write(write: JobWrite, args: &mut Vec<String>) {
+    let (from, to, at) = match write.counted {
+        Some(change) => (change.from.unwrap_or_default(), change.to, change.at),
+        None => Default::default(),
+    };
+    args.reserve(10 + 2 * write.hash_fields.len());
+    args.extend([
+        "JOB".into(),
+        write.id,
+        write.kind,
+        write.priority.to_string(),
+        write.owner,
+        from,
+        to,
+        at,
+        write.document,
+        write.hash_fields.len().to_string(),
+    ]);
+    for (name, value) in write.hash_fields {
+        args.extend([name.to_owned(), value]);
     }
 }
 
@@ -78,7 +115,6 @@ fn encode_op(op: Op, args: &mut Vec<String>) {
                 args.extend([id, document]);
             }
         }
-        Op::JobFields { id, fields } => args.extend(["JOBFIELDS".into(), id, encode_patch(&fields)]),
         Op::Enqueue { id } => args.extend(["ENQUEUE".into(), id]),
         Op::Delay { id, due_millis } => args.extend(["DELAY".into(), id, due_millis.to_string()]),
         Op::Undelay { id } => args.extend(["UNDELAY".into(), id]),
@@ -111,7 +147,7 @@ fn encode_op(op: Op, args: &mut Vec<String>) {
         Op::WithSet { document, head, set, field } => {
             args.extend(["WITHSET".into(), document, head, set, field.into()])
         }
-        Op::Board { .. } => unreachable!("a board update is encoded as its writes"),
+        Op::Board { .. } | Op::JobFields { .. } => unreachable!("encoded with what they update stores"),
         Op::Render { board, expires_at } => {
             let [game, period, start, end, region] = board_heading(&board);
             args.extend([

@@ -42,7 +42,7 @@ pub async fn being_built(client: &Client, control: &Keys) -> Result<Option<u64>,
 /// `replace` asks for a new one. Needs the projection's Function library loaded.
 pub async fn request(client: &Client, control: &Keys, replace: bool) -> Result<u64, Error> {
     let args = vec![control.prefix().to_owned(), if replace { "1" } else { "0" }.to_owned()];
-    let number: String = client.fcall("reprise_request_generation_v6", Vec::<String>::new(), args).await?;
+    let number: String = client.fcall("reprise_request_generation_v7", Vec::<String>::new(), args).await?;
     number.parse().map_err(|_| Error::new(ErrorKind::Parse, format!("generation {number:?}")))
 }
 
@@ -189,7 +189,7 @@ impl CurrentGeneration {
         let mut args = vec![self.inner.control.prefix().to_owned(), command.to_owned()];
         args.extend(arguments);
         client
-            .fcall::<Value, _, _, _>("reprise_write_current_v6", Vec::<String>::new(), args)
+            .fcall::<Value, _, _, _>("reprise_write_current_v7", Vec::<String>::new(), args)
             .await
             .map(|_| ())
     }

@@ -1,4 +1,4 @@
-#!lua name=reprise_projection_v6
+#!lua name=reprise_projection_v7
 
 -- Applies a batch of the projector's operations together with its checkpoint, once: only when the
 -- stored fencing token is the caller's and the stored checkpoint is the one the batch started from.
@@ -223,11 +223,6 @@ local function refresh(prefix, game, period, region, now)
   end
 end
 
--- A worker job's document is rendered from its fields (JSON fragments) in the order the query side's
--- type declares them (read_model::documents::JOB_FIELDS); a field holding null is left out.
-local JOB_FIELDS = { 'id', 'kind', 'status', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt',
-  'runAt', 'dependsOn', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'history', 'links' }
-
 -- A history array (JSON; nil or false for none yet) with `entry` appended.
 local function with_entry(history, entry)
   if history then return string.sub(history, 1, -2) .. ',' .. entry .. ']' end
@@ -269,15 +264,15 @@ local function json_string(fragment)
 end
 
 -- What a batch gathers about its jobs to write once, at its end, instead of once per job: the changes
--- of the per-kind status counts, the queued-since index, the runs finished per second, the kinds with
--- a ready queue and the queue's sequence; and the kind and priority of each job it patched, for its
--- queue push. Each `redis.call` costs a few microseconds beyond its command, so a job's projection
+-- of the per-kind status counts, the queued-since index, the runs finished per second, the pushes
+-- into each ready queue, the kinds with a ready queue and the queue's sequence; and the kind and
+-- priority of each job it wrote, for its queue push. Each `redis.call` costs a few microseconds beyond its command, so a job's projection
 -- makes a handful of them. Reset by every `apply`.
 local tally = nil
 
 local function new_tally()
-  return { counts = {}, queued_add = {}, queued_remove = {}, finished = {}, kinds = {}, sequence = nil,
-    known = {} }
+  return { counts = {}, queued_add = {}, queued_remove = {}, finished = {}, ready = {}, kinds = {},
+    sequence = nil, known = {} }
 end
 
 local function table_in(map, name)
@@ -327,9 +322,8 @@ end
 
 local RUN_ENDS = { succeeded = true, failed = true, retrying = true }
 
--- Counts a job's change of status (every job's, and its owner's), from `counted`, the status this
--- Function counted last (never the document's: command-api writes a job's first document ahead of the
--- projector), to `status`, which it took at `at` (ms). `queue:queued:{kind}` holds the kind's queued
+-- Counts a job's change of status (every job's, and its owner's), from `counted`, the status counted
+-- last (the one the projector's last document of the job shows; none for a new job), to `status`, which it took at `at` (ms). `queue:queued:{kind}` holds the kind's queued
 -- jobs by when they became queued (the oldest's age), `queue:finished:{kind}` its runs finished per
 -- second. Everything comes from the events' times, so a rebuild counts the same.
 local function count_status(prefix, id, kind, owner, counted, status, at)
@@ -367,47 +361,36 @@ local function write_tally(prefix)
     if #list > 0 then call_chunked('ZADD', key(prefix, 'queue:queued:' .. kind), list, 1, #list, 2) end
   end
   write_finished_runs(prefix)
+  for queue, scores in pairs(tally.ready) do
+    local list = {}
+    for id, score in pairs(scores) do list[#list + 1], list[#list + 2] = score, id end
+    if #list > 0 then call_chunked('ZADD', queue, list, 1, #list, 2) end
+  end
   local kinds = {}
   for kind in pairs(tally.kinds) do kinds[#kinds + 1] = kind end
   if #kinds > 0 then redis.call('SADD', key(prefix, 'queue:kinds'), unpack(kinds)) end
   if tally.sequence then redis.call('SET', key(prefix, 'queue:sequence'), tally.sequence) end
 end
 
--- What a job's patch reads of its fields: those its document shows, the status counted last, the owner.
-local JOB_READ = { 'counted', 'owner' }
-for i = 1, #JOB_FIELDS do JOB_READ[i + 2] = JOB_FIELDS[i] end
-
--- Applies `patch` (lines of `name<TAB>json`; the name `+history` appends an entry to the history
--- array) to job `id`'s fields, renders its document and counts its change of status: one read, one
--- write of the fields and one of the document, whatever the patch holds.
-local function job_fields(prefix, id, patch)
-  local fields = key(prefix, 'jobfields:' .. id)
-  local stored = redis.call('HMGET', fields, unpack(JOB_READ))
-  local values = {}
-  for i, name in ipairs(JOB_READ) do values[name] = stored[i] or nil end
-  local to_set, status = {}, nil
-  for name, value in string.gmatch(patch, '([^\t\n]+)\t([^\n]*)\n') do
-    if name == '+history' then
-      name, value = 'history', with_entry(values.history, value)
-    elseif name == 'status' then
-      status = json_string(value)
-    end
-    values[name] = value
-    to_set[#to_set + 1], to_set[#to_set + 2] = name, value
+-- Writes a job's document as the projector rendered it from the one stored and the event's patch
+-- (`JOB` at `args[at]`: id, kind, priority, owner, the status counted before and after with when it
+-- changed, the document, then the count of the fields its hash keeps and each one's name and value),
+-- those fields, and counts its change of status when it changed: a call for the document and one for
+-- the fields, no read.
+local function write_job(prefix, args, at)
+  local id, kind, priority, owner = args[at + 1], args[at + 2], args[at + 3], args[at + 4]
+  local from, to, changed_at, document = args[at + 5], args[at + 6], args[at + 7], args[at + 8]
+  local hash_fields = tonumber(args[at + 9])
+  if hash_fields > 0 then
+    redis.call('HSET', key(prefix, 'jobfields:' .. id), unpack(args, at + 10, at + 9 + 2 * hash_fields))
   end
-  local kind = json_string(values.kind)
-  if status and kind and status ~= values.counted then
-    to_set[#to_set + 1], to_set[#to_set + 2] = 'counted', status
-    count_status(prefix, id, kind, json_string(values.owner), values.counted, status, values.statusAt or '0')
+  redis.call('SET', key(prefix, 'job:' .. id), document)
+  if to ~= '' then
+    if owner == '' then owner = nil end
+    if from == '' then from = nil end
+    count_status(prefix, id, kind, owner, from, to, changed_at)
   end
-  if #to_set > 0 then redis.call('HSET', fields, unpack(to_set)) end
-  local parts = {}
-  for _, name in ipairs(JOB_FIELDS) do
-    local value = values[name]
-    if value and value ~= 'null' then parts[#parts + 1] = '"' .. name .. '":' .. value end
-  end
-  redis.call('SET', key(prefix, 'job:' .. id), '{' .. table.concat(parts, ',') .. '}')
-  tally.known[id] = { kind = kind or '', priority = tonumber(values.priority or '5') or 5 }
+  tally.known[id] = { kind = kind, priority = tonumber(priority) or 5 }
 end
 
 local function split_commas(text)
@@ -442,11 +425,20 @@ local function next_sequence(prefix)
   return tally.sequence
 end
 
+-- Pushes job `id` into its kind's ready queue when the batch ends (one ZADD per queue, see `tally`),
+-- scored as of now, so that the batch's pushes keep the order of its events.
 local function enqueue(prefix, id)
   local kind, queue, priority = ready_queue(prefix, id)
-  redis.call('ZADD', queue, priority * SEQUENCE_SPAN + next_sequence(prefix), id)
+  table_in(tally.ready, queue)[id] = priority * SEQUENCE_SPAN + next_sequence(prefix)
   tally.kinds[kind] = true
   work_to_announce = true
+end
+
+-- Takes job `id` out of its ready queue, and out of the pushes the batch has yet to write.
+local function unqueue(prefix, id)
+  local _, queue = ready_queue(prefix, id)
+  table_in(tally.ready, queue)[id] = nil
+  redis.call('ZREM', queue, id)
 end
 
 -- A kind's settings, as the claim reads them: `paused` (1 or 0), `concurrency` and `rate` (empty for no
@@ -475,11 +467,11 @@ end
 
 -- How many arguments follow each operation's name; BOARD and the counted operations carry counts.
 local ARITY = { SET = 2, SETUNTIL = 3, REVOKE = 1, DEL = 1, HSET = 3, RENDER = 7, WINDOW = 5, REFRESH = 3,
-  JOBFIELDS = 2, ENQUEUE = 1, DELAY = 2, UNDELAY = 1, QUEUE = 4, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3,
-  ZREM = 2, SADD = 2, SREM = 2, WITHSET = 4, INCR = 4 }
+  ENQUEUE = 1, DELAY = 2, UNDELAY = 1, QUEUE = 4, DOC = 4, ZADDLEX = 2, ZADD = 3, ZADDAS = 3, ZREM = 2,
+  SADD = 2, SREM = 2, WITHSET = 4, INCR = 4 }
 
--- Operations followed by a count of items, and the arguments per item.
-local PER_ITEM = { JOBS = 2, OWNERS = 3 }
+-- Operations whose `at`th argument counts the items that end them: `at` arguments, then `per` each.
+local COUNTED = { JOBS = { at = 1, per = 2 }, OWNERS = { at = 1, per = 3 }, JOB = { at = 9, per = 2 } }
 
 local function arity_at(args, i)
   local op = args[i]
@@ -487,10 +479,11 @@ local function arity_at(args, i)
     local removed, added = tonumber(args[i + 2] or ''), tonumber(args[i + 3] or '')
     if removed == nil or added == nil then return nil end
     return 5 + removed + 4 * added
-  elseif PER_ITEM[op] then
-    local count = tonumber(args[i + 1] or '')
+  elseif COUNTED[op] then
+    local counted = COUNTED[op]
+    local count = tonumber(args[i + counted.at] or '')
     if count == nil then return nil end
-    return 1 + PER_ITEM[op] * count
+    return counted.at + counted.per * count
   end
   return ARITY[op]
 end
@@ -557,8 +550,8 @@ local function apply(keys, args)
       list_window(key(prefix, args[i + 1]), args[i + 2], args[i + 3], args[i + 4], args[i + 5])
     elseif op == 'REFRESH' then
       refresh(prefix, args[i + 1], args[i + 2], args[i + 3], now)
-    elseif op == 'JOBFIELDS' then
-      job_fields(prefix, args[i + 1], args[i + 2])
+    elseif op == 'JOB' then
+      write_job(prefix, args, i)
       announced[#announced + 1] = args[i + 1]
     elseif op == 'ENQUEUE' then
       enqueue(prefix, args[i + 1])
@@ -567,8 +560,7 @@ local function apply(keys, args)
       work_to_announce = true
     elseif op == 'UNDELAY' then
       redis.call('ZREM', key(prefix, 'queue:delayed'), args[i + 1])
-      local _, queue = ready_queue(prefix, args[i + 1])
-      redis.call('ZREM', queue, args[i + 1])
+      unqueue(prefix, args[i + 1])
     elseif op == 'QUEUE' then
       configure_queue(prefix, args[i + 1], args[i + 2], args[i + 3], args[i + 4])
     elseif op == 'DOC' then
@@ -738,11 +730,11 @@ local function write_current(_, args)
   return write_into(control .. 'gen' .. generation .. ':', command, args)
 end
 
-redis.register_function{ function_name = 'reprise_apply_v6', callback = apply, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_claim_fence_v6', callback = claim_fence, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_page_v6', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_players_v6', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_board_standing_v6', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_request_generation_v6', callback = request_generation, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_switch_generation_v6', callback = switch_generation, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_write_current_v6', callback = write_current, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_apply_v7', callback = apply, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_fence_v7', callback = claim_fence, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_page_v7', callback = board_page, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_players_v7', callback = board_players, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_board_standing_v7', callback = board_standing, flags = { 'no-writes', 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_request_generation_v7', callback = request_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_switch_generation_v7', callback = switch_generation, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_write_current_v7', callback = write_current, flags = { 'no-cluster' } }

@@ -12,6 +12,7 @@ use read_model::Op;
 use read_model::board_write::{BoardState, Landing};
 use read_model::boards::{parse_entry, timestamp};
 use read_model::entry::Entry;
+use read_model::job_write::{JobState, JobStates};
 use read_model::keys::{Keys, relative};
 
 /// The Redis Function library; loading it again with the same code changes nothing.
@@ -50,6 +51,15 @@ pub enum Switch {
     Behind,
     /// It is not (or no longer) the generation a rebuild asked for.
     NotAsked,
+}
+
+/// What a batch's boards and jobs store, as [`ProjectionStore::stored`] reads it.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// What each board stores for the players the batch names, in the order of the boards.
+    pub boards: Vec<BoardState>,
+    /// What each job an earlier batch created stores.
+    pub jobs: JobStates,
 }
 
 /// A batch ready to send: the Function's arguments, and what it writes to boards.
@@ -106,7 +116,7 @@ impl ProjectionStore {
             fence.to_string(),
         ];
         let switched: Result<String, Error> =
-            self.client.fcall("reprise_switch_generation_v6", Vec::<String>::new(), args).await;
+            self.client.fcall("reprise_switch_generation_v7", Vec::<String>::new(), args).await;
         match switched {
             Ok(replaced) => Ok(Switch::Done { replaced: replaced.parse().ok() }),
             Err(error) if error.details().starts_with("BEHIND") => Ok(Switch::Behind),
@@ -136,7 +146,7 @@ impl ProjectionStore {
     /// Makes `token` the fencing token; `false` when a larger one is already stored.
     pub async fn claim_fence(&self, token: i64) -> Result<bool, Error> {
         let args = vec![self.keys.prefix().to_owned(), token.to_string()];
-        let claimed: i64 = self.client.fcall("reprise_claim_fence_v6", Vec::<String>::new(), args).await?;
+        let claimed: i64 = self.client.fcall("reprise_claim_fence_v7", Vec::<String>::new(), args).await?;
         Ok(claimed == 1)
     }
 
@@ -151,8 +161,55 @@ impl ProjectionStore {
         now: DateTime<Utc>,
         ops: Vec<Op>,
     ) -> Result<(), ApplyError> {
-        let states = self.board_states(&ops, None).await?;
-        self.send(self.prepare(fence, from, to, now, ops, states).args).await
+        let stored = self.stored(&ops, None).await?;
+        self.send(self.prepare(fence, from, to, now, ops, stored).args).await
+    }
+
+    /// What the boards and jobs of `ops` store (see [`board_states`](Self::board_states) and
+    /// [`job_states`](Self::job_states)), read at once.
+    pub async fn stored(&self, ops: &[Op], landing: Option<&Landing>) -> Result<Stored, Error> {
+        let (boards, jobs) =
+            tokio::try_join!(self.board_states(ops, landing), self.job_states(ops, landing))?;
+        Ok(Stored { boards, jobs })
+    }
+
+    /// What each job of `ops` that an earlier batch created stores: its document and its owner (the one
+    /// the job indexes list it under), in one MGET; `landing`'s jobs instead, where the batch sent
+    /// before these reads writes them.
+    pub async fn job_states(&self, ops: &[Op], landing: Option<&Landing>) -> Result<JobStates, Error> {
+        let mut states = JobStates::default();
+        let mut created = std::collections::HashSet::new();
+        let mut unread = Vec::new();
+        for op in ops {
+            let Op::JobFields { id, created: creates, .. } = op else { continue };
+            if *creates {
+                created.insert(id.as_str());
+                continue;
+            }
+            if created.contains(id.as_str()) || states.contains_key(id) {
+                continue;
+            }
+            let landed = landing.and_then(|landing| landing.jobs.get(id));
+            if landed.is_none() {
+                unread.push(id.as_str());
+            }
+            states.insert(id.clone(), landed.cloned().unwrap_or_default());
+        }
+        if unread.is_empty() {
+            return Ok(states);
+        }
+        let keys: Vec<String> =
+            unread.iter().flat_map(|id| [self.keys.job(id), self.keys.job_owner(id)]).collect();
+        let values: Vec<Option<String>> = self.client.mget(keys).await?;
+        for (id, pair) in unread.iter().zip(values.chunks(2)) {
+            let (document, owner) = (pair[0].as_deref(), pair[1].clone());
+            let state = JobState::stored(document, owner.clone()).unwrap_or_else(|error| {
+                tracing::error!(job = id, %error, "a stored job document does not parse; replacing it");
+                JobState::owned_by(owner)
+            });
+            states.insert((*id).to_owned(), state);
+        }
+        Ok(states)
     }
 
     /// What each board of `ops` stores for the players the batch names, in the order of the boards. The
@@ -197,8 +254,8 @@ impl ProjectionStore {
         Ok(BoardState { stored })
     }
 
-    /// The Function's arguments for `ops`, given what their boards store, and what the batch writes to
-    /// boards.
+    /// The Function's arguments for `ops`, given what their boards and jobs store, and what the batch
+    /// writes to boards and jobs.
     pub fn prepare<C: Display>(
         &self,
         fence: i64,
@@ -206,7 +263,7 @@ impl ProjectionStore {
         to: C,
         now: DateTime<Utc>,
         ops: Vec<Op>,
-        states: Vec<BoardState>,
+        stored: Stored,
     ) -> PreparedBatch {
         // Board updates and job documents reserve their own room; ten arguments cover the others.
         let mut args = Vec::with_capacity(7 + ops.len() * 10);
@@ -220,14 +277,14 @@ impl ProjectionStore {
             timestamp(now),
         ]);
         let mut landing = Landing::default();
-        crate::encode::encode_batch(ops, states, &mut args, &mut landing);
+        crate::encode::encode_batch(ops, stored, &mut args, &mut landing);
         PreparedBatch { args: FunctionArgs(args), landing }
     }
 
     /// Applies a prepared batch, all of it or nothing.
     pub async fn send(&self, args: FunctionArgs) -> Result<(), ApplyError> {
         let applied: Result<String, Error> =
-            self.client.fcall("reprise_apply_v6", Vec::<String>::new(), args.0).await;
+            self.client.fcall("reprise_apply_v7", Vec::<String>::new(), args.0).await;
         match applied {
             Ok(_) => Ok(()),
             Err(error) if error.details().starts_with("FENCED") => Err(ApplyError::Fenced),

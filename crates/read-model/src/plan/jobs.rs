@@ -1,4 +1,4 @@
-//! Plans for jobs run by workers: their documents, kept as fields the Redis Function renders, and the
+//! Plans for jobs run by workers: their documents, patched by each event (see [`crate::job_write`]), and the
 //! queue, which is a projection too — a job is pushed when the log says it was queued, rescued or is
 //! due again, inside the same atomic apply as the checkpoint, so it is queued exactly once.
 
@@ -38,7 +38,12 @@ impl Patch {
     }
 
     pub(super) fn into_op(self, id: &str) -> Op {
-        Op::JobFields { id: id.to_owned(), fields: self.fields }
+        Op::JobFields { id: id.to_owned(), fields: self.fields, created: false }
+    }
+
+    /// The patch of the event that created the job.
+    fn into_first_op(self, id: &str) -> Op {
+        Op::JobFields { id: id.to_owned(), fields: self.fields, created: true }
     }
 }
 
@@ -168,7 +173,7 @@ fn queue(id: &str, spec: JobSpec, queued_at: DateTime<Utc>, ops: &mut Vec<Op>) {
         .set("links", JobLinks { this: format!("/v1/jobs/{id}"), result: None })
         .set("spec", order)
         .set("owner", &spec.owner);
-    ops.push(patch.into_op(id));
+    ops.push(patch.into_first_op(id));
     if !waits {
         ops.push(queue_op(id, due));
     }
@@ -188,7 +193,7 @@ pub fn drop_pushes_of_finished(ops: &mut Vec<Op>) {
     let finished: HashSet<String> = ops
         .iter()
         .filter_map(|op| match op {
-            Op::JobFields { id, fields }
+            Op::JobFields { id, fields, .. }
                 if fields.iter().any(|(name, value)| is_final_status(name, value)) =>
             {
                 Some(id.clone())

@@ -52,13 +52,15 @@ pub enum Op {
         /// Each job's id and its document as JSON.
         documents: Vec<(String, String)>,
     },
-    /// Set fields of a worker job (JSON fragments; `+history` appends an entry), render its document
-    /// from them and announce the change.
+    /// Set fields of a worker job (JSON fragments; `+history` appends an entry) on its stored document
+    /// (see [`crate::job_write`]) and announce the change.
     JobFields {
         /// The job's id.
         id: String,
         /// Each field's name and its new value as JSON.
         fields: Vec<(&'static str, String)>,
+        /// Whether the event created the job (its first one): nothing is stored for it yet.
+        created: bool,
     },
     /// Push a worker job onto the ready queue of its priority, newest first, and announce the work.
     Enqueue {

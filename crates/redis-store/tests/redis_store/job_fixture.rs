@@ -6,10 +6,12 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use domain::jobs::{JobEvent, JobSpec};
 use fred::prelude::*;
+use read_model::board_write::Landing;
 use read_model::{GameBook, Keys, LogEntry};
 use redis_store::ProjectionStore;
 use redis_store::queue::WorkQueue;
 use redis_store::queue_overview::{QueueState, read_queues};
+use redis_store::store::PreparedBatch;
 use serde_json::json;
 
 use crate::common::{checkpoint, logged, plan, store};
@@ -38,6 +40,23 @@ impl JobFixture {
         self.store.apply(1, from, checkpoint(self.applied), at(0), ops).await.unwrap();
     }
 
+    /// Prepares `behind` while `ahead` is still on its way to Redis (its reads see what `ahead` writes
+    /// only through its landing), then sends both in order, as the projector's pipeline does.
+    pub async fn apply_before_landing(&mut self, ahead: &[LogEntry<'_>], behind: &[LogEntry<'_>]) {
+        let first = self.prepare(ahead, None).await;
+        let second = self.prepare(behind, Some(&first.landing)).await;
+        self.store.send(first.args).await.unwrap();
+        self.store.send(second.args).await.unwrap();
+    }
+
+    async fn prepare(&mut self, events: &[LogEntry<'_>], landing: Option<&Landing>) -> PreparedBatch {
+        let ops = plan(events, &mut GameBook::new(), at(0));
+        let from = (self.applied > 0).then_some(checkpoint(self.applied));
+        self.applied += 1;
+        let stored = self.store.stored(&ops, landing).await.unwrap();
+        self.store.prepare(1, from, checkpoint(self.applied), at(0), ops, stored)
+    }
+
     /// Worker `worker`'s handle on the queue, its heartbeat living 5 s.
     pub fn queue(&self, worker: &str) -> WorkQueue {
         WorkQueue::new(self.redis.clone(), self.store.control().clone(), worker, Duration::from_secs(5))
@@ -62,7 +81,12 @@ pub fn at(second: u32) -> DateTime<Utc> {
 
 /// Job `id`'s event at `sequence`, by user `u1`.
 pub fn event(id: &str, sequence: i64, event: JobEvent) -> LogEntry<'static> {
-    let metadata = json!({ "job_id": id, "user_id": "u1" });
+    event_by("u1", id, sequence, event)
+}
+
+/// Job `id`'s event at `sequence`, by `user`.
+fn event_by(user: &str, id: &str, sequence: i64, event: JobEvent) -> LogEntry<'static> {
+    let metadata = json!({ "job_id": id, "user_id": user });
     logged("job", id, sequence, serde_json::to_value(event).unwrap(), metadata, at(0))
 }
 
@@ -82,9 +106,10 @@ pub fn spec(id: &str) -> JobSpec {
     }
 }
 
-/// Job `id` queued as `spec` says.
+/// Job `id` queued as `spec` says, by its owner.
 pub fn queued_as(id: &str, spec: JobSpec) -> LogEntry<'static> {
-    event(id, 1, JobEvent::JobQueued { spec, queued_at: at(0) })
+    let owner = spec.owner.clone();
+    event_by(&owner, id, 1, JobEvent::JobQueued { spec, queued_at: at(0) })
 }
 
 /// The ids of up to `wanted` jobs `queue` claims at `now`.

@@ -166,14 +166,9 @@ fn lives() -> Vec<LogEntry<'static>> {
     ]
 }
 
-#[tokio::test]
-async fn a_batch_counts_and_renders_as_its_events_one_batch_each_would() {
-    let mut together = JobFixture::new().await;
-    together.apply(&lives()).await;
-    let mut one_by_one = JobFixture::new().await;
-    for entry in lives() {
-        one_by_one.apply(&[entry]).await;
-    }
+/// Compares what two fixtures that applied `lives()` show: every owner's overview at three times, and
+/// every job's document.
+async fn assert_same_as(together: &JobFixture, one_by_one: &JobFixture) {
     for now in [at(30), millis(61_500), millis(90_000)] {
         for owner in [None, Some("alice"), Some("bob")] {
             assert_eq!(
@@ -183,6 +178,38 @@ async fn a_batch_counts_and_renders_as_its_events_one_batch_each_would() {
             );
         }
     }
+    for id in ["a", "b", "c", "d", "e", "f"] {
+        assert_eq!(together.stored(id).await, one_by_one.stored(id).await, "job {id}");
+    }
+}
+
+async fn one_event_a_batch() -> JobFixture {
+    let mut one_by_one = JobFixture::new().await;
+    for entry in lives() {
+        one_by_one.apply(&[entry]).await;
+    }
+    one_by_one
+}
+
+#[tokio::test]
+async fn a_batch_read_before_the_one_ahead_of_it_lands_counts_and_renders_as_if_it_had_landed() {
+    let events = lives();
+    let (ahead, behind) = events.split_at(8);
+    let mut pipelined = JobFixture::new().await;
+    pipelined.apply_before_landing(ahead, behind).await;
+    assert_same_as(&pipelined, &one_event_a_batch().await).await;
+    let counts = [("cancelled", 1), ("queued", 1), ("retrying", 1), ("succeeded", 2)];
+    assert_eq!(
+        pipelined.overview(None, at(30)).await[0].counts,
+        counts.map(|(s, n)| (s.to_owned(), n)).into()
+    );
+}
+
+#[tokio::test]
+async fn a_batch_counts_and_renders_as_its_events_one_batch_each_would() {
+    let mut together = JobFixture::new().await;
+    together.apply(&lives()).await;
+    assert_same_as(&together, &one_event_a_batch().await).await;
     let every = together.overview(None, at(30)).await;
     let counts = [("cancelled", 1), ("queued", 1), ("retrying", 1), ("succeeded", 2)];
     assert_eq!(every[0].counts, counts.map(|(status, n)| (status.to_owned(), n)).into());
@@ -190,7 +217,4 @@ async fn a_batch_counts_and_renders_as_its_events_one_batch_each_would() {
     assert_eq!(every[1].counts, [("queued".into(), 1)].into());
     let later = together.overview(None, millis(90_000)).await;
     assert_eq!(later[0].finished_last_minute, 1, "e's run: a's, a minute earlier, shared its slot");
-    for id in ["a", "b", "c", "d", "e", "f"] {
-        assert_eq!(together.stored(id).await, one_by_one.stored(id).await, "job {id}");
-    }
 }

@@ -13,6 +13,7 @@ use read_model::board_write::Landing;
 use read_model::boards::ranking_member;
 use read_model::{GameBook, LogEntry, Op};
 use redis_store::encode::encode_batch;
+use redis_store::store::Stored;
 
 use self::model::Submission;
 use self::redis_twin::RedisTwin;
@@ -130,7 +131,8 @@ fn project(
             land(&mut redis, earlier)?;
         }
         let mut batch = InFlight { args: Vec::new(), landing: Default::default(), through: to };
-        encode_batch(ops, states, &mut batch.args, &mut batch.landing);
+        let stored = Stored { boards: states, jobs: Default::default() };
+        encode_batch(ops, stored, &mut batch.args, &mut batch.landing);
         in_flight = Some(batch);
         from = to;
     }
