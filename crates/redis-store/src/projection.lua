@@ -266,8 +266,8 @@ end
 -- What a batch gathers about its jobs to write once, at its end, instead of once per job: the changes
 -- of the per-kind status counts, the queued-since index, the runs finished per second, the pushes
 -- into each ready queue, the kinds with a ready queue and the queue's sequence; and the kind and
--- priority of each job it wrote, for its queue push. Each `redis.call` costs a few microseconds beyond its command, so a job's projection
--- makes a handful of them. Reset by every `apply`.
+-- priority of each job it wrote, for its queue push. Each `redis.call` costs a few microseconds
+-- beyond its command, so a job's projection makes a handful of them. Reset by every `apply`.
 local tally = nil
 
 local function new_tally()
@@ -323,9 +323,10 @@ end
 local RUN_ENDS = { succeeded = true, failed = true, retrying = true }
 
 -- Counts a job's change of status (every job's, and its owner's), from `counted`, the status counted
--- last (the one the projector's last document of the job shows; none for a new job), to `status`, which it took at `at` (ms). `queue:queued:{kind}` holds the kind's queued
--- jobs by when they became queued (the oldest's age), `queue:finished:{kind}` its runs finished per
--- second. Everything comes from the events' times, so a rebuild counts the same.
+-- last (the one the projector's last document of the job shows; none for a new job), to `status`,
+-- which it took at `at` (ms). `queue:queued:{kind}` holds the kind's queued jobs by when they became
+-- queued (the oldest's age), `queue:finished:{kind}` its runs finished per second. Everything comes
+-- from the events' times, so a rebuild counts the same.
 local function count_status(prefix, id, kind, owner, counted, status, at)
   local hashes = { key(prefix, 'queue:counts:all') }
   if owner then hashes[2] = key(prefix, 'queue:counts:of:' .. owner) end

@@ -23,7 +23,9 @@ pub const LIBRARY: &str = include_str!("projection.lua");
 /// 7: a `sum` entry keeps its exact total beyond ±2^53 (entries written by 6 saturated at every batch).
 /// 8: one ready queue per job kind (a sorted set by priority and sequence, not a list per priority),
 /// queue settings per kind, and per-kind counts of the jobs' statuses kept from the log.
-pub const FORMAT: &str = "8";
+/// 9: a worker job's field hash keeps only what the queue reads; its document is rendered from the
+/// document stored (an earlier projector would render it from the hash).
+pub const FORMAT: &str = "9";
 
 /// Why a batch was not applied.
 #[derive(Debug, thiserror::Error)]

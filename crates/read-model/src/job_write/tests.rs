@@ -1,13 +1,10 @@
-use std::borrow::Cow;
-
 use chrono::{DateTime, TimeZone, Utc};
-use domain::jobs::{JobEvent, JobSpec};
+use domain::jobs::JobEvent;
 
 use super::*;
-use crate::documents::JobDocument;
+use crate::documents::{JOB_FIELDS, JobDocument};
 use crate::plan::Op;
-use crate::plan::jobs::plan_job;
-use crate::{LogEntry, documents::JOB_FIELDS};
+use crate::plan::jobs::tests::{planned, queued as queued_after};
 
 fn at(second: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, second).unwrap()
@@ -15,18 +12,8 @@ fn at(second: u32) -> DateTime<Utc> {
 
 /// The patch the plan makes of `event` on job `j1`.
 fn patch_of(event: JobEvent) -> Vec<(&'static str, String)> {
-    let entry = LogEntry {
-        aggregate_type: Cow::Borrowed("job"),
-        aggregate_id: Cow::Borrowed("j1"),
-        sequence: 1,
-        event_type: Cow::Borrowed(""),
-        payload: Cow::Owned(serde_json::to_value(&event).unwrap()),
-        metadata: Cow::Owned(serde_json::json!({})),
-        recorded_at: at(0),
-    };
-    let mut ops = Vec::new();
-    plan_job(&entry, event, &mut ops);
-    ops.into_iter()
+    planned(event)
+        .into_iter()
         .find_map(|op| match op {
             Op::JobFields { fields, .. } => Some(fields),
             _ => None,
@@ -35,19 +22,7 @@ fn patch_of(event: JobEvent) -> Vec<(&'static str, String)> {
 }
 
 fn queued() -> JobEvent {
-    let spec = JobSpec {
-        kind: "message".into(),
-        message: "m".into(),
-        priority: 7,
-        run_at: None,
-        max_attempts: 3,
-        payload: None,
-        owner: "u1".into(),
-        request_hash: "h".into(),
-        unique: None,
-        depends_on: vec![],
-    };
-    JobEvent::JobQueued { spec, queued_at: at(0) }
+    queued_after(&[])
 }
 
 fn succeeded() -> JobEvent {
@@ -90,8 +65,8 @@ fn a_new_job_s_document_shows_its_fields_in_the_served_order_without_the_hidden_
         assert!(!write.document.contains(&format!("\"{hidden}\":")), "{}", write.document);
     }
     let shown = document(&write);
-    assert_eq!((shown.kind.as_str(), shown.priority, shown.attempts), ("message", 7, 0));
-    assert_eq!((write.kind.as_str(), write.priority, write.owner.as_str()), ("message", 7, "u1"));
+    assert_eq!((shown.kind.as_str(), shown.priority, shown.attempts), ("message", 5, 0));
+    assert_eq!((write.kind.as_str(), write.priority, write.owner.as_str()), ("message", 5, "u1"));
 }
 
 #[test]
@@ -119,7 +94,7 @@ fn a_later_event_renders_from_the_stored_document_and_appends_to_its_history() {
     assert_eq!(shown.status.as_str(), "succeeded");
     assert_eq!(
         (shown.priority, shown.max_attempts, shown.created_at.as_str()),
-        (7, 3, "2026-12-06T12:00:00Z")
+        (5, 3, "2026-12-06T12:00:00Z")
     );
     let history: Vec<&str> = shown.history.iter().flatten().map(|entry| entry.status.as_str()).collect();
     assert_eq!(history, ["queued", "succeeded"]);

@@ -222,4 +222,4 @@ pub fn plan_queue(event: &LogEntry<'_>, queue_event: QueueEvent, ops: &mut Vec<O
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

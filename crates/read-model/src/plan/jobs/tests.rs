@@ -10,7 +10,8 @@ fn at(second: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, second).unwrap()
 }
 
-fn planned(event: JobEvent) -> Vec<Op> {
+/// What the plan makes of `event` on job `j1`.
+pub(crate) fn planned(event: JobEvent) -> Vec<Op> {
     let entry = LogEntry {
         aggregate_type: Cow::Borrowed("job"),
         aggregate_id: Cow::Borrowed("j1"),
@@ -25,7 +26,8 @@ fn planned(event: JobEvent) -> Vec<Op> {
     ops
 }
 
-fn queued(depends_on: &[&str]) -> JobEvent {
+/// Job `j1` queued: a `message` of `u1`'s, priority 5, waiting for `depends_on`.
+pub(crate) fn queued(depends_on: &[&str]) -> JobEvent {
     let spec = JobSpec {
         kind: "message".into(),
         message: "m".into(),
