@@ -86,10 +86,8 @@ impl JobState {
                 }
                 "owner" => self.owner = plain_string(value),
                 "statusAt" => status_at = Some(value.clone()),
+                "status" => status = plain_string(value),
                 _ => {}
-            }
-            if *name == "status" {
-                status = plain_string(value);
             }
             if let Some(at) = JOB_FIELDS.iter().position(|field| field == name) {
                 self.values[at] = (value != "null").then(|| value.clone());

@@ -48,8 +48,9 @@ pub fn encode_batch(ops: Vec<Op>, stored: Stored, args: &mut Vec<String>, landin
     landing.jobs = jobs;
 }
 
-/// `JOB <id> <kind> <priority> <owner> <counted before> <counted after> <changed at> <document>`, then the
-/// count of the fields kept in its hash, and each one's name and JSON. An empty `counted after` changes no count.
+/// `JOB <id> <kind> <priority> <owner> <counted before> <counted after> <changed at> <document>`, then
+/// the count of the fields kept in its hash, and each one's name and JSON. An empty `counted after`
+/// changes no count.
 fn encode_job_write(write: JobWrite, args: &mut Vec<String>) {
     let (from, to, at) = match write.counted {
         Some(change) => (change.from.unwrap_or_default(), change.to, change.at),

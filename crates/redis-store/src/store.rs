@@ -64,11 +64,11 @@ pub struct Stored {
     pub jobs: JobStates,
 }
 
-/// A batch ready to send: the Function's arguments, and what it writes to boards.
+/// A batch ready to send: the Function's arguments, and what it writes to boards and jobs.
 pub struct PreparedBatch {
     /// The arguments, for [`ProjectionStore::send`].
     pub args: FunctionArgs,
-    /// What the batch writes to boards, for reading the next batch's boards before this one lands.
+    /// What the batch writes to boards and jobs, for the next batch's reads made before this one lands.
     pub landing: Landing,
 }
 
