@@ -45,7 +45,7 @@ impl Reflected {
 pub async fn check(traffic: &Traffic<'_>, accepted: &Accepted) -> Vec<Reflected> {
     let fleet = traffic.fleet;
     let pool = sqlx::PgPool::connect(&fleet.database.url()).await.expect("connect to the fleet's database");
-    let successes = count_by_aggregate(&pool, "JobSucceeded").await;
+    let successes = successes_of(&pool, &accepted.jobs).await;
     let jobs = accepted.jobs.iter().map(|job| successes.get(job).copied().unwrap_or(0));
     let mut rows = vec![Reflected::of("job (ran to success)", jobs.collect::<Vec<_>>())];
 
@@ -98,6 +98,20 @@ pub async fn check(traffic: &Traffic<'_>, accepted: &Accepted) -> Vec<Reflected>
 
 fn count(ids: &[String], id: &str) -> usize {
     ids.iter().filter(|listed| *listed == id).count()
+}
+
+/// How many times each worker job succeeded, once all of `jobs` have (or after a minute): a job accepted
+/// as the traffic stopped still has its run ahead of it when the check starts.
+async fn successes_of(pool: &sqlx::PgPool, jobs: &[String]) -> HashMap<String, usize> {
+    let mut successes = count_by_aggregate(pool, "JobSucceeded").await;
+    for _ in 0..120 {
+        if jobs.iter().all(|job| successes.contains_key(job)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        successes = count_by_aggregate(pool, "JobSucceeded").await;
+    }
+    successes
 }
 
 async fn count_by_aggregate(pool: &sqlx::PgPool, event_type: &str) -> HashMap<String, usize> {
