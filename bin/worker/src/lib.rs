@@ -103,7 +103,9 @@ impl Worker {
                 Some((WindowCloseChecker::build(&settings, clock.clone())?, Duration::from_millis(every)))
             }
         };
-        let dependencies = Some(DependencyFollower::new(pool.clone(), &settings.worker, clock.clone()));
+        // A pool of its own, named apart in `pg_stat_activity`.
+        let follower_pool = eventlog::connect(&settings.database, "worker-dependencies")?;
+        let dependencies = Some(DependencyFollower::new(follower_pool, &settings.worker, clock.clone()));
         let cleaner = cleaner::Cleaner {
             queue: WorkQueue::new(beats, keys.clone(), name, ttl),
             jobs: eventlog::EventStore::new(pool),

@@ -164,9 +164,10 @@ pub struct BatchLimits {
 }
 
 impl BatchLimits {
-    /// Batches of up to 64 commands, at most `settings.commits_in_flight` INSERTs at once.
+    /// Batches of up to `settings.commit_group_max` commands, at most `settings.commits_in_flight`
+    /// INSERTs at once.
     pub fn from_settings(settings: &settings::DatabaseSettings) -> Self {
-        Self { max_batch: 64, max_in_flight: settings.commits_in_flight.max(1) }
+        Self { max_batch: settings.commit_group_max.max(1), max_in_flight: settings.commits_in_flight.max(1) }
     }
 }
 

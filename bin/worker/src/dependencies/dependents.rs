@@ -1,7 +1,7 @@
 //! The follower's Postgres side: how jobs ended (from the log), which jobs wait for which (its own
 //! `job_dependents` table), and its checkpoint, moved together with that table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use domain::jobs::{DependencyOutcome, Job, JobEvent};
 use eventlog::{Checkpoint, Subscription};
@@ -58,6 +58,13 @@ impl Dependents {
             .into_iter()
             .filter_map(|(id, event_type)| Some((id, DependencyOutcome::of_event_type(&event_type)?)))
             .collect())
+    }
+
+    /// Every dependency that remembered jobs wait for.
+    pub(crate) async fn awaited(&self) -> Result<HashSet<String>, sqlx::Error> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT dependency FROM job_dependents").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The remembered `(dependency, dependent)` pairs of the dependencies in `ids`.

@@ -42,6 +42,7 @@ impl DependencyFollower {
                 dependents: dependents::Dependents::new(pool.clone()),
                 jobs: EventStore::new(pool),
                 clock,
+                awaited: Default::default(),
                 fence: 0,
             },
         }

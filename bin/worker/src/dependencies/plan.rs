@@ -2,7 +2,7 @@
 //! dependencies, the jobs that ended, and, given what Postgres says about those, whom to tell what
 //! and which dependents to remember.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use domain::jobs::{DependencyOutcome, Job};
 use eventlog::LoggedEvent;
@@ -34,8 +34,8 @@ pub(crate) struct Handling {
     pub tells: Vec<Tell>,
     /// `(dependency, dependent)` pairs to remember: dependencies that have not ended yet.
     pub remember: Vec<(String, String)>,
-    /// Dependencies whose dependents need not be remembered any more: they ended, and their
-    /// dependents are told in this batch.
+    /// Dependencies whose remembered dependents need not be remembered any more: they ended, and
+    /// their dependents are told in this batch.
     pub forget: Vec<String>,
 }
 
@@ -112,7 +112,9 @@ impl BatchPlan {
         remember.retain(|(dependency, _)| !outcomes.contains_key(dependency));
         let mut tells: Vec<Tell> = tells.into_iter().collect();
         tells.sort();
-        Handling { tells, remember, forget: self.ended() }
+        // Only the remembered pairs of the jobs that ended are stored: no others to forget.
+        let forget: BTreeSet<&String> = remembered.iter().map(|(dependency, _)| dependency).collect();
+        Handling { tells, remember, forget: forget.into_iter().cloned().collect() }
     }
 }
 

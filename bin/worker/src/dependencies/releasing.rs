@@ -3,6 +3,8 @@
 //! jobs still waiting and move its checkpoint, in one transaction. A crash anywhere in between tells
 //! the same jobs again from the stored checkpoint: at least once, so exactly once in effect.
 
+use std::collections::HashSet;
+
 use chrono::SubsecRound;
 use domain::jobs::{Job, JobCommand, JobRefusal};
 use eventlog::batch::{Batched, Expect};
@@ -18,6 +20,10 @@ const TELLS_PER_INSERT: usize = 500;
 pub(crate) struct Releasing {
     pub(crate) dependents: Dependents,
     pub(crate) jobs: EventStore<Job>,
+    /// The dependencies that remembered jobs wait for, as `job_dependents` holds them: read when the
+    /// lead begins, then kept by this follower, the table's one writer. Only the jobs among them
+    /// that end need a query (most jobs have no dependents).
+    pub(crate) awaited: HashSet<String>,
     pub(crate) clock: domain::Clock,
     /// The fencing token of the current lead.
     pub(crate) fence: i64,
@@ -32,6 +38,8 @@ impl Consumer for Releasing {
         self.fence = fencing_token;
         let checkpoint =
             self.dependents.checkpoint().await.map_err(|e| failed(e, "reading the checkpoint"))?;
+        self.awaited =
+            self.dependents.awaited().await.map_err(|e| failed(e, "reading the awaited dependencies"))?;
         Ok((checkpoint, ()))
     }
 
@@ -51,14 +59,22 @@ impl Consumer for Releasing {
         } else {
             let ended_before = self.dependents.endings(&plan.dependencies()).await;
             let ended_before = ended_before.map_err(|e| failed(e, "reading how dependencies ended"))?;
-            let remembered = self.dependents.waiting_for(&plan.ended()).await;
+            let awaited: Vec<String> =
+                plan.ended().into_iter().filter(|id| self.awaited.contains(id)).collect();
+            let remembered = self.dependents.waiting_for(&awaited).await;
             let remembered = remembered.map_err(|e| failed(e, "reading the waiting jobs"))?;
             let handling = plan.decide(&ended_before, &remembered);
             self.tell(&handling.tells).await.map_err(Interrupt::Failed)?;
             handling
         };
         match self.dependents.record(&handling, self.fence, last).await {
-            Ok(Recorded::Moved) => Ok(Some(last)),
+            Ok(Recorded::Moved) => {
+                self.awaited.extend(handling.remember.into_iter().map(|(dependency, _)| dependency));
+                for dependency in &handling.forget {
+                    self.awaited.remove(dependency);
+                }
+                Ok(Some(last))
+            }
             Ok(Recorded::Deposed) => Err(Interrupt::Deposed),
             Err(error) => Err(failed(error, "recording the waiting jobs and the checkpoint")),
         }

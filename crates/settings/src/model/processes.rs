@@ -88,7 +88,8 @@ pub struct WorkerSettings {
     /// How often the dependency follower polls the log when no notification arrives, in milliseconds.
     pub dependencies_poll_interval_ms: u64,
     /// After a partial batch, the dependency follower reads the next no sooner than this many
-    /// milliseconds after it, so a steady stream is taken a few milliseconds' worth at a time.
+    /// milliseconds after it, so a steady stream is taken a few milliseconds' worth at a time: each
+    /// batch costs a read and a checkpoint commit, and a release waits at most this much longer.
     pub dependencies_gather_ms: u64,
 }
 
@@ -97,14 +98,14 @@ impl Default for WorkerSettings {
         Self {
             schedule: String::new(),
             batch_size: 100,
-            concurrency: 64,
+            concurrency: 256,
             heartbeat_ttl_seconds: 10,
             record_start_after_ms: 250,
             window_close_check_ms: 10_000,
             health_addr: "127.0.0.1:9105".to_owned(),
             dependencies_batch_size: 1_000,
             dependencies_poll_interval_ms: 1_000,
-            dependencies_gather_ms: 5,
+            dependencies_gather_ms: 50,
         }
     }
 }

@@ -96,3 +96,11 @@ fn a_dependent_queued_and_its_dependency_ended_in_one_batch_is_told_once() {
     assert_eq!(handling.tells, [tell("b", "a", DependencyOutcome::Succeeded)]);
     assert_eq!(handling.remember, []);
 }
+
+#[test]
+fn an_ending_that_no_job_waits_for_forgets_nothing() {
+    let plan = BatchPlan::of(&[ended("a", "JobSucceeded"), ended("b", "JobFailed")]);
+    let handling = plan.decide(&HashMap::new(), &[pair("b", "c")]);
+    assert_eq!(handling.tells, [tell("c", "b", DependencyOutcome::Failed)]);
+    assert_eq!(handling.forget, ["b"]);
+}
