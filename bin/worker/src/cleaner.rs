@@ -1,5 +1,5 @@
 //! Heartbeats and the cleaner, on a connection of their own so a busy claim connection never delays
-//! them: this worker's heartbeat is stamped every third of its lifetime, and jobs in the in-flight list
+//! them: this worker's heartbeat is stamped every third of its lifetime, and jobs in the in-flight set
 //! of a worker whose heartbeat expired are rescued — recorded on the job, which the projector then
 //! queues again — and dropped from that list.
 
@@ -52,7 +52,7 @@ impl Cleaner {
         }
     }
 
-    /// Rescues every job in `worker`'s in-flight list; the job decides whether a rescue applies (it
+    /// Rescues every job in `worker`'s in-flight set; the job decides whether a rescue applies (it
     /// refuses for a job that finished or that another worker runs), so two cleaners racing, or a
     /// cleaner crashing halfway, rescue nothing twice.
     async fn rescue_from(&self, worker: &str) {
@@ -66,7 +66,7 @@ impl Cleaner {
                     tracing::info!(job = %id, from = worker, "rescued a job from a silent worker");
                     metrics::counter!("jobs_rescued_total").increment(1);
                     if let Err(error) = self.queue.drop_from(worker, &id).await {
-                        tracing::warn!(%error, job = %id, "cannot drop a rescued job from the in-flight list");
+                        tracing::warn!(%error, job = %id, "cannot drop a rescued job from the in-flight set");
                     }
                 }
                 Err(error) => {

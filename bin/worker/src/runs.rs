@@ -1,5 +1,5 @@
 //! The runs a worker has going, and the jobs whose runs ended: those are given back to the queue
-//! (out of the in-flight list, their running slot freed) with the next claim, in the same call.
+//! (out of the in-flight set, their running slot freed) with the next claim, in the same call.
 
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
-#!lua name=reprise_queue_v5
+#!lua name=reprise_queue_v6
 
 -- Takes the next jobs for a worker in one step: due delayed jobs join their kind's ready queue, then
 -- jobs are moved, highest priority first and newest first within one, across the kinds whose queue
--- lets another run start, into the worker's in-flight list, and the worker's heartbeat is stamped. A
+-- lets another run start, into the worker's in-flight set, and the worker's heartbeat is stamped. A
 -- queue entry whose job no longer waits (finished, cancelled, already taken back) is dropped on the way.
 -- Blocking commands cannot run here: workers wait for the projector's announcements on a connection of
 -- their own.
@@ -103,7 +103,7 @@ local function rate_allows(lane, now)
 end
 
 -- The queue lives in the current generation of the documents (`control` gives which); the workers'
--- heartbeats, in-flight lists, claim marks, running sets and rates live under `control`, above every
+-- heartbeats, in-flight sets, claim marks, running sets and rates live under `control`, above every
 -- generation. Returns the claimed jobs' work orders and when to look again (ms): the earliest delayed
 -- job's due time or the next start a rate allows, whichever comes first; empty for neither.
 local function claim_next(_, args)
@@ -119,7 +119,7 @@ local function claim_next(_, args)
     local lane = lane_of(control, prefix, kind, wanted)
     if lane then lanes[#lanes + 1] = lane end
   end
-  local in_flight = key(control, 'worker:' .. worker .. ':inflight')
+  local in_flight = key(control, 'worker:' .. worker .. ':jobs')
   local claimed, skipped, running_kinds = {}, 0, {}
   while #claimed < wanted and skipped < MOST_SKIPPED do
     local best, best_id, best_score = nil, nil, nil
@@ -155,7 +155,7 @@ local function claim_next(_, args)
   for _, lane in ipairs(lanes) do
     take_out(lane)
     if #lane.claimed > 0 then
-      call_chunked('LPUSH', in_flight, lane.claimed, 1, #lane.claimed)
+      call_chunked('SADD', in_flight, lane.claimed, 1, #lane.claimed)
       call_chunked('SADD', key(control, 'running:' .. lane.kind), lane.claimed, 1, #lane.claimed)
     end
   end
@@ -179,14 +179,16 @@ local function claim_next(_, args)
   return { claimed, look_again }
 end
 
--- Takes the jobs named from `args[first]` on out of a worker's in-flight list and frees their kinds'
--- running slots, once their outcomes are recorded (or a cleaner rescued them from a silent worker): one
--- LREM per job, the rest once per call. Tells waiting workers once if a slot under a concurrency cap
--- was freed. Answers how many were in the list.
+-- Takes the jobs named from `args[first]` on out of a worker's in-flight set and frees their kinds'
+-- running slots, once their outcomes are recorded (or a cleaner rescued them from a silent worker): a
+-- few commands per call, none per job. Tells waiting workers once if a slot under a concurrency cap
+-- was freed. Answers how many were in the set.
 local function release_all(control, worker, args, first)
   if first > #args then return 0 end
-  local in_flight, removed = key(control, 'worker:' .. worker .. ':inflight'), 0
-  for i = first, #args do removed = removed + redis.call('LREM', in_flight, 1, args[i]) end
+  local in_flight, removed = key(control, 'worker:' .. worker .. ':jobs'), 0
+  for from = first, #args, CHUNK do
+    removed = removed + redis.call('SREM', in_flight, unpack(args, from, math.min(from + CHUNK - 1, #args)))
+  end
   local kinds_key, by_kind = key(control, 'running:kinds'), {}
   for from = first, #args, CHUNK do
     local last = math.min(from + CHUNK - 1, #args)
@@ -224,5 +226,5 @@ local function release(_, args)
   return release_all(args[1], args[2], args, 3)
 end
 
-redis.register_function{ function_name = 'reprise_claim_next_v5', callback = release_and_claim, flags = { 'no-cluster' } }
-redis.register_function{ function_name = 'reprise_release_v5', callback = release, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_claim_next_v6', callback = release_and_claim, flags = { 'no-cluster' } }
+redis.register_function{ function_name = 'reprise_release_v6', callback = release, flags = { 'no-cluster' } }

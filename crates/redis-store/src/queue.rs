@@ -1,4 +1,4 @@
-//! The job queue as workers see it: claiming, releasing, heartbeats and the in-flight lists a cleaner
+//! The job queue as workers see it: claiming, releasing, heartbeats and the in-flight sets a cleaner
 //! returns from workers that stopped answering. The projector alone puts jobs in the queue
 //! (`read_model::plan::jobs`); workers take them out through the `claim_next` Redis Function.
 
@@ -15,7 +15,7 @@ pub const LIBRARY: &str = include_str!("queue.lua");
 /// What one claim returned.
 #[derive(Debug, Default)]
 pub struct Claim {
-    /// The jobs now in the worker's in-flight list, for it to run.
+    /// The jobs now in the worker's in-flight set, for it to run.
     pub orders: Vec<WorkOrder>,
     /// When to look again without being told: the earliest delayed job's due time, or the next start
     /// a kind's rate allows while jobs of it wait, whichever comes first.
@@ -53,7 +53,7 @@ impl WorkQueue {
         self.client.function_load::<String, _>(true, LIBRARY).await.map(|_| ())
     }
 
-    /// Moves up to `wanted` jobs into this worker's in-flight list and stamps its heartbeat.
+    /// Moves up to `wanted` jobs into this worker's in-flight set and stamps its heartbeat.
     pub async fn claim(&self, wanted: usize, now: DateTime<Utc>) -> Result<Claim, Error> {
         self.release_and_claim(&[], wanted, now).await
     }
@@ -75,7 +75,7 @@ impl WorkQueue {
         ];
         args.extend_from_slice(finished);
         let (orders, look_again_at): (Vec<String>, String) =
-            self.client.fcall("reprise_claim_next_v5", Vec::<String>::new(), args).await?;
+            self.client.fcall("reprise_claim_next_v6", Vec::<String>::new(), args).await?;
         let orders = orders
             .iter()
             .filter_map(|order| match serde_json::from_str(order) {
@@ -90,7 +90,7 @@ impl WorkQueue {
         Ok(Claim { orders, look_again_at })
     }
 
-    /// Removes a reported job from this worker's in-flight list and frees its kind's running slot.
+    /// Removes a reported job from this worker's in-flight set and frees its kind's running slot.
     pub async fn release(&self, id: &str) -> Result<(), Error> {
         self.release_from(&self.worker, &[id.to_owned()]).await
     }
@@ -106,7 +106,7 @@ impl WorkQueue {
         }
         let mut args = vec![self.keys.prefix().to_owned(), worker.to_owned()];
         args.extend_from_slice(ids);
-        self.client.fcall::<i64, _, _, _>("reprise_release_v5", Vec::<String>::new(), args).await.map(|_| ())
+        self.client.fcall::<i64, _, _, _>("reprise_release_v6", Vec::<String>::new(), args).await.map(|_| ())
     }
 
     /// Stamps this worker's heartbeat.
@@ -138,20 +138,26 @@ impl WorkQueue {
         Ok(silent)
     }
 
-    /// The jobs in a worker's in-flight list.
+    /// The jobs in a worker's in-flight set (and in the list a worker from before the set kept).
     pub async fn in_flight_of(&self, worker: &str) -> Result<Vec<String>, Error> {
-        self.client.lrange(self.keys.in_flight(worker), 0, -1).await
+        let mut ids: Vec<String> = self.client.smembers(self.keys.in_flight(worker)).await?;
+        let legacy: Vec<String> = self.client.lrange(self.keys.legacy_in_flight(worker), 0, -1).await?;
+        ids.extend(legacy);
+        Ok(ids)
     }
 
-    /// Removes a job from a silent worker's in-flight list, and frees its running slot, once its rescue
+    /// Removes a job from a silent worker's in-flight set, and frees its running slot, once its rescue
     /// is recorded: a worker killed while running jobs keeps no slot of a capped kind.
     pub async fn drop_from(&self, worker: &str, id: &str) -> Result<(), Error> {
+        self.client.lrem::<i64, _, _>(self.keys.legacy_in_flight(worker), 1, id).await?;
         self.release_from(worker, &[id.to_owned()]).await
     }
 
-    /// Forgets a silent worker whose in-flight list is empty.
+    /// Forgets a silent worker whose in-flight set (and legacy list) is empty.
     pub async fn forget(&self, worker: &str) -> Result<(), Error> {
-        let remaining: i64 = self.client.llen(self.keys.in_flight(worker)).await?;
+        let held: i64 = self.client.scard(self.keys.in_flight(worker)).await?;
+        let legacy: i64 = self.client.llen(self.keys.legacy_in_flight(worker)).await?;
+        let remaining = held + legacy;
         if remaining == 0 {
             self.client.srem::<i64, _, _>(self.keys.workers(), worker).await?;
         }

@@ -62,8 +62,9 @@ impl Dependents {
 
     /// Every dependency that remembered jobs wait for.
     pub(crate) async fn awaited(&self) -> Result<HashSet<String>, sqlx::Error> {
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT dependency FROM job_dependents").fetch_all(&self.pool).await?;
+        let rows: Vec<String> = sqlx::query_scalar("SELECT DISTINCT dependency FROM job_dependents")
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().collect())
     }
 

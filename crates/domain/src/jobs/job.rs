@@ -2,7 +2,7 @@
 //!
 //! Its id is the job id. Workers speak to it in three commands: `Start` when a run will take a while,
 //! `Finish` with the outcome (the start folded in when it was short), and `Rescue` when a cleaner finds
-//! the job in the in-flight list of a worker whose heartbeat stopped. A job queued with dependencies
+//! the job in the in-flight set of a worker whose heartbeat stopped. A job queued with dependencies
 //! waits, and hears from the dependency follower how each ended ([`waiting`]). Everything that needs
 //! the outside world (the clock, the jitter of a retry) arrives in the command.
 

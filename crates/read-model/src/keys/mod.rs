@@ -132,8 +132,14 @@ impl Keys {
         self.full("workers")
     }
 
-    /// A worker's in-flight list: the ids of the jobs it has claimed and not yet reported.
+    /// A worker's in-flight set: the ids of the jobs it has claimed and not yet reported.
     pub fn in_flight(&self, worker: &str) -> String {
+        self.full(&format!("worker:{worker}:jobs"))
+    }
+
+    /// The in-flight list of a worker from before the set (queue Functions up to `_v5`), read only
+    /// to rescue such a worker's jobs after an upgrade.
+    pub fn legacy_in_flight(&self, worker: &str) -> String {
         self.full(&format!("worker:{worker}:inflight"))
     }
 

@@ -145,3 +145,24 @@ async fn a_job_taken_from_a_replaced_generation_is_not_taken_again_from_the_one_
     rebuilt.apply(1, Some(checkpoint(1)), checkpoint(2), at(2), ops).await.unwrap();
     assert_eq!(claim_ids(&other, 1, at(4)).await, ["j"]);
 }
+
+#[tokio::test]
+async fn a_silent_worker_from_before_the_in_flight_set_still_has_its_listed_jobs_rescued() {
+    let fixture = JobFixture::new().await;
+    let control = fixture.store.control().clone();
+    let _: i64 = fixture.redis.rpush(control.legacy_in_flight("old"), vec!["a", "b"]).await.unwrap();
+    let _: i64 = fixture.redis.sadd(control.workers(), "old").await.unwrap();
+    let cleaner = fixture.queue("cleaner");
+    let mut found = cleaner.in_flight_of("old").await.unwrap();
+    found.sort();
+    assert_eq!(found, ["a", "b"]);
+    cleaner.drop_from("old", "a").await.unwrap();
+    assert_eq!(cleaner.in_flight_of("old").await.unwrap(), ["b"]);
+    cleaner.forget("old").await.unwrap();
+    let listed: bool = fixture.redis.sismember(control.workers(), "old").await.unwrap();
+    assert!(listed, "a worker with a job left is not forgotten");
+    cleaner.drop_from("old", "b").await.unwrap();
+    cleaner.forget("old").await.unwrap();
+    let listed: bool = fixture.redis.sismember(control.workers(), "old").await.unwrap();
+    assert!(!listed, "a worker with nothing left is forgotten");
+}
