@@ -117,8 +117,9 @@ where
         if ids.is_empty() {
             return Ok(aggregates);
         }
-        let rows: Vec<(String, i64, serde_json::Value)> = sqlx::query_as(
-            "SELECT aggregate_id, sequence, payload FROM events \
+        // The payload as text, read straight into the event: no JSON tree in between.
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT aggregate_id, sequence, payload::text FROM events \
              WHERE aggregate_type = $1 AND aggregate_id = ANY($2) ORDER BY aggregate_id, sequence",
         )
         .bind(A::TYPE)
@@ -127,7 +128,7 @@ where
         .await?;
         for (id, sequence, payload) in rows {
             let event: A::Event =
-                serde_json::from_value(payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                serde_json::from_str(&payload).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
             let (aggregate, version) = aggregates.entry(id).or_default();
             aggregate.apply(event);
             *version = sequence;

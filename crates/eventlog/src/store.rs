@@ -7,6 +7,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework, DomainEvent};
 use postgres_es::PostgresEventRepository;
+use serde_json::value::RawValue;
 use sqlx::{PgPool, QueryBuilder};
 
 /// How often a command is retried when another command on the same aggregate committed first.
@@ -145,10 +146,10 @@ pub(crate) async fn decide<A: Aggregate<Services = ()>>(
         events.push((
             event.event_type(),
             event.event_version(),
-            serde_json::to_value(&event).map_err(failed)?,
+            serde_json::value::to_raw_value(&event).map_err(failed)?,
         ));
     }
-    let metadata = serde_json::to_value(metadata).map_err(failed)?;
+    let metadata = serde_json::value::to_raw_value(metadata).map_err(failed)?;
     Ok(NewAggregate { aggregate_type: A::TYPE, id: id.to_owned(), after: version, events, metadata })
 }
 
@@ -160,8 +161,9 @@ pub struct NewAggregate {
     id: String,
     /// The version the events follow: 0 for a new aggregate.
     after: i64,
-    events: Vec<(String, String, serde_json::Value)>,
-    metadata: serde_json::Value,
+    /// Each event's type, version and payload, serialized once: written to the INSERT as they are.
+    events: Vec<(String, String, Box<RawValue>)>,
+    metadata: Box<RawValue>,
 }
 
 /// Appends the first events of new aggregates (of any types) in one INSERT, so they exist together or
@@ -210,8 +212,8 @@ pub(crate) async fn append<'e>(
             .push_bind(sequence)
             .push_bind(event_type)
             .push_bind(version)
-            .push_bind(payload)
-            .push_bind(&new.metadata);
+            .push_bind(sqlx::types::Json(&**payload))
+            .push_bind(sqlx::types::Json(&*new.metadata));
     });
     match insert.build().execute(executor).await {
         Ok(_) => Ok(true),
