@@ -1,7 +1,7 @@
 //! Heartbeats and the cleaner, on a connection of their own so a busy claim connection never delays
 //! them: this worker's heartbeat is stamped every third of its lifetime, and jobs in the in-flight set
 //! of a worker whose heartbeat expired are rescued — recorded on the job, which the projector then
-//! queues again — and dropped from that list.
+//! queues again — and dropped from that set.
 
 use std::time::Duration;
 

@@ -133,7 +133,7 @@ impl Worker {
         self.health.as_ref().and_then(|listener| listener.local_addr().ok()).expect("a bound listener")
     }
 
-    /// This worker's name, as in-flight lists and job histories show it.
+    /// This worker's name, as in-flight sets and job histories show it.
     pub fn name(&self) -> String {
         self.runner.queue.worker().to_owned()
     }

@@ -42,7 +42,7 @@ impl Runner {
     }
 
     /// Runs `order` and records how it ended; answers the job's id once that is recorded (or the job
-    /// turns out not to be this worker's to run any more), for the job to leave the in-flight list.
+    /// turns out not to be this worker's to run any more), for the job to leave the in-flight set.
     pub async fn run(self: Arc<Self>, order: WorkOrder) -> String {
         let started_at = self.now();
         let timer = std::time::Instant::now();

@@ -37,7 +37,7 @@ impl Runs {
         match ended {
             Ok(id) => self.ended.push(id),
             // A run hands its handler to a task of its own, so this is a bug; the job stays in the
-            // in-flight list until this worker stops and a cleaner rescues it.
+            // in-flight set until this worker stops and a cleaner rescues it.
             Err(error) => tracing::error!(%error, "a run ended without its job"),
         }
     }
@@ -63,7 +63,7 @@ impl Runs {
     }
 
     /// Waits up to `grace` for the runs going, then gives back every ended job, trying a few times: a
-    /// slot left taken counts against a concurrency cap until this worker's in-flight list is
+    /// slot left taken counts against a concurrency cap until this worker's in-flight set is
     /// rescued by another worker's cleaner.
     pub async fn finish(&mut self, queue: &WorkQueue, grace: Duration) {
         let finishing = async { while self.next_ended().await.is_some() {} };
