@@ -61,7 +61,7 @@ impl JobState {
         let mut state = JobState::owned_by(owner);
         let Some(text) = document else { return Ok(state) };
         for (name, value) in serde_json::from_str::<FastMap<String, &RawValue>>(text)? {
-            if let Some(at) = JOB_FIELDS.iter().position(|field| *field == name) {
+            if let Some(at) = field_index(&name) {
                 state.values[at] = Some(value.get().to_owned());
             }
         }
@@ -89,7 +89,7 @@ impl JobState {
                 "status" => status = plain_string(value),
                 _ => {}
             }
-            if let Some(at) = JOB_FIELDS.iter().position(|field| field == name) {
+            if let Some(at) = field_index(name) {
                 self.values[at] = (value != "null").then(|| value.clone());
             }
             if HASH_FIELDS.contains(name) {
@@ -135,13 +135,11 @@ impl JobState {
     }
 
     fn slot(&mut self, name: &str) -> &mut Option<String> {
-        let at = JOB_FIELDS.iter().position(|field| *field == name).expect("a document field");
-        &mut self.values[at]
+        &mut self.values[field_index(name).expect("a document field")]
     }
 
     fn value(&self, name: &str) -> Option<&str> {
-        let at = JOB_FIELDS.iter().position(|field| *field == name)?;
-        self.values[at].as_deref()
+        self.values[field_index(name)?].as_deref()
     }
 
     fn plain(&self, name: &str) -> Option<String> {
@@ -152,6 +150,12 @@ impl JobState {
 /// The jobs a batch writes, by id, in the state its last event left them: what a batch whose jobs are
 /// read before this one landed takes instead of what Redis still stores.
 pub type JobStates = FastMap<String, JobState>;
+
+/// Where field `name` stands in [`JOB_FIELDS`] (and in a [`JobState`]'s values); none for a field
+/// the document does not show.
+fn field_index(name: &str) -> Option<usize> {
+    JOB_FIELDS.iter().position(|field| *field == name)
+}
 
 /// A history array (JSON; none yet) with `entry` appended.
 fn with_entry(history: Option<&str>, entry: &str) -> String {

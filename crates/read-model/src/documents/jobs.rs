@@ -79,9 +79,8 @@ pub struct JobHistoryEntry {
     pub note: Option<String>,
 }
 
-/// The fields of a job document in the order they are served; the Redis Function renders a worker
-/// job's document from its fields in this order (`redis-store` checks that its list is this one), so it
-/// reads like one serialized here.
+/// The fields of a job document in the order they are served; the projector renders a worker job's
+/// document from its fields in this order ([`crate::job_write`]), so it reads like one serialized here.
 pub const JOB_FIELDS: [&str; 17] = [
     "id",
     "kind",
