@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use eventlog::{Follower, Subscription};
-use messaging::{Reconnection, Topology};
+use messaging::{Published, Reconnection, Topology};
 use tokio_util::sync::CancellationToken;
 
 use crate::Status;
@@ -15,6 +15,7 @@ pub(crate) struct Relaying {
     pub follower: Follower,
     pub checkpoints: Subscription,
     pub topology: Topology,
+    pub published: Published,
     pub rabbitmq: settings::RabbitSettings,
     pub status: Arc<Status>,
 }
@@ -30,9 +31,9 @@ impl Relaying {
             };
             let error = match opened {
                 Ok(link) => {
-                    let published = self.status.published();
+                    let passed = self.status.published() + self.status.passed_over();
                     let relayed = self.relay_over(link, &shutdown).await;
-                    if self.status.published() > published {
+                    if self.status.published() + self.status.passed_over() > passed {
                         reconnection.connected();
                     }
                     match relayed {
@@ -53,7 +54,7 @@ impl Relaying {
     async fn relay_over(&mut self, link: Link, shutdown: &CancellationToken) -> anyhow::Result<()> {
         self.status.set_connected(true);
         tracing::info!("connected to RabbitMQ");
-        let mut publishing = Publishing::new(&link, &self.checkpoints, &self.status);
+        let mut publishing = Publishing::new(&link, &self.published, &self.checkpoints, &self.status);
         let relayed = self.follower.run(&mut publishing, shutdown).await;
         self.status.set_connected(false);
         link.close().await;

@@ -15,6 +15,7 @@ pub struct Status {
     /// The lag in seconds, as an `f64`'s bits.
     lag_seconds: AtomicU64,
     published: AtomicU64,
+    passed_over: AtomicU64,
 }
 
 impl Default for Status {
@@ -25,6 +26,7 @@ impl Default for Status {
             lag: AtomicI64::new(i64::MAX),
             lag_seconds: AtomicU64::new(f64::INFINITY.to_bits()),
             published: AtomicU64::new(0),
+            passed_over: AtomicU64::new(0),
         }
     }
 }
@@ -56,6 +58,13 @@ impl Status {
         metrics::counter!("relay_events_published_total").increment(events as u64);
     }
 
+    /// Counts events the checkpoint passed without publishing them (`relay.publish` names no key of
+    /// theirs).
+    pub(crate) fn add_passed_over(&self, events: usize) {
+        self.passed_over.fetch_add(events as u64, Ordering::Relaxed);
+        metrics::counter!("relay_events_passed_over_total").increment(events as u64);
+    }
+
     /// Whether a connection to RabbitMQ is open.
     pub fn connected(&self) -> bool {
         self.connected.load(Ordering::Relaxed)
@@ -80,6 +89,11 @@ impl Status {
     /// How many events this process has published since it started (duplicates included).
     pub fn published(&self) -> u64 {
         self.published.load(Ordering::Relaxed)
+    }
+
+    /// How many events the checkpoint has passed without publishing them since this process started.
+    pub fn passed_over(&self) -> u64 {
+        self.passed_over.load(Ordering::Relaxed)
     }
 }
 

@@ -1,5 +1,6 @@
-//! The relay: reads the event log in commit order and publishes every event to RabbitMQ's topic
-//! exchange with publisher confirms, advancing its checkpoint in Postgres only once the broker has
+//! The relay: reads the event log in commit order and publishes its events to RabbitMQ's topic exchange
+//! (those whose routing keys `relay.publish` names: by default, what Reprise's consumers bind) with
+//! publisher confirms, advancing its checkpoint in Postgres only once the broker has
 //! confirmed a batch. At-least-once: a crash between the two publishes the batch again, and consumers
 //! drop duplicates by `message_id`. Single-active: a Postgres advisory lock elects it, and its fencing
 //! token keeps a deposed relay from moving the checkpoint.
@@ -16,7 +17,7 @@ use std::time::Duration;
 use anyhow::Context;
 use backoff::Backoff;
 use eventlog::{FollowSettings, Follower};
-use messaging::Topology;
+use messaging::{Published, Topology};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -50,6 +51,7 @@ impl Relay {
             follower: Follower::new(pool.clone(), SUBSCRIPTION, following),
             checkpoints: eventlog::Subscription::new(pool, SUBSCRIPTION),
             topology: Topology::new(settings.rabbitmq.prefix.clone()),
+            published: Published::new(settings.relay.publish.as_deref()),
             rabbitmq: settings.rabbitmq,
             status: status.clone(),
         };

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use eventlog::{Checkpoint, Consumer, Interrupt, Lag, LoggedEvent, Subscription};
-use messaging::Envelope;
+use messaging::{Envelope, Published, routing_key};
 
 use crate::Status;
 use crate::link::Link;
@@ -15,6 +15,7 @@ const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
 /// Publishing over one link to RabbitMQ.
 pub(crate) struct Publishing<'a> {
     link: &'a Link,
+    published: &'a Published,
     checkpoints: &'a Subscription,
     status: &'a Status,
     /// The fencing token of the current lead.
@@ -22,25 +23,38 @@ pub(crate) struct Publishing<'a> {
 }
 
 impl<'a> Publishing<'a> {
-    pub(crate) fn new(link: &'a Link, checkpoints: &'a Subscription, status: &'a Status) -> Self {
-        Self { link, checkpoints, status, fence: 0 }
+    pub(crate) fn new(
+        link: &'a Link,
+        published: &'a Published,
+        checkpoints: &'a Subscription,
+        status: &'a Status,
+    ) -> Self {
+        Self { link, published, checkpoints, status, fence: 0 }
     }
 }
 
 impl Consumer for Publishing<'_> {
-    type Planner = ();
+    type Planner = Published;
     type Planned = Vec<Envelope>;
     type Error = anyhow::Error;
 
-    async fn resume(&mut self, fencing_token: i64) -> Result<(Checkpoint, ()), Interrupt<anyhow::Error>> {
+    async fn resume(
+        &mut self,
+        fencing_token: i64,
+    ) -> Result<(Checkpoint, Published), Interrupt<anyhow::Error>> {
         self.fence = fencing_token;
         let loaded = self.checkpoints.load().await;
         let checkpoint = loaded.map_err(|error| failed(error, "reading the checkpoint"))?;
-        Ok((checkpoint, ()))
+        Ok((checkpoint, self.published.clone()))
     }
 
-    fn plan((): &mut (), batch: &[LoggedEvent]) -> Vec<Envelope> {
-        batch.iter().map(Envelope::from).collect()
+    /// The envelopes of the batch's events that `published` includes.
+    fn plan(published: &mut Published, batch: &[LoggedEvent]) -> Vec<Envelope> {
+        batch
+            .iter()
+            .filter(|event| published.includes(&routing_key(&event.aggregate_type, &event.event_type)))
+            .map(Envelope::from)
+            .collect()
     }
 
     async fn handle(
@@ -50,6 +64,9 @@ impl Consumer for Publishing<'_> {
         envelopes: Vec<Envelope>,
     ) -> Result<Option<Checkpoint>, Interrupt<anyhow::Error>> {
         let last = batch.last().expect("a batch holds events").checkpoint;
+        if envelopes.is_empty() {
+            return self.advance(batch.len(), 0, last).await;
+        }
         match tokio::time::timeout(CONFIRM_TIMEOUT, self.link.publisher.publish_all(&envelopes)).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => return Err(Interrupt::Disconnected(error.into())),
@@ -58,17 +75,7 @@ impl Consumer for Publishing<'_> {
                 return Err(Interrupt::Disconnected(error));
             }
         }
-        // Counted once the broker confirmed them, before the checkpoint moves: whoever sees the
-        // checkpoint past them sees them counted (a batch published again after a failed advance is
-        // counted again, as it was published again).
-        self.status.add_published(batch.len());
-        match self.checkpoints.advance(self.fence, last).await {
-            Ok(true) => {}
-            Ok(false) => return Err(Interrupt::Deposed),
-            Err(error) => return Err(failed(error, "advancing the checkpoint")),
-        }
-        tracing::debug!(checkpoint = %last, events = batch.len(), "published a batch");
-        Ok(Some(last))
+        self.advance(batch.len(), envelopes.len(), last).await
     }
 
     fn connected(&self) -> Result<(), anyhow::Error> {
@@ -90,6 +97,28 @@ impl Consumer for Publishing<'_> {
 
     fn set_leading(&self, leading: bool) {
         self.status.set_leading(leading);
+    }
+}
+
+impl Publishing<'_> {
+    /// Moves the checkpoint past a batch of `events`, `published` of which the broker confirmed.
+    async fn advance(
+        &mut self,
+        events: usize,
+        published: usize,
+        last: Checkpoint,
+    ) -> Result<Option<Checkpoint>, Interrupt<anyhow::Error>> {
+        // Counted before the checkpoint moves: whoever sees the checkpoint past them sees them counted
+        // (a batch published again after a failed advance is counted again, as it was published again).
+        self.status.add_published(published);
+        self.status.add_passed_over(events - published);
+        match self.checkpoints.advance(self.fence, last).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Interrupt::Deposed),
+            Err(error) => return Err(failed(error, "advancing the checkpoint")),
+        }
+        tracing::debug!(checkpoint = %last, events, published, "relayed a batch");
+        Ok(Some(last))
     }
 }
 

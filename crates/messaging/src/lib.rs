@@ -1,7 +1,8 @@
-//! RabbitMQ for Reprise: the relay publishes every event of the log to one topic exchange, and the
-//! converter, notifier and `live` consume from it.
+//! RabbitMQ for Reprise: the relay publishes the events of the log that consumers bind to one topic
+//! exchange, and the converter, notifier and `live` consume from it.
 //!
 //! - [`routing_key`]: `{aggregate}.{event}` in snake case (`conversion.requested`).
+//! - [`Published`]: which routing keys the relay publishes (`relay.publish`).
 //! - [`Envelope`]: the JSON body of every message.
 //! - [`Topology`]: the prefixed names of the exchanges and queues, and declaring them.
 //! - [`Publisher`]: publishing with publisher confirms.
@@ -10,6 +11,7 @@
 
 mod consumer;
 mod envelope;
+mod published;
 mod publisher;
 mod reconnection;
 mod routing;
@@ -23,6 +25,7 @@ use secrecy::ExposeSecret;
 pub use consumer::{consume, envelope_of};
 pub use envelope::Envelope;
 pub use lapin;
+pub use published::Published;
 pub use publisher::{PublishError, Publisher};
 pub use reconnection::Reconnection;
 pub use routing::routing_key;

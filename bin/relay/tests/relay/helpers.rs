@@ -35,6 +35,8 @@ impl Harness {
         settings.relay.health_addr = "127.0.0.1:0".to_owned();
         settings.relay.batch_size = 25;
         settings.relay.poll_interval_ms = 200;
+        // Every event: the tests append game events, which no Reprise consumer binds.
+        settings.relay.publish = Some(vec!["#".to_owned()]);
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(8)
             .connect(&database.url())

@@ -88,6 +88,22 @@ async fn a_restarted_relay_resumes_after_its_checkpoint_without_publishing_again
 }
 
 #[tokio::test]
+async fn by_default_events_no_consumer_binds_pass_the_checkpoint_unpublished() {
+    let mut harness = Harness::start().await;
+    harness.settings.relay.publish = None;
+    let relay = TestRelay::spawn(harness.settings.clone()).await;
+    relay.wait_until_leading().await;
+    harness.append("unbound", 1, 3).await;
+    harness.wait_for_checkpoint_at_head(Duration::from_secs(30)).await;
+
+    assert!(harness.observer.drain().await.is_empty(), "game events are bound by no consumer");
+    assert_eq!((relay.status.published(), relay.status.passed_over()), (0, 3));
+    let (_, metrics) = relay.get("/metrics").await;
+    assert!(metrics.contains("relay_events_passed_over_total 3"), "{metrics}");
+    relay.stop().await;
+}
+
+#[tokio::test]
 async fn the_health_port_reports_liveness_readiness_and_metrics() {
     let harness = Harness::start().await;
     let relay = TestRelay::spawn(harness.settings.clone()).await;

@@ -124,6 +124,10 @@ pub struct RelaySettings {
     /// a steady stream is then taken a few milliseconds' worth at a time, not one commit at a time.
     /// The first event after a quiet spell is read at once.
     pub gather_ms: u64,
+    /// The routing keys it publishes, as AMQP topic patterns (`*` one word, `#` none or more; `["#"]`
+    /// for every event); none: the patterns Reprise's own consumers bind (the converter's, the
+    /// notifier's and live's). An event it does not publish still passes its checkpoint.
+    pub publish: Option<Vec<String>>,
 }
 
 impl Default for RelaySettings {
@@ -133,6 +137,7 @@ impl Default for RelaySettings {
             batch_size: 1_000,
             poll_interval_ms: 1_000,
             gather_ms: 10,
+            publish: None,
         }
     }
 }
