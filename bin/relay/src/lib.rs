@@ -47,11 +47,16 @@ impl Relay {
             gather: Duration::from_millis(settings.relay.gather_ms),
             retry: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
         };
+        let published = Published::new(settings.relay.publish.as_deref());
+        let mut follower = Follower::new(pool.clone(), SUBSCRIPTION, following);
+        if let Some(aggregate_types) = published.aggregate_types() {
+            follower = follower.with_payloads_of(aggregate_types);
+        }
         let relaying = follow::Relaying {
-            follower: Follower::new(pool.clone(), SUBSCRIPTION, following),
+            follower,
             checkpoints: eventlog::Subscription::new(pool, SUBSCRIPTION),
             topology: Topology::new(settings.rabbitmq.prefix.clone()),
-            published: Published::new(settings.relay.publish.as_deref()),
+            published,
             rabbitmq: settings.rabbitmq,
             status: status.clone(),
         };

@@ -29,6 +29,22 @@ impl Published {
         }
     }
 
+    /// The aggregate types whose events some pattern may take (each pattern's first word), for the
+    /// reader to fetch only their payloads; none when a pattern begins with a wildcard.
+    pub fn aggregate_types(&self) -> Option<Vec<String>> {
+        let mut types: Vec<String> = Vec::new();
+        for pattern in &self.patterns {
+            let first = pattern.first()?;
+            if first == "*" || first == "#" {
+                return None;
+            }
+            if !types.contains(first) {
+                types.push(first.clone());
+            }
+        }
+        Some(types)
+    }
+
     /// Whether an event with this routing key is published.
     pub fn includes(&self, routing_key: &str) -> bool {
         let words: Vec<&str> = routing_key.split('.').collect();
@@ -84,6 +100,20 @@ mod tests {
         assert!(!some.includes("conversion.succeeded"));
         assert!(!some.includes("user.signed_up"));
         assert!(!published(&[]).includes("conversion.requested"));
+    }
+
+    #[test]
+    fn the_aggregate_types_read_whole_are_the_patterns_first_words_unless_one_is_a_wildcard() {
+        let some = published(&["conversion.requested", "conversion.failed", "user.session_revoked"]);
+        assert_eq!(some.aggregate_types(), Some(vec!["conversion".to_owned(), "user".to_owned()]));
+        assert_eq!(published(&["channel.*", "#.queued"]).aggregate_types(), None);
+        assert_eq!(published(&["*.posted"]).aggregate_types(), None);
+        assert_eq!(published(&[]).aggregate_types(), Some(vec![]));
+        let default =
+            Published::new(None).aggregate_types().expect("no default pattern starts with a wildcard");
+        assert!(
+            default.iter().all(|kind| ["conversion", "channel", "message", "user"].contains(&kind.as_str()))
+        );
     }
 
     #[test]

@@ -71,6 +71,13 @@ impl Follower {
         }
     }
 
+    /// Reads the payload and metadata only of events on these aggregate types
+    /// ([`EventLogReader::with_payloads_of`]); the consumer still sees, and checkpoints past, every event.
+    pub fn with_payloads_of(mut self, aggregate_types: Vec<String>) -> Self {
+        self.reader = self.reader.with_payloads_of(aggregate_types);
+        self
+    }
+
     /// Leads `consumer` (standing by while another process leads) until `shutdown`, when it lets the
     /// lock go, or until the consumer's own link fails: then the error, and the lock is kept for the
     /// next run.

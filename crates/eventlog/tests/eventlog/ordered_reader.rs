@@ -146,3 +146,32 @@ async fn the_lag_in_time_is_the_age_of_the_first_event_after_the_checkpoint_and_
     assert_eq!(after_first.events, 1);
     assert_eq!(reader.measure_lag(events[1].checkpoint).await.unwrap(), Lag::NONE);
 }
+
+#[tokio::test]
+async fn a_reader_told_which_aggregate_types_to_read_whole_reads_every_event_but_only_their_payloads() {
+    let database = TestDatabase::create().await;
+    let pool = migrated_pool(&database).await;
+    let store = EventStore::<Game>::new(pool.clone());
+    let metadata = Metadata::from([("job_id".to_owned(), "j".to_owned())]);
+    for command in 0..5 {
+        store.execute(&format!("g{command}"), titled(format!("{command}")), &metadata).await.unwrap();
+    }
+
+    let whole = EventLogReader::new(pool.clone()).next_batch(Checkpoint::START, 10).await.unwrap();
+    let games = EventLogReader::new(pool.clone()).with_payloads_of(vec!["game".to_owned()]);
+    let others = EventLogReader::new(pool).with_payloads_of(vec!["conversion".to_owned()]);
+    let games = games.next_batch(Checkpoint::START, 10).await.unwrap();
+    let passed_by = others.next_batch(Checkpoint::START, 10).await.unwrap();
+
+    assert_eq!(whole.len(), 5);
+    assert_eq!(games, whole);
+    assert_eq!(passed_by.len(), 5);
+    for (bare, full) in passed_by.iter().zip(&whole) {
+        assert_eq!(
+            (bare.checkpoint, bare.id(), &bare.event_type),
+            (full.checkpoint, full.id(), &full.event_type)
+        );
+        assert_eq!((&bare.payload, &bare.metadata), (&serde_json::Value::Null, &serde_json::Value::Null));
+        assert_eq!(full.metadata_value("job_id"), Some("j"));
+    }
+}
