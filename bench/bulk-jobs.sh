@@ -39,11 +39,13 @@ bulk_rows=$(awk '/^tps/ {printf "%.0f\n", $3 * 1000}' "$OUT/pgbench-bulk.txt")
 settle
 bulk_processes="command-api nginx postgres redis-server projector relay beam.smp query-api worker"
 cpu_ticks() { # "name ticks" for each program of the stack: the CPU its processes have used so far
+  # With the CPU of children that ended (cutime, cstime): a Postgres backend that a pool recycles mid-run
+  # counts towards the postmaster, where it would otherwise drop out of the sum.
   local total pid name
   for name in $bulk_processes; do
     total=0
     for pid in $(pgrep -x "$name"); do
-      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+      total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
     done
     echo "$name $total"
   done

@@ -17,12 +17,13 @@ export BENCH_TOKEN=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/j
   http://127.0.0.1:8080/v1/users | awk 'tolower($1) == "authorization:" {print $3}' | tr -d '\r')
 
 PROCESSES="command-api nginx postgres redis-server projector relay beam.smp query-api worker"
-# Prints "<process> <CPU ticks>", summed over every process of that name.
+# Prints "<process> <CPU ticks>", summed over every process of that name. With the CPU of children that
+# ended (cutime, cstime): a Postgres backend that a pool recycles mid-run counts towards the postmaster.
 ticks() {
   for name in $PROCESSES; do
     total=0
     for pid in $(pgrep -x "$name"); do
-      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+      total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
     done
     echo "$name $total"
   done
