@@ -98,7 +98,7 @@ impl Default for WorkerSettings {
         Self {
             schedule: String::new(),
             batch_size: 100,
-            concurrency: 256,
+            concurrency: 512,
             heartbeat_ttl_seconds: 10,
             record_start_after_ms: 250,
             window_close_check_ms: 10_000,
