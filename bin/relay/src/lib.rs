@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use backoff::Backoff;
-use eventlog::{FollowSettings, Follower};
+use eventlog::{FollowSettings, Follower, Whole};
 use messaging::{Published, Topology};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -48,12 +48,9 @@ impl Relay {
             retry: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
         };
         let published = Published::new(settings.relay.publish.as_deref());
-        let mut follower = Follower::new(pool.clone(), SUBSCRIPTION, following);
-        if let Some(aggregate_types) = published.aggregate_types() {
-            follower = follower.with_payloads_of(aggregate_types);
-        }
+        let whole = Whole { aggregate_types: published.aggregate_types(), event_types: None };
         let relaying = follow::Relaying {
-            follower,
+            follower: Follower::new(pool.clone(), SUBSCRIPTION, following).reading_whole(whole),
             checkpoints: eventlog::Subscription::new(pool, SUBSCRIPTION),
             topology: Topology::new(settings.rabbitmq.prefix.clone()),
             published,

@@ -19,7 +19,7 @@ pub use batch::{BatchLimits, CommandBatcher};
 pub use follower::{Consumer, FollowSettings, Follower, Interrupt};
 pub use leadership::{Leader, Leadership};
 pub use pool::{connect, migrate};
-pub use reader::{Checkpoint, EventLogReader, Lag, LoggedEvent, Wakeups};
+pub use reader::{Checkpoint, EventLogReader, Lag, LoggedEvent, Wakeups, Whole};
 pub use store::{
     CommandError, EventStore, Metadata, NewAggregate, aggregate_exists, append_new, append_new_in,
     is_unreachable,

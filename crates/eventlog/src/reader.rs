@@ -61,7 +61,7 @@ pub struct LoggedEvent {
     /// The version of the payload's shape.
     pub event_version: String,
     /// The event as serialized by cqrs-es: `{ "VariantName": { ... } }` (JSON `null` from a reader
-    /// told to read only other aggregate types' payloads: [`EventLogReader::with_payloads_of`]).
+    /// told to read only other events whole: [`EventLogReader::reading_whole`]).
     pub payload: serde_json::Value,
     /// The command's metadata: `job_id`, `request_id`, `user_id`, `idempotency_key` (JSON `null` as
     /// the payload is).
@@ -98,25 +98,33 @@ impl Lag {
     pub const NONE: Lag = Lag { events: 0, seconds: 0.0 };
 }
 
+/// Which events a reader reads whole, payload and metadata; the others arrive with JSON `null` in both,
+/// costing neither Postgres nor the reader their text. For a follower that passes most events by (the
+/// relay, the dependency follower), in order and checkpointed all the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Whole {
+    /// Only events on these aggregate types; none: on any.
+    pub aggregate_types: Option<Vec<String>>,
+    /// Only events of these types; none: of any.
+    pub event_types: Option<Vec<String>>,
+}
+
 /// Reads batches of finished transactions' events in commit order.
 #[derive(Debug, Clone)]
 pub struct EventLogReader {
     pool: PgPool,
-    /// The aggregate types whose events are read whole; none: every type's.
-    payloads_of: Option<Vec<String>>,
+    whole: Whole,
 }
 
 impl EventLogReader {
-    /// A reader over the pool's `events` table.
+    /// A reader over the pool's `events` table, reading every event whole.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, payloads_of: None }
+        Self { pool, whole: Whole::default() }
     }
 
-    /// Reads the payload and metadata only of events on these aggregate types; the others' arrive with
-    /// JSON `null` in both, costing neither Postgres nor the reader their text. For a follower that
-    /// passes most events by (the relay), in order and checkpointed all the same.
-    pub fn with_payloads_of(mut self, aggregate_types: Vec<String>) -> Self {
-        self.payloads_of = Some(aggregate_types);
+    /// Reads only the events `whole` names whole.
+    pub fn reading_whole(mut self, whole: Whole) -> Self {
+        self.whole = whole;
         self
     }
 
@@ -125,8 +133,10 @@ impl EventLogReader {
         let rows = sqlx::query(
             "SELECT transaction_id::text::bigint AS tx, position, aggregate_type, aggregate_id, sequence,
                     event_type, event_version, recorded_at,
-                    CASE WHEN $4::text[] IS NULL OR aggregate_type = ANY($4) THEN payload END AS payload,
-                    CASE WHEN $4::text[] IS NULL OR aggregate_type = ANY($4) THEN metadata END AS metadata
+                    CASE WHEN ($4::text[] IS NULL OR aggregate_type = ANY($4))
+                          AND ($5::text[] IS NULL OR event_type = ANY($5)) THEN payload END AS payload,
+                    CASE WHEN ($4::text[] IS NULL OR aggregate_type = ANY($4))
+                          AND ($5::text[] IS NULL OR event_type = ANY($5)) THEN metadata END AS metadata
              FROM events
              WHERE (transaction_id, position) > ($1::text::xid8, $2)
                AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -136,7 +146,8 @@ impl EventLogReader {
         .bind(after.transaction_id.to_string())
         .bind(after.position)
         .bind(limit)
-        .bind(self.payloads_of.as_deref())
+        .bind(self.whole.aggregate_types.as_deref())
+        .bind(self.whole.event_types.as_deref())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(|row| to_logged_event(&row)).collect()

@@ -16,7 +16,8 @@ mod releasing;
 use std::time::Duration;
 
 use backoff::Backoff;
-use eventlog::{EventStore, FollowSettings, Follower};
+use domain::jobs::Job;
+use eventlog::{EventStore, FollowSettings, Follower, Whole};
 use settings::WorkerSettings;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -39,7 +40,12 @@ impl DependencyFollower {
             retry: Backoff::new(Duration::from_millis(200), Duration::from_secs(5)),
         };
         Self {
-            follower: Follower::new(pool.clone(), FOLLOWER, settings),
+            // Of the log, only a queued job's dependencies are read: of every other event, which it
+            // is is enough.
+            follower: Follower::new(pool.clone(), FOLLOWER, settings).reading_whole(Whole {
+                aggregate_types: Some(vec![<Job as cqrs_es::Aggregate>::TYPE.to_owned()]),
+                event_types: Some(vec!["JobQueued".to_owned()]),
+            }),
             releasing: releasing::Releasing {
                 dependents: dependents::Dependents::new(pool.clone()),
                 jobs: EventStore::new(pool),

@@ -12,7 +12,7 @@ use backoff::{Backoff, pause_unless_stopped};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Checkpoint, EventLogReader, Leader, Leadership};
+use crate::{Checkpoint, EventLogReader, Leader, Leadership, Whole};
 
 pub use consumer::{Consumer, Interrupt};
 
@@ -71,10 +71,10 @@ impl Follower {
         }
     }
 
-    /// Reads the payload and metadata only of events on these aggregate types
-    /// ([`EventLogReader::with_payloads_of`]); the consumer still sees, and checkpoints past, every event.
-    pub fn with_payloads_of(mut self, aggregate_types: Vec<String>) -> Self {
-        self.reader = self.reader.with_payloads_of(aggregate_types);
+    /// Reads only the events `whole` names with their payload and metadata
+    /// ([`EventLogReader::reading_whole`]); the consumer still sees, and checkpoints past, every event.
+    pub fn reading_whole(mut self, whole: Whole) -> Self {
+        self.reader = self.reader.reading_whole(whole);
         self
     }
 

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use domain::scores::{Game, GameCommand, GameSettings};
-use eventlog::{Checkpoint, EventLogReader, EventStore, Lag, Metadata};
+use eventlog::{Checkpoint, EventLogReader, EventStore, Lag, Metadata, Whole};
 use testkit::TestDatabase;
 
 use crate::common;
@@ -148,7 +148,7 @@ async fn the_lag_in_time_is_the_age_of_the_first_event_after_the_checkpoint_and_
 }
 
 #[tokio::test]
-async fn a_reader_told_which_aggregate_types_to_read_whole_reads_every_event_but_only_their_payloads() {
+async fn a_reader_told_which_events_to_read_whole_reads_every_event_but_only_their_payloads() {
     let database = TestDatabase::create().await;
     let pool = migrated_pool(&database).await;
     let store = EventStore::<Game>::new(pool.clone());
@@ -158,10 +158,16 @@ async fn a_reader_told_which_aggregate_types_to_read_whole_reads_every_event_but
     }
 
     let whole = EventLogReader::new(pool.clone()).next_batch(Checkpoint::START, 10).await.unwrap();
-    let games = EventLogReader::new(pool.clone()).with_payloads_of(vec!["game".to_owned()]);
-    let others = EventLogReader::new(pool).with_payloads_of(vec!["conversion".to_owned()]);
+    let only = |aggregate: &str, event: Option<&str>| Whole {
+        aggregate_types: Some(vec![aggregate.to_owned()]),
+        event_types: event.map(|event| vec![event.to_owned()]),
+    };
+    let games = EventLogReader::new(pool.clone()).reading_whole(only("game", Some("GameConfigured")));
+    let others = EventLogReader::new(pool.clone()).reading_whole(only("conversion", None));
+    let other_events = EventLogReader::new(pool).reading_whole(only("game", Some("GameScoringStarted")));
     let games = games.next_batch(Checkpoint::START, 10).await.unwrap();
     let passed_by = others.next_batch(Checkpoint::START, 10).await.unwrap();
+    assert_eq!(other_events.next_batch(Checkpoint::START, 10).await.unwrap(), passed_by);
 
     assert_eq!(whole.len(), 5);
     assert_eq!(games, whole);
