@@ -267,12 +267,15 @@ end
 -- of the per-kind status counts, the queued-since index, the runs finished per second, the pushes
 -- into each ready queue, the kinds with a ready queue and the queue's sequence; and the kind and
 -- priority of each job it wrote, for its queue push. Each `redis.call` costs a few microseconds
--- beyond its command, so a job's projection makes a handful of them. Reset by every `apply`.
+-- beyond its command, so a job's projection makes a handful of them; and every string made here is
+-- hashed whole, so keys and count fields are made once a batch, not once a job. Counts are kept by
+-- kind and status (`counts_all`, and `counts_of` each owner), the ready queues' pushes by kind.
+-- Reset by every `apply`.
 local tally = nil
 
 local function new_tally()
-  return { counts = {}, queued_add = {}, queued_remove = {}, finished = {}, ready = {}, kinds = {},
-    sequence = nil, known = {} }
+  return { counts_all = {}, counts_of = {}, queued_add = {}, queued_remove = {}, finished = {}, ready = {},
+    kinds = {}, sequence = nil, known_kind = {}, known_priority = {} }
 end
 
 local function table_in(map, name)
@@ -327,14 +330,15 @@ local RUN_ENDS = { succeeded = true, failed = true, retrying = true }
 -- which it took at `at` (ms). `queue:queued:{kind}` holds the kind's queued jobs by when they became
 -- queued (the oldest's age), `queue:finished:{kind}` its runs finished per second. Everything comes
 -- from the events' times, so a rebuild counts the same.
-local function count_status(prefix, id, kind, owner, counted, status, at)
-  local hashes = { key(prefix, 'queue:counts:all') }
-  if owner then hashes[2] = key(prefix, 'queue:counts:of:' .. owner) end
-  for _, hash in ipairs(hashes) do
-    local counts = table_in(tally.counts, hash)
-    if counted then counts[kind .. '|' .. counted] = (counts[kind .. '|' .. counted] or 0) - 1 end
-    counts[kind .. '|' .. status] = (counts[kind .. '|' .. status] or 0) + 1
-  end
+local function count_change(counts, kind, counted, status)
+  local by_status = table_in(counts, kind)
+  if counted then by_status[counted] = (by_status[counted] or 0) - 1 end
+  by_status[status] = (by_status[status] or 0) + 1
+end
+
+local function count_status(id, kind, owner, counted, status, at)
+  count_change(tally.counts_all, kind, counted, status)
+  if owner then count_change(table_in(tally.counts_of, owner), kind, counted, status) end
   -- Removals are written before additions: a job may leave and join again within one batch.
   if counted == 'queued' then
     table_in(tally.queued_add, kind)[id] = nil
@@ -344,13 +348,19 @@ local function count_status(prefix, id, kind, owner, counted, status, at)
   if RUN_ENDS[status] and counted then count_finished_run(kind, at) end
 end
 
--- Writes what the batch's jobs gathered in `tally` (see there).
-local function write_tally(prefix)
-  for hash, counts in pairs(tally.counts) do
-    for field, change in pairs(counts) do
-      if change ~= 0 then redis.call('HINCRBY', hash, field, change) end
+-- Adds a batch's changes of counts to the hash of counts `hash` (fields `{kind}|{status}`).
+local function write_counts(hash, counts)
+  for kind, by_status in pairs(counts) do
+    for status, change in pairs(by_status) do
+      if change ~= 0 then redis.call('HINCRBY', hash, kind .. '|' .. status, change) end
     end
   end
+end
+
+-- Writes what the batch's jobs gathered in `tally` (see there).
+local function write_tally(prefix)
+  write_counts(prefix .. 'queue:counts:all', tally.counts_all)
+  for owner, counts in pairs(tally.counts_of) do write_counts(prefix .. 'queue:counts:of:' .. owner, counts) end
   for kind, ids in pairs(tally.queued_remove) do
     local list = {}
     for id in pairs(ids) do list[#list + 1] = id end
@@ -362,10 +372,10 @@ local function write_tally(prefix)
     if #list > 0 then call_chunked('ZADD', key(prefix, 'queue:queued:' .. kind), list, 1, #list, 2) end
   end
   write_finished_runs(prefix)
-  for queue, scores in pairs(tally.ready) do
+  for kind, scores in pairs(tally.ready) do
     local list = {}
     for id, score in pairs(scores) do list[#list + 1], list[#list + 2] = score, id end
-    if #list > 0 then call_chunked('ZADD', queue, list, 1, #list, 2) end
+    if #list > 0 then call_chunked('ZADD', prefix .. 'queue:ready:' .. kind, list, 1, #list, 2) end
   end
   local kinds = {}
   for kind in pairs(tally.kinds) do kinds[#kinds + 1] = kind end
@@ -383,15 +393,15 @@ local function write_job(prefix, args, at)
   local from, to, changed_at, document = args[at + 5], args[at + 6], args[at + 7], args[at + 8]
   local hash_fields = tonumber(args[at + 9])
   if hash_fields > 0 then
-    redis.call('HSET', key(prefix, 'jobfields:' .. id), unpack(args, at + 10, at + 9 + 2 * hash_fields))
+    redis.call('HSET', prefix .. 'jobfields:' .. id, unpack(args, at + 10, at + 9 + 2 * hash_fields))
   end
-  redis.call('SET', key(prefix, 'job:' .. id), document)
+  redis.call('SET', prefix .. 'job:' .. id, document)
   if to ~= '' then
     if owner == '' then owner = nil end
     if from == '' then from = nil end
-    count_status(prefix, id, kind, owner, from, to, changed_at)
+    count_status(id, kind, owner, from, to, changed_at)
   end
-  tally.known[id] = { kind = kind, priority = tonumber(priority) or 5 }
+  tally.known_kind[id], tally.known_priority[id] = kind, tonumber(priority) or 5
 end
 
 local function split_commas(text)
@@ -406,15 +416,15 @@ end
 -- Scores stay below 2^52, where doubles are exact.
 local SEQUENCE_SPAN = 281474976710656
 
--- A job's kind, its ready queue and its priority: as the batch patched them, or as stored.
-local function ready_queue(prefix, id)
-  local known = tally.known[id]
-  if not known then
-    local fields = redis.call('HMGET', key(prefix, 'jobfields:' .. id), 'kind', 'priority')
-    known = { kind = json_string(fields[1]) or '', priority = tonumber(fields[2] or '5') or 5 }
-    tally.known[id] = known
+-- A job's kind and its priority: as the batch patched them, or as stored.
+local function kind_and_priority(prefix, id)
+  local kind = tally.known_kind[id]
+  if not kind then
+    local fields = redis.call('HMGET', prefix .. 'jobfields:' .. id, 'kind', 'priority')
+    kind = json_string(fields[1]) or ''
+    tally.known_kind[id], tally.known_priority[id] = kind, tonumber(fields[2] or '5') or 5
   end
-  return known.kind, key(prefix, 'queue:ready:' .. known.kind), known.priority
+  return kind, tally.known_priority[id]
 end
 
 -- The queue's next sequence number (claims take some too, in calls of their own).
@@ -429,17 +439,17 @@ end
 -- Pushes job `id` into its kind's ready queue when the batch ends (one ZADD per queue, see `tally`),
 -- scored as of now, so that the batch's pushes keep the order of its events.
 local function enqueue(prefix, id)
-  local kind, queue, priority = ready_queue(prefix, id)
-  table_in(tally.ready, queue)[id] = priority * SEQUENCE_SPAN + next_sequence(prefix)
+  local kind, priority = kind_and_priority(prefix, id)
+  table_in(tally.ready, kind)[id] = priority * SEQUENCE_SPAN + next_sequence(prefix)
   tally.kinds[kind] = true
   work_to_announce = true
 end
 
 -- Takes job `id` out of its ready queue, and out of the pushes the batch has yet to write.
 local function unqueue(prefix, id)
-  local _, queue = ready_queue(prefix, id)
-  table_in(tally.ready, queue)[id] = nil
-  redis.call('ZREM', queue, id)
+  local kind = kind_and_priority(prefix, id)
+  table_in(tally.ready, kind)[id] = nil
+  redis.call('ZREM', prefix .. 'queue:ready:' .. kind, id)
 end
 
 -- A kind's settings, as the claim reads them: `paused` (1 or 0), `concurrency` and `rate` (empty for no

@@ -133,11 +133,11 @@ local function claim_next(_, args)
     best.at = best.at + 2
     best.taken[#best.taken + 1] = best_id
     local state =
-      redis.call('HMGET', key(prefix, 'jobfields:' .. best_id), 'status', 'spec', 'attempts', 'snoozedAt')
+      redis.call('HMGET', prefix .. 'jobfields:' .. best_id, 'status', 'spec', 'attempts', 'snoozedAt')
     -- A snooze gives its attempt back: the time of the last snooze tells the next run's claim apart.
     local run = (state[3] or '0') .. (state[4] and ('@' .. state[4]) or '')
     local fresh = state[1] and WAITING[state[1]] and state[2]
-      and redis.call('SET', key(control, 'claimed:' .. best_id .. '#' .. run), worker,
+      and redis.call('SET', control .. 'claimed:' .. best_id .. '#' .. run, worker,
         'NX', 'EX', CLAIM_REMEMBERED_SECONDS)
     if fresh then
       best.claimed[#best.claimed + 1] = best_id
