@@ -53,6 +53,10 @@ impl Consumer for Publishing<'_> {
         batch
             .iter()
             .filter(|event| published.includes(&routing_key(&event.aggregate_type, &event.event_type)))
+            .inspect(|event| {
+                // Its payload was read: an aggregate type not in snake case would fail this.
+                debug_assert!(!event.payload.is_null(), "{} was published without its payload", event.id());
+            })
             .map(Envelope::from)
             .collect()
     }

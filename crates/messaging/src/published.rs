@@ -30,7 +30,9 @@ impl Published {
     }
 
     /// The aggregate types whose events some pattern may take (each pattern's first word), for the
-    /// reader to fetch only their payloads; none when a pattern begins with a wildcard.
+    /// reader to fetch only their payloads; none when a pattern begins with a wildcard. A routing key
+    /// begins with its aggregate's type in snake case, which is how every Reprise aggregate names its
+    /// type already (`meetup_member`, `leaderboard_refresh`).
     pub fn aggregate_types(&self) -> Option<Vec<String>> {
         let mut types: Vec<String> = Vec::new();
         for pattern in &self.patterns {
