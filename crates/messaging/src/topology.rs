@@ -31,7 +31,7 @@ impl Topology {
         Self { prefix: prefix.into() }
     }
 
-    /// The durable topic exchange the relay publishes every event to.
+    /// The durable topic exchange the relay publishes the log's events to (those `relay.publish` names).
     pub fn events_exchange(&self) -> String {
         format!("{}reprise.events", self.prefix)
     }
