@@ -151,6 +151,18 @@ mod tests {
     }
 
     #[test]
+    fn the_relay_publishes_the_patterns_a_list_in_the_environment_names_and_by_default_none_is_set() {
+        let defaults = load_from(env(&[("APP_CONFIG_PATH", "/nonexistent")])).unwrap();
+        assert_eq!(defaults.relay.publish, None);
+        let settings = load_from(env(&[
+            ("APP_CONFIG_PATH", "/nonexistent"),
+            ("REPRISE_RELAY__PUBLISH", r##"["#", "job.*"]"##),
+        ]))
+        .unwrap();
+        assert_eq!(settings.relay.publish, Some(vec!["#".to_owned(), "job.*".to_owned()]));
+    }
+
+    #[test]
     fn the_projectors_readiness_is_bounded_in_milliseconds_and_the_old_count_names_no_setting() {
         let defaults = load_from(env(&[("APP_CONFIG_PATH", "/nonexistent")])).unwrap();
         assert_eq!(defaults.projector.ready_max_lag_ms, 5_000);
