@@ -37,21 +37,9 @@ PGSSLMODE=disable pgbench -h 127.0.0.1 -U postgres -n -c "$BULK_PARALLEL" -j 2 -
 bulk_rows=$(awk '/^tps/ {printf "%.0f\n", $3 * 1000}' "$OUT/pgbench-bulk.txt")
 
 settle
-bulk_processes="command-api nginx postgres redis-server projector relay beam.smp query-api worker"
-cpu_ticks() { # "name ticks" for each program of the stack: the CPU its processes have used so far
-  # With the CPU of children that ended (cutime, cstime): a Postgres backend that a pool recycles mid-run
-  # counts towards the postmaster, where it would otherwise drop out of the sum.
-  local total pid name
-  for name in $bulk_processes; do
-    total=0
-    for pid in $(pgrep -x "$name"); do
-      total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo "$name $total"
-  done
-}
+source bench/cpu-ticks.sh
 bulk_before=$(finished_jobs)
-cpu_ticks >"$OUT/bulk-ticks-before.txt"
+stack_cpu_ticks >"$OUT/bulk-ticks-before.txt"
 bulk_started=$(date +%s.%N)
 curl -sS --parallel --parallel-max "$BULK_PARALLEL" --config "$OUT/batch.curl" >"$OUT/batch-codes.txt"
 bulk_enqueued=$(date +%s.%N)
@@ -64,7 +52,7 @@ until (( $(finished_jobs) - bulk_before >= BULK_JOBS )); do
 done
 bulk_done=$(date +%s.%N)
 settle
-cpu_ticks >"$OUT/bulk-ticks-after.txt"
+stack_cpu_ticks >"$OUT/bulk-ticks-after.txt"
 # Each program's share, in ms of CPU a job, largest first ("postgres 0.104, redis-server 0.172, …").
 bulk_by_process=$(join <(sort "$OUT/bulk-ticks-before.txt") <(sort "$OUT/bulk-ticks-after.txt") |
   awk -v hz="$(getconf CLK_TCK)" -v n="$BULK_JOBS" '{printf "%s %.3f\n", $1, ($3 - $2) / hz * 1000 / n}' |

@@ -16,23 +16,12 @@ export BENCH_TOKEN=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/j
   -d "{\"email\":\"$user@example.com\",\"password\":\"benchmark\",\"passwordConf\":\"benchmark\",\"userName\":\"$user\"}" \
   http://127.0.0.1:8080/v1/users | awk 'tolower($1) == "authorization:" {print $3}' | tr -d '\r')
 
-PROCESSES="command-api nginx postgres redis-server projector relay beam.smp query-api worker"
-# Prints "<process> <CPU ticks>", summed over every process of that name. With the CPU of children that
-# ended (cutime, cstime): a Postgres backend that a pool recycles mid-run counts towards the postmaster.
-ticks() {
-  for name in $PROCESSES; do
-    total=0
-    for pid in $(pgrep -x "$name"); do
-      total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo "$name $total"
-  done
-}
+source bench/cpu-ticks.sh
 
-before=$(ticks)
+before=$(stack_cpu_ticks)
 requests=$(wrk -t 2 -c "$CONNECTIONS" -d "${DURATION}s" -s bench/post_score.lua http://127.0.0.1:8080 |
   awk '/requests in/ {print $1}')
-after=$(ticks)
+after=$(stack_cpu_ticks)
 echo "$requests requests in $DURATION s at $CONNECTIONS connections: $((requests / DURATION)) req/s"
 echo "CPU per request (µs):"
 join <(echo "$before") <(echo "$after") |
