@@ -31,9 +31,9 @@ impl Relaying {
             };
             let error = match opened {
                 Ok(link) => {
-                    let passed = self.status.published() + self.status.passed_over();
+                    let passed = self.status.passed();
                     let relayed = self.relay_over(link, &shutdown).await;
-                    if self.status.published() + self.status.passed_over() > passed {
+                    if self.status.passed() > passed {
                         reconnection.connected();
                     }
                     match relayed {

@@ -95,6 +95,11 @@ impl Status {
     pub fn passed_over(&self) -> u64 {
         self.passed_over.load(Ordering::Relaxed)
     }
+
+    /// How many events the checkpoint has passed since this process started, published or not.
+    pub(crate) fn passed(&self) -> u64 {
+        self.published() + self.passed_over()
+    }
 }
 
 impl http_kit::operations::Readiness for Status {
